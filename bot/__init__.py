@@ -1,0 +1,1 @@
+"""Fieldbot: daily counts, field-presence proofs and rollups for district health campaigns."""

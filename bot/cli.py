@@ -1,0 +1,320 @@
+"""`fieldbot [--config PATH] COMMAND`: serve, migrate, import, export and ask for figures."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot import roster
+from bot.config import ConfigError, Settings, load_settings
+from bot.db import (
+    DatabaseInUse,
+    DatabaseNotReady,
+    SqliteProcessLock,
+    is_sqlite,
+    make_engine,
+    require_migrated,
+    session_scope,
+    upgrade,
+)
+from bot.service import Fieldbot
+
+log = logging.getLogger("fieldbot")
+
+
+class CliError(Exception):
+    """A one-line answer for the operator; exit status 2."""
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-23") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fieldbot", description=__doc__)
+    parser.add_argument("--config", help="config file (default: config.yaml, or FIELDBOT_CONFIG)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="migrate, load the sample district, serve the simulator")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8080)
+
+    run = commands.add_parser("run", help="serve every configured channel, the web app, the scheduler")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8080)
+    run.add_argument("--no-scheduler", action="store_true")
+
+    commands.add_parser("scheduler", help="the scheduler alone")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply migrations")
+
+    roster_cmd = commands.add_parser("roster", help="the list of people")
+    roster_commands = roster_cmd.add_subparsers(dest="roster_command", required=True,
+                                                metavar="ACTION")
+    imp = roster_commands.add_parser("import", help="import a CSV or XLSX roster")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    imp.add_argument("--deactivate-missing", action="store_true",
+                     help="mark people absent from the file inactive")
+
+    export = commands.add_parser("export", help="the rollup table as CSV or XLSX")
+    export.add_argument("--from", dest="start", type=_date, required=True)
+    export.add_argument("--to", dest="end", type=_date, required=True)
+    export.add_argument("--level", choices=["worker", "sector", "block", "district", "state"],
+                        required=True)
+    export.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    export.add_argument("--out", type=Path, required=True)
+
+    status = commands.add_parser("status", help="figures for a district, block or sector")
+    status.add_argument("unit", help="a name or path: Hardoi, Hardoi/Sandila, Sandila-1")
+    status.add_argument("--from", dest="start", type=_date)
+    status.add_argument("--to", dest="end", type=_date)
+    status.add_argument("--json", action="store_true")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config)
+
+
+def _migrated_engine(settings: Settings) -> Any:
+    engine = make_engine(settings.database_url_resolved())
+    require_migrated(engine)
+    return engine
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    engine = make_engine(settings.database_url_resolved())
+    upgrade(engine)
+    print(f"database is up to date ({engine.url.render_as_string(hide_password=True)})")
+    return 0
+
+
+def cmd_roster_import(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    engine = _migrated_engine(settings)
+    try:
+        with session_scope(engine) as session:
+            summary = roster.import_roster(session, args.file, dry_run=args.dry_run,
+                                           deactivate_missing=args.deactivate_missing,
+                                           progress=sys.stderr.isatty())
+    except roster.RosterInvalid as invalid:
+        for error in invalid.errors:
+            print(error, file=sys.stderr)
+        print(f"nothing imported: {len(invalid.errors)} problem(s) in {args.file}", file=sys.stderr)
+        return 1
+    if args.dry_run:
+        print(f"{args.file}: {summary.people} people, every row is valid (dry run: nothing written)")
+    else:
+        units = ", ".join(f"{n} {k}(s)" for k, n in summary.units_created.items())
+        print(f"imported {summary.people} people: {summary.created} new, {summary.updated} updated"
+              + (f", {summary.deactivated} deactivated" if summary.deactivated else "")
+              + (f"; new places: {units}" if units else ""))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot.export import write_table
+    from bot.rollups import export_rows
+
+    if args.end < args.start:
+        raise CliError("--to is before --from")
+    settings = _settings(args)
+    engine = _migrated_engine(settings)
+    with session_scope(engine) as session:
+        header, rows = export_rows(session=session, settings=settings, level=args.level,
+                                   start=args.start, end=args.end)
+    write_table(args.out, args.format, args.level, header, rows)
+    print(f"wrote {len(rows)} rows to {args.out}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from bot.numbers import indian, percent
+    from bot.rollups import figures
+    from bot.units import resolve_units
+
+    settings = _settings(args)
+    engine = _migrated_engine(settings)
+    today = dt.datetime.now(settings.tz).date()
+    start, end = args.start or args.end or today, args.end or args.start or today
+    if args.start and not args.end:
+        end = today
+    if end < start:
+        raise CliError("--to is before --from")
+    with session_scope(engine) as session:
+        units = resolve_units(session, args.unit, settings.state)
+        if not units:
+            raise CliError(f"no unit named {args.unit!r}")
+        if len(units) > 1:
+            raise CliError(f"{args.unit!r} matches several units; write the path: "
+                           + ", ".join(u.path for u in units))
+        fig = figures(session=session, settings=settings, unit=units[0], start=start, end=end)
+    if args.json:
+        print(json.dumps(fig.to_json(), ensure_ascii=False))
+        return 0
+    print(f"{fig.unit.path} ({fig.unit.level}), {fig.start} to {fig.end}")
+    print(f"  reported: {indian(fig.reported)} of {indian(fig.workers)} workers")
+    for metric in settings.metrics:
+        print(f"  {metric.en}: {indian(fig.totals.get(metric.key, 0))}")
+    if fig.target is not None:
+        print(f"  target ({fig.primary_metric}): {indian(fig.target)}, "
+              f"achieved {percent(fig.achievement_pct)}")
+    if fig.required_daily is not None:
+        print(f"  needed per day to finish: {indian(fig.required_daily)}")
+    if fig.projected_finish is not None:
+        print(f"  finishes at the last 7 days' pace on: {fig.projected_finish}")
+    if fig.rank is not None:
+        print(f"  rank: {fig.rank} of {fig.of}")
+    return 0
+
+
+async def serve(core: Fieldbot, host: str, port: int, *, scheduler: bool,
+                simulator: bool) -> None:
+    """The web app, Telegram (polling or webhook) and the scheduler in one event loop."""
+    import uvicorn
+    from telegram import Update
+
+    from bot.telegram import TelegramSettings, build_application
+    from bot.web import create_app
+    from scheduler import build_scheduler
+
+    telegram_settings = TelegramSettings.from_env()
+    telegram_app = None
+    if telegram_settings is not None:
+        webhook = telegram_settings.webhook_url is not None
+        if webhook and not telegram_settings.webhook_secret:
+            raise CliError("TELEGRAM_WEBHOOK_URL is set without TELEGRAM_WEBHOOK_SECRET")
+        telegram_app = build_application(core, telegram_settings, webhook=webhook)
+        await telegram_app.initialize()
+        await telegram_app.start()
+        if webhook:
+            await telegram_app.bot.set_webhook(
+                telegram_settings.webhook_url or "", secret_token=telegram_settings.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+            log.info("telegram: webhook mode")
+        else:
+            await telegram_app.bot.delete_webhook()
+            assert telegram_app.updater is not None
+            await telegram_app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            log.info("telegram: long polling")
+    jobs = build_scheduler(core) if scheduler else None
+    if jobs is not None:
+        jobs.start()
+    app = create_app(core, telegram_app=telegram_app,
+                     webhook_secret=telegram_settings.webhook_secret if telegram_settings else None,
+                     simulator=simulator)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    print(f"Fieldbot is serving on http://{host}:{port}"
+          + (" — open it in a browser to chat as anyone on the roster" if simulator else ""))
+    try:
+        await server.serve()
+    finally:
+        if jobs is not None:
+            jobs.shutdown(wait=False)
+        if telegram_app is not None:
+            if telegram_app.updater is not None and telegram_app.updater.running:
+                await telegram_app.updater.stop()
+            await telegram_app.stop()
+            await telegram_app.shutdown()
+
+
+def _run(settings: Settings, host: str, port: int, *, scheduler: bool, simulator: bool) -> int:
+    engine = make_engine(settings.database_url_resolved())
+    require_migrated(engine)
+    lock = SqliteProcessLock(engine) if is_sqlite(engine) else None
+    if lock is not None:
+        lock.acquire()
+    try:
+        asyncio.run(serve(Fieldbot(settings, engine), host, port, scheduler=scheduler,
+                          simulator=simulator))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if lock is not None:
+            lock.release()
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    return _run(settings, args.host, args.port, scheduler=not args.no_scheduler,
+                simulator=settings.simulator.enabled)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sqlmodel import func, select
+
+    from models import Person
+
+    settings = _settings(args)
+    engine = make_engine(settings.database_url_resolved())
+    upgrade(engine)
+    with session_scope(engine) as session:
+        people = session.exec(select(func.count()).select_from(Person)).one()
+        if not people:
+            path = settings.resolve_path(settings.demo.roster)
+            summary = roster.import_roster(session, path, progress=False)
+            print(f"loaded the sample district from {path}: {summary.people} people")
+    return _run(settings, args.host, args.port, scheduler=True, simulator=True)
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from scheduler import build_scheduler
+
+    settings = _settings(args)
+    engine = _migrated_engine(settings)
+    core = Fieldbot(settings, engine)
+
+    async def main() -> None:
+        jobs = build_scheduler(core)
+        jobs.start()
+        print("scheduler running; Ctrl-C stops it")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            jobs.shutdown(wait=False)
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("FIELDBOT_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    handlers = {
+        "demo": cmd_demo, "run": cmd_run, "scheduler": cmd_scheduler, "export": cmd_export,
+        "status": cmd_status,
+    }
+    try:
+        if args.command == "db":
+            return cmd_db_upgrade(args)
+        if args.command == "roster":
+            return cmd_roster_import(args)
+        return handlers[args.command](args)
+    except (ConfigError, DatabaseNotReady, DatabaseInUse, CliError) as exc:
+        print(f"fieldbot: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""The one inbound and one outbound message type every channel translates to and from."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Location:
+    lat: float
+    lon: float
+    accuracy_m: float | None = None
+    live: bool = False
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message from a person, whatever channel it came by.
+
+    `dedup_key` is the same for a redelivery of the same message and differs for an edit;
+    `source_key` names the message itself, so an edit can find what the original reported.
+    """
+
+    channel: str
+    dedup_key: str
+    sent_at: dt.datetime
+    chat_id: str
+    text: str | None = None
+    phone: str | None = None
+    telegram_user_id: int | None = None
+    source_key: str | None = None
+    is_edit: bool = False
+    is_group: bool = False
+    contact_phone: str | None = None
+    contact_user_id: int | None = None
+    location: Location | None = None
+    photo: bytes | None = None
+    unsupported: str | None = None  # "voice", "sticker", ...: a kind the bot cannot read
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str
+    content: bytes
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message back. Channels split long texts themselves."""
+
+    text: str
+    document: Document | None = None
+    request_contact: str | None = None  # label of a share-my-number button, Telegram only
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "text": self.text,
+            "document": self.document.filename if self.document else None,
+            "request_contact": self.request_contact,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Reply:
+        label = data.get("request_contact")
+        return cls(text=str(data["text"]), request_contact=str(label) if label else None)

@@ -1,0 +1,491 @@
+"""Roster import: CSV or XLSX, every row checked before anything is written, upsert by id or phone."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from geopy.distance import geodesic
+from sqlmodel import Session, col, delete, select
+from tqdm import tqdm
+
+from bot.phones import PhoneError, normalize_phone
+from models import Block, District, Person, PersonPhone, Post, Role, Sector, Village, utcnow
+
+REQUIRED = ("name", "phone", "role", "district", "block", "sector", "village", "lat", "lon",
+            "language")
+OPTIONAL = ("worker_id", "alt_phones", "active")
+NEEDS = {
+    "asha": ("district", "block", "sector", "village"),
+    "anm": ("district", "block", "sector", "village"),
+    "supervisor": ("district", "block", "sector"),
+    "bmo": ("district", "block"),
+    "district_officer": ("district",),
+    "admin": (),
+}
+TRUE_WORDS = {"true", "yes", "y", "1", "हाँ", "हां", "active"}
+FALSE_WORDS = {"false", "no", "n", "0", "नहीं", "inactive"}
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_CELL_CHARS = 200
+# A generous box around India: catches lat/lon swapped or typed in the wrong column.
+INDIA_LAT, INDIA_LON = (6.0, 37.5), (68.0, 97.5)
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.message}"
+
+
+class RosterInvalid(Exception):
+    """The file cannot be imported; `errors` lists every bad row."""
+
+    def __init__(self, errors: list[RowError]):
+        super().__init__(f"{len(errors)} bad row(s)")
+        self.errors = errors
+
+
+@dataclass
+class RosterRow:
+    row: int
+    name: str
+    phone: str
+    role: str
+    district: str
+    block: str
+    sector: str
+    village: str
+    lat: float | None
+    lon: float | None
+    language: str
+    worker_id: str | None
+    alt_phones: list[str]
+    active: bool
+
+    @property
+    def key(self) -> str:
+        return f"id:{self.worker_id}" if self.worker_id else f"phone:{self.phone}"
+
+
+@dataclass
+class ImportSummary:
+    people: int = 0
+    created: int = 0
+    updated: int = 0
+    deactivated: int = 0
+    units_created: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) > 1e6:
+        return str(int(value))  # a phone typed into a number cell
+    return str(value).strip()
+
+
+def read_table(path: Path) -> Iterator[tuple[int, dict[str, str]]] | list[RowError]:
+    """(row number, cells by lower-case header) for each data row, or the file-level errors."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return [RowError(0, f"no such file: {path}")]
+    if size > MAX_FILE_BYTES:
+        return [RowError(0, f"file is {size // 2**20} MiB; at most {MAX_FILE_BYTES // 2**20} MiB")]
+    if path.suffix.casefold() in (".xlsx", ".xlsm"):
+        rows = _xlsx_rows(path)
+    elif path.suffix.casefold() in (".csv", ".txt"):
+        rows = _csv_rows(path)
+    else:
+        return [RowError(0, f"{path.name}: a roster is a .csv or .xlsx file")]
+    if isinstance(rows, list):
+        return rows
+    try:
+        header = next(rows)
+    except StopIteration:
+        return [RowError(1, "the file is empty")]
+    names = [h.strip().casefold().lstrip("\ufeff") for h in header]
+    missing = [c for c in REQUIRED if c not in names]
+    unknown = [n for n in names if n and n not in REQUIRED + OPTIONAL]
+    errors = []
+    if missing:
+        errors.append(RowError(1, f"header lacks column(s): {', '.join(missing)}"))
+    if unknown:
+        errors.append(RowError(1, f"unknown column(s): {', '.join(unknown)}"))
+    duplicated = {n for n in names if n and names.count(n) > 1}
+    if duplicated:
+        errors.append(RowError(1, f"column(s) named twice: {', '.join(sorted(duplicated))}"))
+    if errors:
+        return errors
+
+    def data() -> Iterator[tuple[int, dict[str, str]]]:
+        for number, cells in enumerate(rows, start=2):
+            if not any(c.strip() for c in cells):
+                continue
+            padded = [*cells, *[""] * (len(names) - len(cells))]
+            record = {name: padded[i] for i, name in enumerate(names) if name}
+            if len(cells) > len(names) and any(c.strip() for c in cells[len(names):]):
+                record["__extra__"] = "yes"
+            yield number, record
+
+    return data()
+
+
+def _csv_rows(path: Path) -> Iterator[list[str]] | list[RowError]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return [RowError(line, "the file is not UTF-8 text; in Excel use Save As > "
+                               "'CSV UTF-8 (Comma delimited)'")]
+    if "\x00" in text:
+        return [RowError(0, "the file has NUL bytes; it is not a CSV text file")]
+    return iter(csv.reader(io.StringIO(text)))
+
+
+def _xlsx_rows(path: Path) -> Iterator[list[str]] | list[RowError]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is one clear error
+        return [RowError(0, f"cannot read the workbook: {type(exc).__name__}")]
+    sheet = book.worksheets[0]
+    return ([_cell(v) for v in row] for row in sheet.iter_rows(values_only=True))
+
+
+def _float(value: str, what: str, errors: list[str]) -> float | None:
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        errors.append(f"{what} {value!r} is not a decimal number")
+        return None
+    if not math.isfinite(number):
+        errors.append(f"{what} {value!r} is not a number")
+        return None
+    return number
+
+
+def parse_row(number: int, cells: dict[str, str]) -> RosterRow | list[RowError]:
+    """Check one row on its own; every problem in it is reported, not just the first."""
+    problems: list[str] = []
+    get = {k: (v or "").strip() for k, v in cells.items()}
+    if get.pop("__extra__", None):
+        problems.append("more cells than header columns (a comma inside a name needs quotes)")
+    for name, value in get.items():
+        if len(value) > MAX_CELL_CHARS:
+            problems.append(f"{name} is longer than {MAX_CELL_CHARS} characters")
+            get[name] = value[:MAX_CELL_CHARS]
+    name = get.get("name", "")
+    if not name:
+        problems.append("name is empty")
+    elif name[0] in "=+-@":
+        problems.append(f"name {name!r} starts with {name[0]!r}, which spreadsheets run as a formula")
+    role = get.get("role", "").casefold().replace(" ", "_")
+    if role not in NEEDS:
+        problems.append(f"role {get.get('role', '')!r} is not one of {', '.join(NEEDS)}")
+    phone = ""
+    try:
+        phone = normalize_phone(get.get("phone", ""))
+    except PhoneError as exc:
+        problems.append(f"phone {exc}" if get.get("phone") else "phone is empty")
+    for needed in NEEDS.get(role, ()):
+        if not get.get(needed):
+            problems.append(f"{needed} is empty (a {role} needs {', '.join(NEEDS[role])})")
+    lat = _float(get.get("lat", ""), "lat", problems)
+    lon = _float(get.get("lon", ""), "lon", problems)
+    if (lat is None) != (lon is None) and not any(p.startswith(("lat", "lon")) for p in problems):
+        problems.append("lat and lon go together: give both or neither")
+    elif lat is not None and lon is not None:
+        in_box = INDIA_LAT[0] <= lat <= INDIA_LAT[1] and INDIA_LON[0] <= lon <= INDIA_LON[1]
+        swapped = INDIA_LAT[0] <= lon <= INDIA_LAT[1] and INDIA_LON[0] <= lat <= INDIA_LON[1]
+        if not in_box:
+            hint = " (lat and lon look swapped)" if swapped else ""
+            problems.append(f"lat {lat}, lon {lon} is outside India{hint}")
+    language = get.get("language", "").casefold() or "hi"
+    if language not in ("hi", "en"):
+        problems.append(f"language {get.get('language')!r} is not hi or en")
+    active_text = get.get("active", "").casefold()
+    active = True
+    if active_text in FALSE_WORDS:
+        active = False
+    elif active_text and active_text not in TRUE_WORDS:
+        problems.append(f"active {get.get('active')!r} is not true or false")
+    alt_phones: list[str] = []
+    for alt in filter(None, (a.strip() for a in get.get("alt_phones", "").split(";"))):
+        try:
+            normalized = normalize_phone(alt)
+        except PhoneError as exc:
+            problems.append(f"alt_phones: {exc}")
+            continue
+        if normalized != phone and normalized not in alt_phones:
+            alt_phones.append(normalized)
+    if problems:
+        return [RowError(number, p) for p in problems]
+    is_field = role in ("asha", "anm")
+    return RosterRow(
+        row=number, name=" ".join(name.split()), phone=phone, role=role,
+        district=get.get("district", "") if NEEDS[role] or get.get("district") else "",
+        block=get.get("block", "") if "block" in NEEDS[role] else "",
+        sector=get.get("sector", "") if "sector" in NEEDS[role] else "",
+        village=get.get("village", "") if is_field else "",
+        lat=lat if is_field else None, lon=lon if is_field else None, language=language,
+        worker_id=get.get("worker_id") or None, alt_phones=alt_phones, active=active,
+    )
+
+
+def check_rows(session: Session, rows: list[RosterRow]) -> list[RowError]:
+    """Problems that only show across rows, or against people already in the database."""
+    errors: list[RowError] = []
+    owner: dict[str, RosterRow] = {}  # phone -> first row that uses it
+    by_key: dict[str, RosterRow] = {}
+    ids: dict[str, RosterRow] = {}
+    villages: dict[tuple[str, str, str, str], RosterRow] = {}
+    for row in rows:
+        if row.worker_id:
+            first = ids.get(row.worker_id)
+            if first and (first.role in ("asha", "anm") or first.phone != row.phone):
+                errors.append(RowError(row.row, f"worker_id {row.worker_id} is already used on "
+                                                f"row {first.row}"))
+                continue
+            ids.setdefault(row.worker_id, row)
+        earlier = by_key.get(row.key)
+        if earlier is not None:
+            if row.role in ("asha", "anm") or earlier.role in ("asha", "anm"):
+                errors.append(RowError(row.row, f"phone {row.phone} is already on row {earlier.row};"
+                                                " a field worker's phone may appear only once"))
+                continue
+            if earlier.role != row.role or earlier.name.casefold() != row.name.casefold():
+                errors.append(RowError(row.row, f"phone {row.phone} is on row {earlier.row} for "
+                                                f"{earlier.name} ({earlier.role}); one phone, one "
+                                                "person"))
+                continue
+        else:
+            by_key[row.key] = row
+        for phone in (row.phone, *row.alt_phones):
+            first = owner.get(phone)
+            if first is not None and first.key != row.key:
+                errors.append(RowError(row.row, f"phone {phone} already belongs to {first.name} "
+                                                f"on row {first.row}"))
+            owner.setdefault(phone, row)
+        if row.village and row.lat is not None and row.lon is not None:
+            place = (row.district.casefold(), row.block.casefold(), row.sector.casefold(),
+                     row.village.casefold())
+            seen = villages.get(place)
+            if seen is None:
+                villages[place] = row
+            elif seen.lat is not None and seen.lon is not None:
+                apart = geodesic((seen.lat, seen.lon), (row.lat, row.lon)).km
+                if apart > 2:
+                    errors.append(RowError(row.row, f"village {row.village} is {apart:.1f} km from "
+                                                    f"where row {seen.row} puts it"))
+    # Phones already held in the database by someone this file does not mention.
+    file_people = {row.key for row in rows}
+    existing_ids = {
+        p.id: p for p in session.exec(
+            select(Person).where(col(Person.id).in_(
+                select(PersonPhone.person_id).where(col(PersonPhone.phone).in_(list(owner)))
+            ))
+        )
+    }
+    holders = session.exec(select(PersonPhone).where(col(PersonPhone.phone).in_(list(owner)))).all()
+    for holder in holders:
+        person = existing_ids.get(holder.person_id)
+        row = owner[holder.phone]
+        if person is None:
+            continue
+        person_key = f"id:{person.worker_id}" if person.worker_id else f"phone:{person.phone}"
+        if person_key == row.key or (row.worker_id is None and person.worker_id is None):
+            continue
+        if row.worker_id and person.worker_id == row.worker_id:
+            continue
+        if person_key in file_people and person.worker_id:
+            continue  # that person is re-imported too and may give the number up
+        errors.append(RowError(row.row, f"phone {holder.phone} belongs to {person.name} "
+                                        f"(worker_id {person.worker_id or '-'}) in the database"))
+    return errors
+
+
+def load(path: Path, session: Session) -> list[RosterRow]:
+    """Read and check the whole file; raise RosterInvalid listing every bad row."""
+    table = read_table(path)
+    if isinstance(table, list):
+        raise RosterInvalid(table)
+    rows: list[RosterRow] = []
+    errors: list[RowError] = []
+    for number, cells in table:
+        parsed = parse_row(number, cells)
+        if isinstance(parsed, list):
+            errors.extend(parsed)
+        else:
+            rows.append(parsed)
+    if not errors:
+        errors.extend(check_rows(session, rows))
+    if not rows and not errors:
+        errors.append(RowError(2, "the file has a header but no people"))
+    if errors:
+        raise RosterInvalid(sorted(errors, key=lambda e: e.row))
+    return rows
+
+
+class _Units:
+    """Get-or-create for places, with everything cached for large files."""
+
+    def __init__(self, session: Session, summary: ImportSummary):
+        self.session, self.summary = session, summary
+        self.districts = {d.name.casefold(): d for d in session.exec(select(District))}
+        self.blocks = {(b.district_id, b.name.casefold()): b for b in session.exec(select(Block))}
+        self.sectors = {(s.block_id, s.name.casefold()): s for s in session.exec(select(Sector))}
+        self.villages = {(v.sector_id, v.name.casefold()): v for v in session.exec(select(Village))}
+
+    def _add(self, obj: Any, kind: str) -> Any:
+        self.session.add(obj)
+        self.session.flush()
+        self.summary.units_created[kind] += 1
+        return obj
+
+    def district(self, name: str) -> District:
+        found = self.districts.get(name.casefold())
+        if found is None:
+            found = self.districts[name.casefold()] = self._add(District(name=name), "district")
+        return found
+
+    def block(self, district: District, name: str) -> Block:
+        key = (district.id, name.casefold())
+        found = self.blocks.get(key)
+        if found is None:
+            found = self.blocks[key] = self._add(Block(district_id=district.id, name=name), "block")
+        return found
+
+    def sector(self, block: Block, name: str) -> Sector:
+        key = (block.id, name.casefold())
+        found = self.sectors.get(key)
+        if found is None:
+            found = self.sectors[key] = self._add(Sector(block_id=block.id, name=name), "sector")
+        return found
+
+    def village(self, sector: Sector, row: RosterRow) -> Village:
+        key = (sector.id, row.village.casefold())
+        found = self.villages.get(key)
+        if found is None:
+            found = self.villages[key] = self._add(
+                Village(sector_id=sector.id, name=row.village, lat=row.lat, lon=row.lon), "village"
+            )
+        elif row.lat is not None and (found.lat, found.lon) != (row.lat, row.lon):
+            found.lat, found.lon = row.lat, row.lon
+            self.session.add(found)
+        return found
+
+
+def apply(
+    session: Session, rows: list[RosterRow], *, deactivate_missing: bool = False,
+    progress: bool = True,
+) -> ImportSummary:
+    """Write checked rows: create or update each person, their phones and their posts."""
+    summary = ImportSummary()
+    units = _Units(session, summary)
+    people: dict[str, list[RosterRow]] = defaultdict(list)
+    for row in rows:
+        people[row.key].append(row)
+    by_worker_id = {p.worker_id: p for p in session.exec(select(Person).where(
+        col(Person.worker_id).is_not(None)))}
+    phone_owner = dict(session.exec(select(PersonPhone.phone, PersonPhone.person_id)).all())
+    seen: set[int] = set()
+    now = utcnow()
+    bar = tqdm(total=len(rows), unit="row", desc="roster", disable=not progress or len(rows) < 500,
+               leave=False)
+    for group in people.values():
+        first = group[0]
+        person: Person | None = None
+        if first.worker_id:
+            person = by_worker_id.get(first.worker_id)
+        if person is None and first.phone in phone_owner:
+            candidate = session.get(Person, phone_owner[first.phone])
+            if candidate and (not first.worker_id or candidate.worker_id in (None, first.worker_id)):
+                person = candidate
+        if person is None:
+            person = Person(name=first.name, phone=first.phone, role=first.role)
+            summary.created += 1
+        else:
+            summary.updated += 1
+        person.name, person.phone, person.role = first.name, first.phone, first.role
+        person.language, person.active, person.updated_at = first.language, first.active, now
+        person.worker_id = first.worker_id or person.worker_id
+        person.village_id = person.sector_id = person.block_id = person.district_id = None
+        if first.role in ("asha", "anm"):
+            district = units.district(first.district)
+            block = units.block(district, first.block)
+            sector = units.sector(block, first.sector)
+            village = units.village(sector, first)
+            person.district_id, person.block_id = district.id, block.id
+            person.sector_id, person.village_id = sector.id, village.id
+        session.add(person)
+        session.flush()
+        assert person.id is not None
+        seen.add(person.id)
+        phones = {first.phone}
+        for row in group:
+            phones.update(row.alt_phones)
+        session.execute(delete(PersonPhone).where(
+            col(PersonPhone.person_id) == person.id, col(PersonPhone.phone).not_in(phones)))
+        for phone in phones:
+            if phone_owner.get(phone) != person.id:
+                if phone in phone_owner:
+                    session.execute(delete(PersonPhone).where(col(PersonPhone.phone) == phone))
+                session.add(PersonPhone(phone=phone, person_id=person.id))
+                phone_owner[phone] = person.id
+        session.execute(delete(Post).where(col(Post.person_id) == person.id))
+        if first.role not in ("asha", "anm"):
+            for row in group:
+                post = Post(person_id=person.id)
+                if row.district:
+                    district = units.district(row.district)
+                    post.district_id = district.id
+                    if row.block:
+                        block = units.block(district, row.block)
+                        post.block_id = block.id
+                        if row.sector:
+                            post.sector_id = units.sector(block, row.sector).id
+                if first.role != Role.admin or post.district_id is not None:
+                    session.add(post)
+        bar.update(len(group))
+    bar.close()
+    summary.people = len(people)
+    if deactivate_missing:
+        for person in session.exec(select(Person).where(col(Person.active).is_(True))):
+            if person.id not in seen:
+                person.active = False
+                person.updated_at = now
+                session.add(person)
+                summary.deactivated += 1
+    session.flush()
+    return summary
+
+
+def import_roster(
+    session: Session, path: Path, *, dry_run: bool = False, deactivate_missing: bool = False,
+    progress: bool = True,
+) -> ImportSummary:
+    """Check the whole file, then write it in the caller's transaction (nothing on dry run)."""
+    rows = load(path, session)
+    if dry_run:
+        summary = ImportSummary(people=len({r.key for r in rows}))
+        return summary
+    return apply(session, rows, deactivate_missing=deactivate_missing, progress=progress)
+
+
+def iter_errors(errors: Iterable[RowError]) -> Iterator[str]:
+    for error in errors:
+        yield str(error)

@@ -1,0 +1,122 @@
+"""Places in the hierarchy (worker -> sector -> block -> district -> state) and who may see which."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from models import Block, District, Person, Post, Sector
+
+CHILD_LEVEL = {"state": "district", "district": "block", "block": "sector", "sector": "worker"}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A sector, block, district or the state, with the ids of everything above it."""
+
+    level: str
+    name: str
+    path: str
+    district_id: int | None = None
+    block_id: int | None = None
+    sector_id: int | None = None
+
+    @property
+    def id(self) -> int | None:
+        return {"district": self.district_id, "block": self.block_id, "sector": self.sector_id}.get(
+            self.level
+        )
+
+    def contains(self, other: Unit) -> bool:
+        if self.level == "state":
+            return True
+        if self.level == "district":
+            return other.district_id == self.district_id
+        if self.level == "block":
+            return other.block_id == self.block_id and other.level in ("block", "sector")
+        return other.level == "sector" and other.sector_id == self.sector_id
+
+
+def state_unit(state_name: str) -> Unit:
+    return Unit("state", state_name, state_name)
+
+
+def district_unit(district: District) -> Unit:
+    return Unit("district", district.name, district.name, district_id=district.id)
+
+
+def block_unit(block: Block, district: District) -> Unit:
+    return Unit(
+        "block", block.name, f"{district.name}/{block.name}",
+        district_id=district.id, block_id=block.id,
+    )
+
+
+def sector_unit(sector: Sector, block: Block, district: District) -> Unit:
+    return Unit(
+        "sector", sector.name, f"{district.name}/{block.name}/{sector.name}",
+        district_id=district.id, block_id=block.id, sector_id=sector.id,
+    )
+
+
+def unit_for(
+    session: Session, *, district_id: int | None, block_id: int | None, sector_id: int | None,
+    state_name: str,
+) -> Unit:
+    if sector_id is not None:
+        sector = session.get_one(Sector, sector_id)
+        block = session.get_one(Block, sector.block_id)
+        return sector_unit(sector, block, session.get_one(District, block.district_id))
+    if block_id is not None:
+        block = session.get_one(Block, block_id)
+        return block_unit(block, session.get_one(District, block.district_id))
+    if district_id is not None:
+        return district_unit(session.get_one(District, district_id))
+    return state_unit(state_name)
+
+
+def scope_units(session: Session, person: Person, state_name: str) -> list[Unit]:
+    """The units an officer holds; empty for a field worker (she sees only herself)."""
+    if person.role == "admin":
+        return [state_unit(state_name)]
+    posts = session.exec(
+        select(Post).where(Post.person_id == person.id).order_by(col(Post.id))
+    ).all()
+    units = [
+        unit_for(
+            session, district_id=p.district_id, block_id=p.block_id, sector_id=p.sector_id,
+            state_name=state_name,
+        )
+        for p in posts
+    ]
+    return units
+
+
+def resolve_units(session: Session, text: str, state_name: str) -> list[Unit]:
+    """Every unit a written name or path (`Hardoi/Sandila`, `sandila-1`) may mean."""
+    parts = [p.strip().casefold() for p in text.strip().strip("/").split("/") if p.strip()]
+    if not parts:
+        return []
+    if len(parts) == 1 and parts[0] == state_name.casefold():
+        return [state_unit(state_name)]
+    if parts and parts[0] == state_name.casefold() and len(parts) > 1:
+        parts = parts[1:]
+    rows = session.exec(
+        select(Sector, Block, District)
+        .join(Block, col(Sector.block_id) == col(Block.id))
+        .join(District, col(Block.district_id) == col(District.id))
+    ).all()
+    districts = session.exec(select(District)).all()
+    blocks = session.exec(select(Block, District).join(District)).all()
+    candidates: list[Unit] = [district_unit(d) for d in districts]
+    candidates += [block_unit(b, d) for b, d in blocks]
+    candidates += [sector_unit(s, b, d) for s, b, d in rows]
+    found: list[Unit] = []
+    for unit in candidates:
+        segments = unit.path.casefold().split("/")
+        if segments[-len(parts):] == parts and len(parts) <= len(segments):
+            found.append(unit)
+    # An exact full path wins over suffix matches.
+    exact = [u for u in found if u.path.casefold().split("/") == parts]
+    return exact or found

@@ -1,0 +1,177 @@
+"""One web process: Telegram webhook, the chat simulator and the health check, on Starlette."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import datetime as dt
+import hmac
+import json
+import logging
+import uuid
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from telegram import Update
+
+from bot.messages import Inbound, Location
+from bot.service import Fieldbot
+from bot.units import unit_for
+from models import FIELD_ROLES, Person, Post
+
+log = logging.getLogger("fieldbot.web")
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_BODY = 15 * 1024 * 1024
+
+
+def _json_error(message: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _parse_at(value: Any) -> dt.datetime | None:
+    if value in (None, ""):
+        return dt.datetime.now(dt.UTC)
+    if not isinstance(value, str):
+        return None
+    try:
+        at = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at if at.tzinfo else None
+
+
+def create_app(core: Fieldbot, *, telegram_app: Any = None, webhook_secret: str | None = None,
+               simulator: bool = True) -> Starlette:
+    """The web app. `telegram_app` is a python-telegram-bot Application built without an updater."""
+
+    async def healthz(request: Request) -> Response:
+        def check() -> dict[str, Any]:
+            with Session(core.engine) as session:
+                session.execute(text("SELECT 1"))
+                from scheduler import last_run
+
+                return {"status": "ok", "database": "ok",
+                        "scheduler_last_run": last_run(session)}
+        try:
+            body = await asyncio.to_thread(check)
+        except Exception as exc:  # noqa: BLE001 - any database failure is "unhealthy"
+            log.warning("health check failed: %s", type(exc).__name__)
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return JSONResponse(body)
+
+    async def page(request: Request) -> Response:
+        return FileResponse(STATIC / "simulator.html", media_type="text/html; charset=utf-8")
+
+    async def people(request: Request) -> Response:
+        def listing() -> list[dict[str, Any]]:
+            state = core.settings.state
+            with Session(core.engine) as session:
+                rows = session.exec(
+                    select(Person).where(col(Person.active).is_(True)).order_by(col(Person.role),
+                                                                              col(Person.name))
+                ).all()
+                posts = {p.person_id: p for p in session.exec(select(Post))}
+                out = []
+                for person in rows:
+                    source: Any = person if person.role in FIELD_ROLES else posts.get(person.id)
+                    unit = unit_for(session, district_id=getattr(source, "district_id", None),
+                                    block_id=getattr(source, "block_id", None),
+                                    sector_id=getattr(source, "sector_id", None), state_name=state)
+                    out.append({"name": person.name, "phone": person.phone, "role": person.role,
+                                "unit": unit.path, "language": person.language})
+                return out
+        return JSONResponse({"people": await asyncio.to_thread(listing)})
+
+    async def simulator_message(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return _json_error("request too large", 413)
+        try:
+            data = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _json_error("body is not JSON")
+        if not isinstance(data, dict):
+            return _json_error("body must be a JSON object")
+        phone = data.get("phone")
+        if not isinstance(phone, str) or not phone.strip():
+            return _json_error("phone is required")
+        text_value = data.get("text")
+        if text_value is not None and not isinstance(text_value, str):
+            return _json_error("text must be a string")
+        at = _parse_at(data.get("at"))
+        if at is None:
+            return _json_error("at must be an ISO time with a zone, e.g. 2026-11-23T10:00:00+05:30")
+        location = None
+        if data.get("location") is not None:
+            loc = data["location"]
+            try:
+                location = Location(float(loc["lat"]), float(loc["lon"]),
+                                    float(loc["accuracy"]) if loc.get("accuracy") else None,
+                                    live=bool(loc.get("live", False)))
+            except (TypeError, KeyError, ValueError):
+                return _json_error("location needs numeric lat and lon")
+        photo = None
+        if data.get("photo_base64"):
+            try:
+                photo = base64.b64decode(str(data["photo_base64"]), validate=True)
+            except (binascii.Error, ValueError):
+                return _json_error("photo_base64 is not base64")
+        message_id = data.get("id")
+        dedup = f"sim:{message_id}" if isinstance(message_id, str) and message_id else \
+            f"sim:{uuid.uuid4().hex}"
+        inbound = Inbound(
+            channel="simulator", dedup_key=dedup, source_key=dedup, sent_at=at,
+            chat_id=phone, phone=phone, text=text_value, location=location, photo=photo,
+        )
+        replies = await asyncio.to_thread(core.handle, inbound)
+        out = []
+        for reply in replies:
+            item: dict[str, Any] = {"text": reply.text,
+                                    "document": reply.document.filename if reply.document else None}
+            if reply.document is not None:
+                item["document_base64"] = base64.b64encode(reply.document.content).decode()
+            out.append(item)
+        return JSONResponse({"replies": out})
+
+    async def telegram_webhook(request: Request) -> Response:
+        if telegram_app is None:
+            return PlainTextResponse("telegram webhook is not enabled", status_code=404)
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not webhook_secret or not hmac.compare_digest(given.encode(), webhook_secret.encode()):
+            log.warning("telegram webhook: wrong or missing secret from %s",
+                        request.client.host if request.client else "?")
+            return PlainTextResponse("forbidden", status_code=403)
+        try:
+            data = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return PlainTextResponse("bad request", status_code=400)
+        update = Update.de_json(data, telegram_app.bot)
+        if update is None:
+            return PlainTextResponse("bad request", status_code=400)
+        await telegram_app.process_update(update)
+        return Response(status_code=200)
+
+    routes = [
+        Route("/healthz", healthz),
+        Route("/telegram/webhook", telegram_webhook, methods=["POST"]),
+    ]
+    if simulator:
+        routes += [
+            Route("/", page),
+            Route("/simulator/people", people),
+            Route("/simulator/messages", simulator_message, methods=["POST"]),
+        ]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
+        yield
+
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,62 @@
+"""Thin handlers: read the message, call a plain function, reply. Registered here, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.i18n import order_example, t
+from bot.messages import Reply
+from bot.parser import Command, Report, Unreadable
+from bot.service import Context
+from handlers import account, queries, reports
+
+Handler = Callable[[Context, Command], list[Reply]]
+
+COMMANDS: dict[str, Handler] = {
+    "start": account.start,
+    "help": account.help_,
+    "lang": account.lang,
+    "undo": reports.undo,
+    "status": queries.status,
+    "missing": queries.missing,
+    "top": queries.top,
+    "export": queries.export,
+}
+
+
+def route(ctx: Context) -> list[Reply]:
+    """Send one message from a known, active person to the handler that fits it."""
+    inbound = ctx.inbound
+    text = inbound.text or ""
+    if inbound.unsupported and not text:
+        return [ctx.say("unsupported")]
+    if (inbound.photo is not None or inbound.location is not None) and not text:
+        return [ctx.say("unsupported")]
+    limit = ctx.settings.reporting.max_message_chars
+    if len(text) > limit:
+        return [ctx.say("too_long", length=len(text), max=limit)]
+    parsed = ctx.parser.parse(text)
+    if inbound.is_edit:
+        return reports.edited(ctx, parsed)
+    if isinstance(parsed, Command):
+        handler = COMMANDS.get(parsed.name)
+        if handler is None:
+            return [ctx.say("unknown_command", name=parsed.name)]
+        return handler(ctx, parsed)
+    if isinstance(parsed, Report):
+        return reports.report(ctx, parsed)
+    return [not_understood(ctx, parsed)]
+
+
+def not_understood(ctx: Context, parsed: Unreadable) -> Reply:
+    """Why the message was not read, and a short example of the format."""
+    lang = ctx.lang
+    labels = [m.label(lang) for m in ctx.settings.metrics]
+    detail = parsed.detail
+    if parsed.reason == "duplicate_metric":
+        detail = ctx.settings.metric(parsed.detail).label(lang)
+    why = t(lang, f"why_{parsed.reason}", detail=detail, max=len(labels), order=", ".join(labels))
+    example = t(lang, "format_example", order_example=order_example(len(labels)),
+                order=", ".join(labels[:3]))
+    head = f"{t(lang, 'sorry_prefix')} {why}".strip()
+    return Reply(f"{head}\n\n{example}")

@@ -1,0 +1,87 @@
+"""Who is writing: Telegram linking by shared contact, help, language."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from bot import crud
+from bot.config import Settings
+from bot.i18n import LANGUAGES, order_example, t
+from bot.messages import Inbound, Reply
+from bot.parser import Command
+from bot.phones import PhoneError, mask_phone, normalize_phone
+from bot.service import Context, log
+from bot.units import scope_units, unit_for
+from models import Person
+
+
+def ask_for_contact(inbound: Inbound, language: str = "hi") -> list[Reply]:
+    """An unlinked Telegram user: ask for the phone with a share-contact button."""
+    return [Reply(t(language, "share_contact"),
+                  request_contact=t(language, "share_contact_button"))]
+
+
+def link_contact(session: Session, inbound: Inbound, settings: Settings) -> Person | list[Reply]:
+    """A shared contact: link it if it is the sender's own and on the roster."""
+    if inbound.contact_user_id != inbound.telegram_user_id:
+        return [Reply(t("hi", "contact_not_own"), request_contact=t("hi", "share_contact_button"))]
+    try:
+        phone = normalize_phone(inbound.contact_phone or "")
+    except PhoneError:
+        return [Reply(t("hi", "unknown_phone", phone=inbound.contact_phone or "?"))]
+    person = crud.person_by_phone(session=session, phone=phone)
+    if person is None:
+        log.info("telegram contact with unknown phone %s", mask_phone(phone))
+        return [Reply(t("hi", "unknown_phone", phone=phone))]
+    if not person.active:
+        return [Reply(t(person.language, "inactive", name=person.name))]
+    assert inbound.telegram_user_id is not None
+    crud.link_telegram(session=session, person=person, user_id=inbound.telegram_user_id,
+                       chat_id=int(inbound.chat_id))
+    lang = person.language
+    place = describe_place(session, person, settings.state)
+    return [Reply(t(lang, "linked", name=person.name, place=place,
+                    help=help_text(session, person, settings)))]
+
+
+def describe_place(session: Session, person: Person, state_name: str) -> str:
+    role = t(person.language, f"role_{person.role}")
+    if person.is_field_worker:
+        unit = unit_for(session, district_id=person.district_id, block_id=person.block_id,
+                        sector_id=person.sector_id, state_name=state_name)
+        return f"{role} · {unit.path}"
+    units = scope_units(session, person, state_name or "")
+    return f"{role} · " + ", ".join(u.path for u in units if u.path)
+
+
+def help_text(session: Session, person: Person, settings: Settings) -> str:
+    """The report format for a field worker; the queries for an officer."""
+    lang = person.language
+    if person.is_field_worker:
+        labels = [m.label(lang) for m in settings.metrics]
+        return t(lang, "help_worker", order_example=order_example(len(labels)),
+                 order=", ".join(labels))
+    units = scope_units(session, person, settings.state)
+    return t(lang, "help_officer", example_unit=units[0].name if units else "Sandila")
+
+
+def start(ctx: Context, command: Command) -> list[Reply]:
+    """/start from someone already linked: greet and show what they can do."""
+    place = describe_place(ctx.session, ctx.person, ctx.settings.state)
+    return [Reply(f"🙏 {ctx.person.name}\n{place}\n\n{help_text(ctx.session, ctx.person, ctx.settings)}")]
+
+
+def help_(ctx: Context, command: Command) -> list[Reply]:
+    """/help: the report format for workers, the queries for officers."""
+    return [Reply(help_text(ctx.session, ctx.person, ctx.settings))]
+
+
+def lang(ctx: Context, command: Command) -> list[Reply]:
+    """/lang hi|en: switch the language of every reply."""
+    wanted = command.args[0].casefold() if command.args else ""
+    aliases = {"hindi": "hi", "हिंदी": "hi", "हिन्दी": "hi", "english": "en", "अंग्रेजी": "en"}
+    wanted = aliases.get(wanted, wanted)
+    if wanted not in LANGUAGES:
+        return [ctx.say("lang_usage")]
+    crud.set_language(session=ctx.session, person=ctx.person, language=wanted)
+    return [ctx.say("lang_set")]

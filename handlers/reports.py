@@ -1,0 +1,141 @@
+"""Daily reports: record, re-report, add, edit, undo — each answered with what changed and the totals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from bot import crud
+from bot.config import Settings
+from bot.i18n import day_label, short_date, t
+from bot.messages import Reply
+from bot.numbers import indian
+from bot.parser import Command, DayRef, Parsed, Report
+from bot.service import Context, Refused
+
+
+def resolve_day(ref: DayRef, today: dt.date, settings: Settings, lang: str) -> dt.date:
+    """The day a report is for, or Refused: future days, and days past the back-dating window."""
+    if ref.day is not None and ref.month is not None:
+        year = ref.year or today.year
+        try:
+            day = dt.date(year, ref.month, ref.day)
+        except ValueError:
+            raise Refused([Reply(t(lang, "why_bad_date"))]) from None
+        if ref.year is None and day > today and (day - today).days > 180:
+            day = day.replace(year=year - 1)  # "28/12" written on 2 January
+    else:
+        day = today - dt.timedelta(days=ref.days_back)
+    if day > today:
+        raise Refused([Reply(t(lang, "future_day", date=short_date(day, lang)))])
+    window = settings.reporting.backdate_days
+    if (today - day).days > window:
+        raise Refused([Reply(t(lang, "too_old", date=short_date(day, lang), days=window))])
+    return day
+
+
+def _totals_line(values: dict[str, int], settings: Settings, lang: str) -> str:
+    parts = [
+        f"{m.label(lang)} {indian(values[m.key])}" for m in settings.metrics if m.key in values
+    ]
+    return " · ".join(parts) if parts else "—"
+
+
+def _change_lines(changes: Sequence[crud.Change], settings: Settings, lang: str) -> str:
+    lines = []
+    for change in changes:
+        label = settings.metric(change.metric).label(lang)
+        new = indian(change.new) if change.new is not None else "—"
+        if change.added is not None and change.old is not None:
+            lines.append(f"{label}: {indian(change.old)} + {indian(change.added)} = {new}")
+        elif change.old is None:
+            lines.append(f"{label}: {new}")
+        elif change.old == change.new:
+            lines.append(f"{label}: {new} {t(lang, 'unchanged')}")
+        else:
+            lines.append(f"{label}: {indian(change.old)} → {new}")
+    return "\n".join(lines)
+
+
+def _check_ceilings(changes: Sequence[crud.Change], settings: Settings, lang: str) -> None:
+    for change in changes:
+        metric = settings.metric(change.metric)
+        if change.new is not None and change.new > metric.max_per_day:
+            raise Refused([Reply(t(lang, "over_ceiling", metric=metric.label(lang),
+                                   value=indian(change.new), max=indian(metric.max_per_day)))])
+
+
+def confirmation(ctx: Context, changes: Sequence[crud.Change]) -> Reply:
+    """What was understood, that day's totals and the campaign so far."""
+    settings, lang, person = ctx.settings, ctx.lang, ctx.person
+    assert person.id is not None
+    days = sorted({c.day for c in changes})
+    parts = []
+    for day in days:
+        label = day_label(day, ctx.today, lang)
+        parts.append(t(lang, "saved", day=label,
+                       lines=_change_lines([c for c in changes if c.day == day], settings, lang)))
+        values = crud.report_values(session=ctx.session, person_id=person.id, day=day)
+        parts.append(t(lang, "day_totals", day=label, totals=_totals_line(values, settings, lang)))
+    start = settings.campaign.start
+    campaign = crud.person_totals(session=ctx.session, person_id=person.id, start=start)
+    if campaign and start is not None:
+        parts.append(t(lang, "campaign_totals", totals=_totals_line(campaign, settings, lang)))
+    return Reply("\n".join(parts))
+
+
+def report(ctx: Context, parsed: Report) -> list[Reply]:
+    """A daily report: named values replace the day's values, `+n` adds; audited as one change."""
+    if not ctx.person.is_field_worker:
+        return [ctx.say("officer_no_report")]
+    day = resolve_day(parsed.when, ctx.today, ctx.settings, ctx.lang)
+    current = crud.lock_for_report(session=ctx.session, person=ctx.person, day=day)
+    changes = crud.plan_changes(current, ((e.metric, e.value, e.add) for e in parsed.entries), day)
+    _check_ceilings(changes, ctx.settings, ctx.lang)
+    crud.apply_changes(session=ctx.session, person=ctx.person, changes=changes, kind="report",
+                       channel=ctx.inbound.channel, source_key=ctx.inbound.source_key)
+    return [confirmation(ctx, changes)]
+
+
+def edited(ctx: Context, parsed: Parsed) -> list[Reply]:
+    """An edited message is read again: what it reported before is taken back, the new text applied."""
+    from handlers import not_understood
+
+    if not isinstance(parsed, Report):
+        if isinstance(parsed, Command):
+            return []  # an edited command is not run again
+        return [not_understood(ctx, parsed)]
+    if not ctx.person.is_field_worker:
+        return [ctx.say("officer_no_report")]
+    day = resolve_day(parsed.when, ctx.today, ctx.settings, ctx.lang)
+    source = ctx.inbound.source_key
+    earlier = crud.changes_from_source(session=ctx.session, source_key=source) if source else []
+    revert = crud.revert_plan(session=ctx.session, person=ctx.person, earlier=earlier)
+    for change in revert:
+        crud.lock_for_report(session=ctx.session, person=ctx.person, day=change.day)
+    group = None
+    if revert:
+        group = crud.apply_changes(session=ctx.session, person=ctx.person, changes=revert,
+                                   kind="edit", channel=ctx.inbound.channel, source_key=source)
+    ctx.session.flush()
+    current = crud.lock_for_report(session=ctx.session, person=ctx.person, day=day)
+    changes = crud.plan_changes(current, ((e.metric, e.value, e.add) for e in parsed.entries), day)
+    _check_ceilings(changes, ctx.settings, ctx.lang)
+    crud.apply_changes(session=ctx.session, person=ctx.person, changes=changes, kind="edit",
+                       channel=ctx.inbound.channel, source_key=source, group=group)
+    # Show each metric once: from its value before the edit to its value after.
+    before = {(c.day, c.metric): c.old for c in revert}
+    shown = [crud.Change(c.day, c.metric, before.get((c.day, c.metric), c.old), c.new, c.added)
+             for c in changes]
+    shown += [c for c in revert if (c.day, c.metric) not in {(x.day, x.metric) for x in changes}]
+    return [confirmation(ctx, shown)]
+
+
+def undo(ctx: Context, command: Command) -> list[Reply]:
+    """/undo: take back the last change this person made, whole message at a time."""
+    reverted = crud.undo_last(session=ctx.session, person=ctx.person, channel=ctx.inbound.channel)
+    if not reverted:
+        return [ctx.say("nothing_to_undo")]
+    days = sorted({c.day for c in reverted})
+    label = ", ".join(day_label(d, ctx.today, ctx.lang) for d in days)
+    return [ctx.say("undone", day=label, lines=_change_lines(reverted, ctx.settings, ctx.lang))]

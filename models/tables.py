@@ -1,0 +1,179 @@
+"""The database tables. Every change to them comes with an Alembic migration."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    asha = "asha"
+    anm = "anm"
+    supervisor = "supervisor"
+    bmo = "bmo"
+    district_officer = "district_officer"
+    admin = "admin"
+
+    @property
+    def is_field_worker(self) -> bool:
+        return self in (Role.asha, Role.anm)
+
+
+FIELD_ROLES = (Role.asha.value, Role.anm.value)
+
+
+def _ts(**kwargs: Any) -> Any:
+    """A timezone-aware timestamp column defaulting to now."""
+    return Field(default_factory=utcnow, sa_column_kwargs=kwargs, sa_type=UTCDateTime)
+
+
+# A district of the state; the top unit a district officer manages.
+class District(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+
+
+# A block (community health centre area) inside a district, run by a BMO.
+class Block(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("district_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    district_id: int = Field(foreign_key="district.id", index=True)
+    name: str
+
+
+# A supervisor's sector: a group of villages inside a block.
+class Sector(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("block_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    block_id: int = Field(foreign_key="block.id", index=True)
+    name: str
+
+
+# A village with its centre, against which field-presence photos are checked.
+class Village(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("sector_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    sector_id: int = Field(foreign_key="sector.id", index=True)
+    name: str
+    lat: float | None = None
+    lon: float | None = None
+
+
+# A person on the roster. Field workers carry their current unit (denormalised for rollups);
+# officers hold their units through Post rows.
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    worker_id: str | None = Field(default=None, unique=True)
+    name: str
+    phone: str = Field(index=True)
+    role: str = Field(index=True)
+    language: str = "hi"
+    active: bool = True
+    village_id: int | None = Field(default=None, foreign_key="village.id")
+    sector_id: int | None = Field(default=None, foreign_key="sector.id", index=True)
+    block_id: int | None = Field(default=None, foreign_key="block.id", index=True)
+    district_id: int | None = Field(default=None, foreign_key="district.id", index=True)
+    telegram_user_id: int | None = Field(
+        default=None, sa_column_kwargs={"unique": True}, sa_type=BigInteger
+    )
+    telegram_chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: dt.datetime = _ts()
+    updated_at: dt.datetime = _ts()
+
+    @property
+    def is_field_worker(self) -> bool:
+        return self.role in FIELD_ROLES
+
+
+# Every number a person may write from (primary and alternates); how an inbound sender is found.
+class PersonPhone(SQLModel, table=True):
+    __tablename__ = "person_phone"
+    phone: str = Field(primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+
+
+# A unit an officer holds: a supervisor's sector, a BMO's block, a district officer's district.
+class Post(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    district_id: int | None = Field(default=None, foreign_key="district.id")
+    block_id: int | None = Field(default=None, foreign_key="block.id")
+    sector_id: int | None = Field(default=None, foreign_key="sector.id")
+
+
+# One worker's report for one day, in the unit where she was when she made it.
+class DailyReport(SQLModel, table=True):
+    __tablename__ = "daily_report"
+    __table_args__ = (
+        UniqueConstraint("person_id", "day"),
+        Index("ix_daily_report_sector_day", "sector_id", "day"),
+        Index("ix_daily_report_block_day", "block_id", "day"),
+        Index("ix_daily_report_district_day", "district_id", "day"),
+        Index("ix_daily_report_day", "day"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    day: dt.date
+    district_id: int = Field(foreign_key="district.id")
+    block_id: int = Field(foreign_key="block.id")
+    sector_id: int = Field(foreign_key="sector.id")
+    village_id: int | None = Field(default=None, foreign_key="village.id")
+    created_at: dt.datetime = _ts()
+    updated_at: dt.datetime = _ts()
+
+
+# The current value of one metric in a daily report.
+class ReportValue(SQLModel, table=True):
+    __tablename__ = "report_value"
+    report_id: int = Field(foreign_key="daily_report.id", primary_key=True)
+    metric: str = Field(primary_key=True)
+    value: int
+
+
+# The audit trail: every change to a report value, grouped per message, reversible by /undo.
+class ReportChange(SQLModel, table=True):
+    __tablename__ = "report_change"
+    __table_args__ = (
+        Index("ix_report_change_person_changed", "person_id", "id"),
+        Index("ix_report_change_group", "change_group"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="daily_report.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    day: dt.date
+    metric: str
+    old_value: int | None = None
+    new_value: int | None = None
+    kind: str  # report | edit | undo
+    change_group: str
+    source_key: str | None = Field(default=None, index=True)
+    channel: str
+    changed_at: dt.datetime = _ts()
+    undone: bool = False
+
+
+# Inbound messages already processed, so a redelivery changes nothing and gets the same answer.
+class InboundMessage(SQLModel, table=True):
+    __tablename__ = "inbound_message"
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    dedup_key: str = Field(unique=True)
+    source_key: str | None = Field(default=None, index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    sent_at: dt.datetime = Field(sa_type=UTCDateTime)
+    received_at: dt.datetime = _ts()
+    replies: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+
+
+# Small facts the processes share: when the scheduler last ran, and the like.
+class ServiceState(SQLModel, table=True):
+    __tablename__ = "service_state"
+    key: str = Field(primary_key=True)
+    value: str
+    updated_at: dt.datetime = _ts()

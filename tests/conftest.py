@@ -1,0 +1,153 @@
+"""Shared fixtures: every database test runs on SQLite and, where configured, on PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
+
+from bot import roster
+from bot.config import Settings, load_settings
+from bot.db import make_engine, session_scope, upgrade
+from bot.messages import Inbound
+from bot.service import Fieldbot
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "examples" / "sample_district.csv"
+IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
+POSTGRES_URL = os.environ.get("FIELDBOT_TEST_POSTGRES_URL")
+
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgres",
+        marks=pytest.mark.skipif(
+            not POSTGRES_URL,
+            reason="FIELDBOT_TEST_POSTGRES_URL is not set: PostgreSQL tests skipped",
+        ),
+    ),
+]
+
+
+def _postgres_engine() -> tuple[Engine, str]:
+    """A private schema on the test server, so runs never see each other's rows."""
+    assert POSTGRES_URL
+    schema = f"fieldbot_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    return engine, schema
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[Engine]:
+    """A migrated database of each kind, shared by the session and emptied after each test."""
+    schema = None
+    if request.param == "postgres":
+        eng, schema = _postgres_engine()
+    else:
+        eng = make_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'fieldbot.db'}")
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+    if schema:
+        assert POSTGRES_URL
+        admin = make_engine(POSTGRES_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture()
+def db(engine: Engine) -> Iterator[Engine]:
+    """The shared database, emptied when the test ends."""
+    yield engine
+    with engine.begin() as conn:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture(scope="session")
+def base_settings() -> Settings:
+    return load_settings(ROOT / "config.yaml")
+
+
+@pytest.fixture()
+def settings(base_settings: Settings) -> Settings:
+    """The sample config, with a campaign that covers the days tests use."""
+    data = base_settings.model_dump(exclude={"base_dir"})
+    data["campaign"] = {"name": "test", "start": dt.date(2026, 11, 1), "end": dt.date(2026, 12, 31)}
+    return Settings.model_validate({**data, "base_dir": ROOT})
+
+
+def import_csv(engine: Engine, path: Path, **kwargs: bool) -> roster.ImportSummary:
+    with session_scope(engine) as session:
+        return roster.import_roster(session, path, progress=False, **kwargs)
+
+
+@pytest.fixture()
+def district(db: Engine) -> Engine:
+    """The sample district loaded."""
+    import_csv(db, SAMPLE)
+    return db
+
+
+def at(day: int, hour: int = 12, minute: int = 0, month: int = 11) -> dt.datetime:
+    """A moment in IST in the test campaign."""
+    return dt.datetime(2026, month, day, hour, minute, tzinfo=IST)
+
+
+class Chat:
+    """Talk to the bot as people of the roster do, through the neutral message type."""
+
+    def __init__(self, core: Fieldbot):
+        self.core = core
+
+    def send(self, phone: str, text: str | None, when: dt.datetime | None = None,
+             key: str | None = None, **extra: object) -> list[str]:
+        inbound = Inbound(
+            channel="simulator", dedup_key=key or f"test:{uuid.uuid4().hex}",
+            source_key=key, sent_at=when or at(23), chat_id=phone, phone=phone, text=text,
+            **extra,  # type: ignore[arg-type]
+        )
+        return [r.text for r in self.core.handle(inbound)]
+
+    def say(self, phone: str, text: str | None, when: dt.datetime | None = None,
+            **extra: object) -> str:
+        return "\n".join(self.send(phone, text, when, **extra))
+
+
+@pytest.fixture()
+def core(district: Engine, settings: Settings) -> Fieldbot:
+    # The bot's clock stands at the end of 23 Nov 2026 IST, whatever day the tests run on.
+    return Fieldbot(settings, district, clock=lambda: at(23, 23, 59))
+
+
+@pytest.fixture()
+def chat(core: Fieldbot) -> Chat:
+    return Chat(core)
+
+
+@pytest.fixture()
+def session(db: Engine) -> Iterator[Session]:
+    with Session(db) as s:
+        yield s
+
+
+# Phones from examples/sample_district.csv, as the roster writes them.
+SUNITA = "07973321377"        # ASHA, Hardoi/Sandila/Sandila-1
+USHA = "7285872429"           # supervisor of Sandila-1 and Sandila-2
+RAJESH = "8124645116"         # BMO Sandila
+NASREEN = "08209773026"       # BMO Bilgram
+VIVEK = "+91 92668 36880"     # district officer Hardoi
+ADMIN = "9901030882"
