@@ -12,12 +12,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import ArgumentError, OperationalError
+
 from bot import roster
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import (
     DatabaseInUse,
     DatabaseNotReady,
     SqliteProcessLock,
+    current_revision,
     is_sqlite,
     make_engine,
     require_migrated,
@@ -98,8 +101,14 @@ def _migrated_engine(settings: Settings) -> Any:
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     settings = _settings(args)
     engine = make_engine(settings.database_url_resolved())
+    before = current_revision(engine)
     upgrade(engine)
-    print(f"database is up to date ({engine.url.render_as_string(hide_password=True)})")
+    after = current_revision(engine)
+    where = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        print(f"database is up to date at migration {after} ({where})")
+    else:
+        print(f"database migrated from {before or 'empty'} to {after} ({where})")
     return 0
 
 
@@ -186,7 +195,6 @@ async def serve(core: Fieldbot, host: str, port: int, *, scheduler: bool,
                 simulator: bool) -> None:
     """The web app, Telegram (polling or webhook) and the scheduler in one event loop."""
     import uvicorn
-    from telegram import Update
 
     from bot.telegram import TelegramSettings, build_application
     from bot.web import create_app
@@ -199,38 +207,13 @@ async def serve(core: Fieldbot, host: str, port: int, *, scheduler: bool,
         if webhook and not telegram_settings.webhook_secret:
             raise CliError("TELEGRAM_WEBHOOK_URL is set without TELEGRAM_WEBHOOK_SECRET")
         telegram_app = build_application(core, telegram_settings, webhook=webhook)
-        await telegram_app.initialize()
-        await telegram_app.start()
-        if webhook:
-            await telegram_app.bot.set_webhook(
-                telegram_settings.webhook_url or "", secret_token=telegram_settings.webhook_secret,
-                allowed_updates=Update.ALL_TYPES,
-            )
-            log.info("telegram: webhook mode")
-        else:
-            await telegram_app.bot.delete_webhook()
-            assert telegram_app.updater is not None
-            await telegram_app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-            log.info("telegram: long polling")
-    jobs = build_scheduler(core) if scheduler else None
-    if jobs is not None:
-        jobs.start()
-    app = create_app(core, telegram_app=telegram_app,
-                     webhook_secret=telegram_settings.webhook_secret if telegram_settings else None,
-                     simulator=simulator)
+    app = create_app(core, telegram_app=telegram_app, telegram_settings=telegram_settings,
+                     scheduler=build_scheduler(core) if scheduler else None, simulator=simulator)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     print(f"Fieldbot is serving on http://{host}:{port}"
-          + (" — open it in a browser to chat as anyone on the roster" if simulator else ""))
-    try:
-        await server.serve()
-    finally:
-        if jobs is not None:
-            jobs.shutdown(wait=False)
-        if telegram_app is not None:
-            if telegram_app.updater is not None and telegram_app.updater.running:
-                await telegram_app.updater.stop()
-            await telegram_app.stop()
-            await telegram_app.shutdown()
+          + (" — open it in a browser to chat as anyone on the roster" if simulator else ""),
+          flush=True)
+    await server.serve()
 
 
 def _run(settings: Settings, host: str, port: int, *, scheduler: bool, simulator: bool) -> int:
@@ -300,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("FIELDBOT_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Alembic's "Context impl ..." lines on every command drown the one-line answers.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     handlers = {
         "demo": cmd_demo, "run": cmd_run, "scheduler": cmd_scheduler, "export": cmd_export,
@@ -314,6 +299,13 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, DatabaseNotReady, DatabaseInUse, CliError) as exc:
         print(f"fieldbot: {exc}", file=sys.stderr)
         return 2
+    except ArgumentError as exc:  # a database URL SQLAlchemy cannot read
+        print(f"fieldbot: the database URL is not valid: {exc}", file=sys.stderr)
+        return 2
+    except OperationalError as exc:  # the server is down, refuses us, or the file cannot be opened
+        reason = (str(exc.orig or exc).strip().splitlines() or ["unknown error"])[0]
+        print(f"fieldbot: cannot use the database: {reason}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

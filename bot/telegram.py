@@ -165,3 +165,28 @@ def build_application(core: Fieldbot, settings: TelegramSettings,
     application.add_handler(TypeHandler(Update, on_update))
     application.add_error_handler(on_error)
     return application
+
+
+async def start_telegram(application: Application,  # type: ignore[type-arg]
+                         settings: TelegramSettings | None) -> None:
+    """Start the application: register the webhook, or start long polling."""
+    await application.initialize()
+    await application.start()
+    if settings is not None and settings.webhook_url:
+        await application.bot.set_webhook(
+            settings.webhook_url, secret_token=settings.webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+        log.info("telegram: webhook mode")
+    elif application.updater is not None:
+        await application.bot.delete_webhook()
+        await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+        log.info("telegram: long polling")
+
+
+async def stop_telegram(application: Application) -> None:  # type: ignore[type-arg]
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+    await application.shutdown()

@@ -10,6 +10,7 @@ import hmac
 import json
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from telegram import Update
 
 from bot.messages import Inbound, Location
 from bot.service import Fieldbot
+from bot.telegram import TelegramSettings, start_telegram, stop_telegram
 from bot.units import unit_for
 from models import FIELD_ROLES, Person, Post
 
@@ -48,9 +50,11 @@ def _parse_at(value: Any) -> dt.datetime | None:
     return at if at.tzinfo else None
 
 
-def create_app(core: Fieldbot, *, telegram_app: Any = None, webhook_secret: str | None = None,
+def create_app(core: Fieldbot, *, telegram_app: Any = None,
+               telegram_settings: TelegramSettings | None = None, scheduler: Any = None,
                simulator: bool = True) -> Starlette:
-    """The web app. `telegram_app` is a python-telegram-bot Application built without an updater."""
+    """The web app; Telegram (webhook or polling) and the scheduler start and stop with it."""
+    webhook_secret = telegram_settings.webhook_secret if telegram_settings else None
 
     async def healthz(request: Request) -> Response:
         def check() -> dict[str, Any]:
@@ -171,7 +175,17 @@ def create_app(core: Fieldbot, *, telegram_app: Any = None, webhook_secret: str 
         ]
 
     @asynccontextmanager
-    async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
-        yield
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if telegram_app is not None:
+            await start_telegram(telegram_app, telegram_settings)
+        if scheduler is not None:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            if telegram_app is not None:
+                await stop_telegram(telegram_app)
 
     return Starlette(routes=routes, lifespan=lifespan)
