@@ -40,8 +40,14 @@ def build_scheduler(core: Fieldbot) -> AsyncIOScheduler:
     """Jobs with stable ids, coalesced, with an explicit misfire grace."""
     scheduler = AsyncIOScheduler(timezone=core.settings.tz)
     scheduler.add_job(
-        heartbeat, "interval", seconds=60, args=[core.engine], id="heartbeat",
-        replace_existing=True, coalesce=True, misfire_grace_time=30,
+        heartbeat,
+        "interval",
+        seconds=60,
+        args=[core.engine],
+        id="heartbeat",
+        replace_existing=True,
+        coalesce=True,
+        misfire_grace_time=30,
         next_run_time=dt.datetime.now(core.settings.tz),
     )
     return scheduler

@@ -35,9 +35,7 @@ def person_by_phone(*, session: Session, phone: str) -> Person | None:
 
 
 def person_by_telegram(*, session: Session, telegram_user_id: int) -> Person | None:
-    return session.exec(
-        select(Person).where(Person.telegram_user_id == telegram_user_id)
-    ).first()
+    return session.exec(select(Person).where(Person.telegram_user_id == telegram_user_id)).first()
 
 
 def link_telegram(*, session: Session, person: Person, user_id: int, chat_id: int) -> None:
@@ -83,9 +81,14 @@ def _lock_report(*, session: Session, person: Person, day: dt.date) -> DailyRepo
         raise ValueError("a report needs a field worker with a sector")
     now = utcnow()
     values = {
-        "person_id": person.id, "day": day, "district_id": person.district_id,
-        "block_id": person.block_id, "sector_id": person.sector_id,
-        "village_id": person.village_id, "created_at": now, "updated_at": now,
+        "person_id": person.id,
+        "day": day,
+        "district_id": person.district_id,
+        "block_id": person.block_id,
+        "sector_id": person.sector_id,
+        "village_id": person.village_id,
+        "created_at": now,
+        "updated_at": now,
     }
     dialect = session.get_bind().dialect.name
     table = DailyReport.__table__  # type: ignore[attr-defined]
@@ -178,9 +181,17 @@ def apply_changes(
         _write_value(session=session, report=report, metric=change.metric, value=change.new)
         session.add(
             ReportChange(
-                report_id=report.id, person_id=person.id, day=change.day, metric=change.metric,
-                old_value=change.old, new_value=change.new, kind=kind, change_group=group,
-                source_key=source_key, channel=channel, changed_at=now,
+                report_id=report.id,
+                person_id=person.id,
+                day=change.day,
+                metric=change.metric,
+                old_value=change.old,
+                new_value=change.new,
+                kind=kind,
+                change_group=group,
+                source_key=source_key,
+                channel=channel,
+                changed_at=now,
             )
         )
         report.updated_at = now
@@ -188,9 +199,7 @@ def apply_changes(
     return group
 
 
-def lock_for_report(
-    *, session: Session, person: Person, day: dt.date
-) -> dict[str, int]:
+def lock_for_report(*, session: Session, person: Person, day: dt.date) -> dict[str, int]:
     """Lock the worker's day and return its current values (the basis of a re-report)."""
     report = _lock_report(session=session, person=person, day=day)
     rows = session.exec(select(ReportValue).where(ReportValue.report_id == report.id)).all()
@@ -226,7 +235,11 @@ def undo_last(*, session: Session, person: Person, channel: str) -> list[Change]
     # Oldest first in the reply and the audit, as the worker wrote them.
     reverted.reverse()
     apply_changes(
-        session=session, person=person, changes=reverted, kind="undo", channel=channel,
+        session=session,
+        person=person,
+        changes=reverted,
+        kind="undo",
+        channel=channel,
         source_key=None,
     )
     return reverted
@@ -243,9 +256,7 @@ def changes_from_source(*, session: Session, source_key: str) -> list[ReportChan
     )
 
 
-def revert_plan(
-    *, session: Session, person: Person, earlier: Sequence[ReportChange]
-) -> list[Change]:
+def revert_plan(*, session: Session, person: Person, earlier: Sequence[ReportChange]) -> list[Change]:
     """Changes that take back what an edited message had reported, where nobody changed it since."""
     first_old: dict[tuple[dt.date, str], int | None] = {}
     last_new: dict[tuple[dt.date, str], int | None] = {}
@@ -266,9 +277,7 @@ def revert_plan(
 
 def processed_replies(*, session: Session, dedup_key: str) -> list[Reply] | None:
     """The replies already given to this message, if it was processed before."""
-    row = session.exec(
-        select(InboundMessage).where(InboundMessage.dedup_key == dedup_key)
-    ).first()
+    row = session.exec(select(InboundMessage).where(InboundMessage.dedup_key == dedup_key)).first()
     if row is None:
         return None
     return [Reply.from_json(item) for item in json.loads(row.replies)]
@@ -287,8 +296,12 @@ def record_inbound(
     """Mark a message processed, in the same transaction as what it changed."""
     session.add(
         InboundMessage(
-            channel=channel, dedup_key=dedup_key, source_key=source_key, person_id=person_id,
-            sent_at=sent_at, replies=json.dumps([r.to_json() for r in replies], ensure_ascii=False),
+            channel=channel,
+            dedup_key=dedup_key,
+            source_key=source_key,
+            person_id=person_id,
+            sent_at=sent_at,
+            replies=json.dumps([r.to_json() for r in replies], ensure_ascii=False),
         )
     )
     session.flush()

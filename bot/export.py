@@ -53,7 +53,8 @@ def xlsx_bytes(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[obje
     return buffer.getvalue()
 
 
-def write_table(path: Path, fmt: str, level: str, header: Sequence[str],
-                rows: Sequence[Sequence[object]]) -> None:
+def write_table(
+    path: Path, fmt: str, level: str, header: Sequence[str], rows: Sequence[Sequence[object]]
+) -> None:
     data = csv_bytes(header, rows) if fmt == "csv" else xlsx_bytes([(level, header, rows)])
     path.write_bytes(data)

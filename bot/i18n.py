@@ -9,21 +9,21 @@ LANGUAGES = ("hi", "en")
 TEXTS: dict[str, dict[str, str]] = {
     "unknown_phone": {
         "hi": "नमस्ते 🙏 यह नंबर ({phone}) फील्डबॉट की सूची में नहीं है। "
-              "कृपया अपने सुपरवाइजर से यह नंबर सूची में जुड़वाएँ, फिर दोबारा संदेश भेजें।",
+        "कृपया अपने सुपरवाइजर से यह नंबर सूची में जुड़वाएँ, फिर दोबारा संदेश भेजें।",
         "en": "Hello 🙏 This number ({phone}) is not on the Fieldbot roster. "
-              "Please ask your supervisor to add it, then send your message again.",
+        "Please ask your supervisor to add it, then send your message again.",
     },
     "inactive": {
         "hi": "नमस्ते {name} जी। आपका नाम अभी सक्रिय सूची में नहीं है, इसलिए यह संदेश दर्ज नहीं हुआ। "
-              "कोई गलती हो तो अपने सुपरवाइजर से बात करें।",
+        "कोई गलती हो तो अपने सुपरवाइजर से बात करें।",
         "en": "Hello {name}. Your name is not on the active roster now, so this message was not "
-              "recorded. If this is a mistake, please speak to your supervisor.",
+        "recorded. If this is a mistake, please speak to your supervisor.",
     },
     "share_contact": {
         "hi": "नमस्ते 🙏 फील्डबॉट में आपका स्वागत है।\n"
-              "अपना मोबाइल नंबर जोड़ने के लिए नीचे «📱 मेरा नंबर भेजें» बटन दबाएँ।",
+        "अपना मोबाइल नंबर जोड़ने के लिए नीचे «📱 मेरा नंबर भेजें» बटन दबाएँ।",
         "en": "Hello 🙏 Welcome to Fieldbot.\n"
-              "Press the «📱 Share my number» button below to link your mobile number.",
+        "Press the «📱 Share my number» button below to link your mobile number.",
     },
     "share_contact_button": {"hi": "📱 मेरा नंबर भेजें", "en": "📱 Share my number"},
     "contact_not_own": {
@@ -36,47 +36,50 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "help_worker": {
         "hi": "रोज़ की रिपोर्ट एक संदेश में भेजें, जैसे:\n"
-              "आवेदन 25 कार्ड 20 घर 40\n"
-              "या सिर्फ़ संख्याएँ इसी क्रम में: {order_example}\n"
-              "(क्रम: {order})\n\n"
-              "कल की रिपोर्ट: कल आवेदन 10 कार्ड 8\n"
-              "किसी तारीख की: 21/11 कार्ड 8\n"
-              "पहले वाली संख्या में जोड़ना हो: कार्ड +5\n"
-              "गलती वापस लें: /undo\n"
-              "अपनी स्थिति: /status   भाषा बदलें: /lang en",
+        "आवेदन 25 कार्ड 20 घर 40\n"
+        "या सिर्फ़ संख्याएँ इसी क्रम में: {order_example}\n"
+        "(क्रम: {order})\n\n"
+        "कल की रिपोर्ट: कल आवेदन 10 कार्ड 8\n"
+        "किसी तारीख की: 21/11 कार्ड 8\n"
+        "पहले वाली संख्या में जोड़ना हो: कार्ड +5\n"
+        "गलती वापस लें: /undo\n"
+        "अपनी स्थिति: /status   भाषा बदलें: /lang en",
         "en": "Send your daily report in one message, like:\n"
-              "applications 25 cards 20 households 40\n"
-              "or just the numbers in this order: {order_example}\n"
-              "(order: {order})\n\n"
-              "Yesterday's report: yesterday applications 10 cards 8\n"
-              "For a date: 21/11 cards 8\n"
-              "To add to what you sent: cards +5\n"
-              "Take back the last change: /undo\n"
-              "Your figures: /status   Hindi: /lang hi",
+        "applications 25 cards 20 households 40\n"
+        "or just the numbers in this order: {order_example}\n"
+        "(order: {order})\n\n"
+        "Yesterday's report: yesterday applications 10 cards 8\n"
+        "For a date: 21/11 cards 8\n"
+        "To add to what you sent: cards +5\n"
+        "Take back the last change: /undo\n"
+        "Your figures: /status   Hindi: /lang hi",
     },
     "help_officer": {
         "hi": "आप पूछ सकते हैं:\n"
-              "/status — आज की स्थिति (स्थिति)\n"
-              "/status सप्ताह या /status अभियान — पूरे सप्ताह/अभियान की\n"
-              "/status <इकाई> — किसी सेक्टर या ब्लॉक की, जैसे /status {example_unit}\n"
-              "/missing — किसने आज रिपोर्ट नहीं भेजी, फ़ोन नंबर के साथ (बाकी)\n"
-              "/top — रैंकिंग (रैंक)\n"
-              "/export — एक्सेल फ़ाइल\n"
-              "/lang en — English",
+        "/status — आज की स्थिति (स्थिति)\n"
+        "/status सप्ताह या /status अभियान — पूरे सप्ताह/अभियान की\n"
+        "/status <इकाई> — किसी सेक्टर या ब्लॉक की, जैसे /status {example_unit}\n"
+        "/missing — किसने आज रिपोर्ट नहीं भेजी, फ़ोन नंबर के साथ (बाकी)\n"
+        "/top — रैंकिंग (रैंक)\n"
+        "/export — एक्सेल फ़ाइल\n"
+        "/lang en — English",
         "en": "You can ask:\n"
-              "/status — today's figures\n"
-              "/status week or /status campaign — for the week or the whole campaign\n"
-              "/status <unit> — a sector or block, e.g. /status {example_unit}\n"
-              "/missing — who has not reported today, with phone numbers\n"
-              "/top — ranking\n"
-              "/export — Excel file\n"
-              "/lang hi — हिंदी",
+        "/status — today's figures\n"
+        "/status week or /status campaign — for the week or the whole campaign\n"
+        "/status <unit> — a sector or block, e.g. /status {example_unit}\n"
+        "/missing — who has not reported today, with phone numbers\n"
+        "/top — ranking\n"
+        "/export — Excel file\n"
+        "/lang hi — हिंदी",
     },
-    "sorry_prefix": {"hi": "माफ़ कीजिए, रिपोर्ट समझ नहीं आई।", "en": "Sorry, I could not read that report."},
+    "sorry_prefix": {
+        "hi": "माफ़ कीजिए, रिपोर्ट समझ नहीं आई।",
+        "en": "Sorry, I could not read that report.",
+    },
     "format_example": {
         "hi": "ऐसे लिखें:\nआवेदन 25 कार्ड 20\nया सिर्फ़ संख्याएँ: {order_example} ({order})\nमदद: /help",
         "en": "Write it like:\napplications 25 cards 20\nor just numbers: {order_example} ({order})\n"
-              "Help: /help",
+        "Help: /help",
     },
     "why_ambiguous": {
         "hi": "«{detail}» किस चीज़ की संख्या है, यह साफ़ नहीं हुआ।",
@@ -102,7 +105,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "why_bad_date": {
         "hi": "तारीख समझ नहीं आई; ऐसे लिखें: 21/11 आवेदन 25, या: कल आवेदन 25।",
         "en": "I could not read the date; write e.g. 21/11 applications 25, or: yesterday "
-              "applications 25.",
+        "applications 25.",
     },
     "why_negation": {
         "hi": "«{detail}» वाली रिपोर्ट नहीं ली जाती। शून्य हो तो ऐसे लिखें: कार्ड 0।",
@@ -115,16 +118,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "why_empty": {"hi": "संदेश खाली है।", "en": "The message is empty."},
     "why_not_understood": {"hi": "", "en": ""},
     "unsupported": {
-        "hi": "आवाज़, स्टिकर या फ़ाइल वाला संदेश मैं पढ़ नहीं सकता। कृपया रिपोर्ट लिखकर भेजें, जैसे:\n"
-              "आवेदन 25 कार्ड 20",
+        "hi": "आवाज़, स्टिकर या फ़ाइल वाला संदेश मैं पढ़ नहीं सकता। कृपया रिपोर्ट लिखकर भेजें, जैसे:\nआवेदन 25 कार्ड 20",
         "en": "I cannot read voice notes, stickers or files. Please type your report, like:\n"
-              "applications 25 cards 20",
+        "applications 25 cards 20",
     },
     "too_long": {
-        "hi": "संदेश बहुत लंबा है ({length} अक्षर, अधिकतम {max})। रिपोर्ट छोटे संदेश में भेजें, जैसे: "
-              "आवेदन 25 कार्ड 20",
+        "hi": "संदेश बहुत लंबा है ({length} अक्षर, अधिकतम {max})। रिपोर्ट छोटे संदेश में भेजें, जैसे: आवेदन 25 कार्ड 20",
         "en": "The message is too long ({length} characters, at most {max}). Send the report "
-              "briefly, like: applications 25 cards 20",
+        "briefly, like: applications 25 cards 20",
     },
     "future_day": {
         "hi": "{date} अभी आई नहीं है — आगे की तारीख की रिपोर्ट नहीं ली जाती। कुछ दर्ज नहीं हुआ।",
@@ -132,15 +133,15 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "too_old": {
         "hi": "{date} की रिपोर्ट अब नहीं ली जा सकती: सिर्फ़ पिछले {days} दिन तक की रिपोर्ट भेज सकते हैं। "
-              "कुछ दर्ज नहीं हुआ; अपने सुपरवाइजर को बताएँ।",
+        "कुछ दर्ज नहीं हुआ; अपने सुपरवाइजर को बताएँ।",
         "en": "A report for {date} can no longer be taken: only the last {days} days are open. "
-              "Nothing was saved; please tell your supervisor.",
+        "Nothing was saved; please tell your supervisor.",
     },
     "over_ceiling": {
         "hi": "{metric} {value} बहुत ज़्यादा है: एक दिन में अधिकतम {max} हो सकते हैं। "
-              "कुछ दर्ज नहीं हुआ — संख्या जाँचकर दोबारा भेजें।",
+        "कुछ दर्ज नहीं हुआ — संख्या जाँचकर दोबारा भेजें।",
         "en": "{metric} {value} is too many: at most {max} in one day. "
-              "Nothing was saved — please check the number and send again.",
+        "Nothing was saved — please check the number and send again.",
     },
     "officer_no_report": {
         "hi": "रोज़ की रिपोर्ट आशा और एएनएम भेजती हैं। आप पूछ सकते हैं: /status, /missing, /top।",
@@ -162,7 +163,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "There is no change to take back.",
     },
     "lang_set": {"hi": "ठीक है, अब से हिंदी में बात होगी।", "en": "OK, I will reply in English from now on."},
-    "lang_usage": {"hi": "भाषा बदलने के लिए: /lang hi या /lang en", "en": "To change language: /lang hi or /lang en"},
+    "lang_usage": {
+        "hi": "भाषा बदलने के लिए: /lang hi या /lang en",
+        "en": "To change language: /lang hi or /lang en",
+    },
     "today": {"hi": "आज", "en": "today"},
     "yesterday": {"hi": "कल", "en": "yesterday"},
     "not_reported": {"hi": "अभी रिपोर्ट नहीं आई", "en": "not reported yet"},
@@ -225,7 +229,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "internal_error": {
         "hi": "माफ़ कीजिए, अभी तकनीकी दिक्कत है। यह संदेश दर्ज नहीं हुआ — कृपया थोड़ी देर बाद दोबारा भेजें।",
         "en": "Sorry, something went wrong on our side. This message was not saved — please send "
-              "it again in a little while.",
+        "it again in a little while.",
     },
     "export_ready": {
         "hi": "📎 {unit} — {period} की एक्सेल फ़ाइल।",
@@ -247,7 +251,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "role_admin": {"hi": "एडमिन", "en": "admin"},
 }
 
-_MONTHS_EN = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 def t(language: str, key: str, **values: object) -> str:

@@ -16,26 +16,63 @@ from bot.numbers import DEVANAGARI_DIGITS, NUMBER_WORDS, match_key
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 
 COMMAND_WORDS: dict[str, str] = {
-    "status": "status", "स्थिति": "status", "स्तिथि": "status", "sthiti": "status",
-    "stithi": "status", "स्टेटस": "status",
-    "missing": "missing", "बाकी": "missing", "बाक़ी": "missing", "baki": "missing",
-    "baaki": "missing", "pending": "missing",
-    "top": "top", "rank": "top", "ranking": "top", "रैंक": "top", "रैंकिंग": "top", "टॉप": "top",
-    "help": "help", "मदद": "help", "सहायता": "help", "madad": "help", "?": "help",
-    "undo": "undo", "वापस": "undo", "अनडू": "undo", "wapas": "undo",
-    "lang": "lang", "language": "lang", "भाषा": "lang", "bhasha": "lang",
-    "export": "export", "एक्सपोर्ट": "export",
-    "start": "start", "privacy": "privacy", "गोपनीयता": "privacy",
+    "status": "status",
+    "स्थिति": "status",
+    "स्तिथि": "status",
+    "sthiti": "status",
+    "stithi": "status",
+    "स्टेटस": "status",
+    "missing": "missing",
+    "बाकी": "missing",
+    "बाक़ी": "missing",
+    "baki": "missing",
+    "baaki": "missing",
+    "pending": "missing",
+    "top": "top",
+    "rank": "top",
+    "ranking": "top",
+    "रैंक": "top",
+    "रैंकिंग": "top",
+    "टॉप": "top",
+    "help": "help",
+    "मदद": "help",
+    "सहायता": "help",
+    "madad": "help",
+    "?": "help",
+    "undo": "undo",
+    "वापस": "undo",
+    "अनडू": "undo",
+    "wapas": "undo",
+    "lang": "lang",
+    "language": "lang",
+    "भाषा": "lang",
+    "bhasha": "lang",
+    "export": "export",
+    "एक्सपोर्ट": "export",
+    "start": "start",
+    "privacy": "privacy",
+    "गोपनीयता": "privacy",
 }
 COMMAND_WORDS = {match_key(k): v for k, v in COMMAND_WORDS.items()}
 
 # Words that say "yesterday" / "the day before"; in a report कल can only mean the past.
-DAY_WORDS = {"कल": 1, "kal": 1, "kall": 1, "yesterday": 1, "ystrdy": 1, "yday": 1,
-             "परसों": 2, "parso": 2, "parson": 2}
+DAY_WORDS = {
+    "कल": 1,
+    "kal": 1,
+    "kall": 1,
+    "yesterday": 1,
+    "ystrdy": 1,
+    "yday": 1,
+    "परसों": 2,
+    "parso": 2,
+    "parson": 2,
+}
 DAY_WORDS = {match_key(k): v for k, v in DAY_WORDS.items()}
 
 # Words that carry no value in a report: "आज 25 कार्ड बने", "today I made 20 cards".
-FILLER_WORDS = {match_key(w) for w in """
+FILLER_WORDS = {
+    match_key(w)
+    for w in """
     आज aaj aj today tdy के का की को में ने से है हैं था थे हुआ हुए हुये हुई बने बना बनी बनाए बनाये
     बनवाए बनवाये किए किये किया गए गये गई दर्ज कुल total tot my mera meri मेरा मेरी मैंने maine
     i we hamne हमने made make done complete completed kiye kiya bane banaye hue hua hain hai
@@ -43,7 +80,8 @@ FILLER_WORDS = {match_key(w) for w in """
     today's todays hi hello namaste नमस्ते नमस्कार ji जी sir madam मैडम सर please plz pls kripya
     कृपया से ka ki ke ko me mein se of for in the a an is are was were have has got
     new नए नये naye total: भेजे bheje send sent
-    """.split()}
+    """.split()
+}
 
 # "कार्ड 20 नहीं बने" must not be read as 20 cards.
 NEGATION_WORDS = {match_key(w) for w in ("नहीं", "नही", "ना", "मत", "nahi", "nahin", "nhi", "not")}
@@ -174,7 +212,7 @@ class ReportParser:
             when, _ = self._leading_date(elsewhere.group())
             if isinstance(when, Unreadable):
                 return when
-            text = text[: elsewhere.start()] + " " + text[elsewhere.end():]
+            text = text[: elsewhere.start()] + " " + text[elsewhere.end() :]
         if _DECIMAL.search(text):
             return Unreadable("decimal", _DECIMAL.search(text).group())  # type: ignore[union-attr]
 
@@ -219,7 +257,7 @@ class ReportParser:
         full_year = None
         if year is not None:
             full_year = int(year) + (2000 if len(year) == 2 else 0)
-        rest = text[match.end():].lstrip(" :-,")
+        rest = text[match.end() :].lstrip(" :-,")
         if rest.startswith("को "):
             rest = rest[3:]
         return DayRef(day=day, month=month, year=full_year), rest
@@ -272,7 +310,7 @@ class ReportParser:
 
     def _match_phrase(self, tokens: list[tuple[str, str]], start: int) -> tuple[int, str] | None:
         for length in range(min(self._longest, len(tokens) - start), 0, -1):
-            window = tokens[start:start + length]
+            window = tokens[start : start + length]
             if any(kind == "sep" for kind, _ in window):
                 continue
             key = tuple(match_key(value) for _, value in window)
@@ -292,9 +330,7 @@ class ReportParser:
             if not segment:
                 continue
             if len(segment) % 2:
-                dangling = next(
-                    (s for s in segment if s.kind == "number"), segment[0]
-                )
+                dangling = next((s for s in segment if s.kind == "number"), segment[0])
                 return Unreadable("ambiguous", dangling.text or dangling.metric)
             first_kind = segment[0].kind
             for a, b in zip(segment[0::2], segment[1::2], strict=True):

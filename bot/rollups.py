@@ -8,7 +8,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func
+from sqlalchemy import ColumnElement, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.config import Settings
@@ -19,16 +20,20 @@ from models import FIELD_ROLES, Block, DailyReport, District, Person, ReportValu
 def _report_scope(unit: Unit) -> list[ColumnElement[bool]]:
     if unit.level == "state":
         return []
-    column = {"district": DailyReport.district_id, "block": DailyReport.block_id,
-              "sector": DailyReport.sector_id}[unit.level]
+    column = {
+        "district": DailyReport.district_id,
+        "block": DailyReport.block_id,
+        "sector": DailyReport.sector_id,
+    }[unit.level]
     return [col(column) == unit.id]
 
 
 def _worker_scope(unit: Unit) -> list[ColumnElement[bool]]:
-    clauses = [col(Person.active).is_(True), col(Person.role).in_(FIELD_ROLES)]
+    clauses: list[ColumnElement[bool]] = [col(Person.active).is_(True), col(Person.role).in_(FIELD_ROLES)]
     if unit.level != "state":
-        column = {"district": Person.district_id, "block": Person.block_id,
-                  "sector": Person.sector_id}[unit.level]
+        column = {"district": Person.district_id, "block": Person.block_id, "sector": Person.sector_id}[
+            unit.level
+        ]
         clauses.append(col(column) == unit.id)
     return clauses
 
@@ -143,10 +148,14 @@ def breakdown(
     child_level = CHILD_LEVEL[unit.level]
     if child_level == "worker":
         return _worker_breakdown(session=session, unit=unit, start=start, end=end, metric=metric)
-    report_col = {"district": DailyReport.district_id, "block": DailyReport.block_id,
-                  "sector": DailyReport.sector_id}[child_level]
-    person_col = {"district": Person.district_id, "block": Person.block_id,
-                  "sector": Person.sector_id}[child_level]
+    report_col: Any = {
+        "district": DailyReport.district_id,
+        "block": DailyReport.block_id,
+        "sector": DailyReport.sector_id,
+    }[child_level]
+    person_col: Any = {"district": Person.district_id, "block": Person.block_id, "sector": Person.sector_id}[
+        child_level
+    ]
     rows: dict[int, RankRow] = {}
     for child in children(session=session, unit=unit):
         assert child.id is not None
@@ -224,17 +233,25 @@ class Figures:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "unit": self.unit.path, "level": self.unit.level, "from": self.start.isoformat(),
-            "to": self.end.isoformat(), "primary_metric": self.primary_metric,
-            "workers": self.workers, "reported": self.reported, "totals": self.totals,
-            "target": self.target, "achievement_pct": self.achievement_pct,
-            "coverage_pct": self.coverage_pct, "required_daily": self.required_daily,
+            "unit": self.unit.path,
+            "level": self.unit.level,
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "primary_metric": self.primary_metric,
+            "workers": self.workers,
+            "reported": self.reported,
+            "totals": self.totals,
+            "target": self.target,
+            "achievement_pct": self.achievement_pct,
+            "coverage_pct": self.coverage_pct,
+            "required_daily": self.required_daily,
             "projected_finish": self.projected_finish.isoformat() if self.projected_finish else None,
-            "rank": self.rank, "of": self.of,
+            "rank": self.rank,
+            "of": self.of,
         }
 
 
-def _parent(session: Session, unit: Unit, state_name: str) -> Unit | None:
+def parent_unit(session: Session, unit: Unit, state_name: str) -> Unit | None:
     if unit.level == "sector":
         block = session.get_one(Block, unit.block_id)
         return block_unit(block, session.get_one(District, block.district_id))
@@ -266,26 +283,35 @@ def figures(
         days_left = (campaign.end - end).days
         if days_left > 0:
             required_daily = math.ceil(remaining / days_left)
-        week = unit_totals(
-            session=session, unit=unit, start=end - dt.timedelta(days=6), end=end
-        ).get(metric, 0)
+        week = unit_totals(session=session, unit=unit, start=end - dt.timedelta(days=6), end=end).get(
+            metric, 0
+        )
         if remaining == 0:
             projected = end
         elif week > 0:
             projected = end + dt.timedelta(days=math.ceil(remaining / (week / 7)))
 
     rank = of = None
-    parent = _parent(session, unit, settings.state)
+    parent = parent_unit(session, unit, settings.state)
     if parent is not None:
         siblings = breakdown(session=session, unit=parent, start=start, end=end, metric=metric)
         of = len(siblings)
         rank = next((r.rank for r in siblings if r.key == unit.id), None)
     return Figures(
-        unit=unit, start=start, end=end, primary_metric=metric,
+        unit=unit,
+        start=start,
+        end=end,
+        primary_metric=metric,
         workers=count_workers(session=session, unit=unit),
         reported=len(reported_people(session=session, unit=unit, start=start, end=end)),
-        totals=totals, target=target, achievement_pct=achievement, coverage_pct=None,
-        required_daily=required_daily, projected_finish=projected, rank=rank, of=of,
+        totals=totals,
+        target=target,
+        achievement_pct=achievement,
+        coverage_pct=None,
+        required_daily=required_daily,
+        projected_finish=projected,
+        rank=rank,
+        of=of,
     )
 
 
@@ -296,7 +322,12 @@ EXPORT_HEAD = ["date", "district", "block", "sector", "worker", "phone", "worker
 
 
 def export_rows(
-    *, session: Session, settings: Settings, level: str, start: dt.date, end: dt.date,
+    *,
+    session: Session,
+    settings: Settings,
+    level: str,
+    start: dt.date,
+    end: dt.date,
     within: Unit | None = None,
 ) -> tuple[list[str], list[list[object]]]:
     """The export table: one row per date and unit at `level`, as interface.md describes."""
@@ -309,8 +340,15 @@ def export_rows(
     daily_target = target_conf.daily if target_conf else None
     primary = settings.primary_metric
 
-    def finish(day: dt.date, ids: tuple[int | None, int | None, int | None], worker: str,
-               phone: str, workers: int, reported: int, totals: dict[str, int]) -> list[object]:
+    def finish(
+        day: dt.date,
+        ids: tuple[int | None, int | None, int | None],
+        worker: str,
+        phone: str,
+        workers: int,
+        reported: int,
+        totals: dict[str, int],
+    ) -> list[object]:
         district, block, sector = ids
         target = daily_target
         done = totals.get(primary, 0)
@@ -320,9 +358,13 @@ def export_rows(
             names["district"].get(district, "") if district else "",
             names["block"].get(block, "") if block else "",
             names["sector"].get(sector, "") if sector else "",
-            worker, phone, workers, reported,
+            worker,
+            phone,
+            workers,
+            reported,
             *[totals.get(m, 0) for m in metrics],
-            target if target is not None else "", pct if pct is not None else "",
+            target if target is not None else "",
+            pct if pct is not None else "",
         ]
 
     rows: list[list[object]] = []
@@ -340,7 +382,9 @@ def export_rows(
         for report, m, v in values:
             per[(report.day, report.person_id)][m] = v
             where[(report.day, report.person_id)] = (
-                report.district_id, report.block_id, report.sector_id
+                report.district_id,
+                report.block_id,
+                report.sector_id,
             )
         for day in _days(start, end):
             for person in sorted(people, key=lambda p: (p.sector_id or 0, p.name)):
@@ -350,49 +394,75 @@ def export_rows(
                     continue
                 ids = where.get(key, (person.district_id, person.block_id, person.sector_id))
                 totals = per.get(key, {})
-                rows.append(finish(day, ids, person.name, person.phone, 1 if person.active else 0,
-                                   1 if key in per else 0, totals))
+                rows.append(
+                    finish(
+                        day,
+                        ids,
+                        person.name,
+                        person.phone,
+                        1 if person.active else 0,
+                        1 if key in per else 0,
+                        totals,
+                    )
+                )
         return header, rows
 
-    unit_cols = {"sector": (DailyReport.district_id, DailyReport.block_id, DailyReport.sector_id),
-                 "block": (DailyReport.district_id, DailyReport.block_id),
-                 "district": (DailyReport.district_id,), "state": ()}[level]
-    person_cols = {"sector": (Person.district_id, Person.block_id, Person.sector_id),
-                   "block": (Person.district_id, Person.block_id),
-                   "district": (Person.district_id,), "state": ()}[level]
-    sums = session.exec(
-        select(DailyReport.day, *unit_cols, ReportValue.metric, func.sum(ReportValue.value))
-        .join(ReportValue, col(ReportValue.report_id) == col(DailyReport.id))
-        .where(col(DailyReport.day).between(start, end), *scope)
-        .group_by(col(DailyReport.day), *unit_cols, col(ReportValue.metric))
+    unit_cols: tuple[Any, ...] = {
+        "sector": (DailyReport.district_id, DailyReport.block_id, DailyReport.sector_id),
+        "block": (DailyReport.district_id, DailyReport.block_id),
+        "district": (DailyReport.district_id,),
+        "state": (),
+    }[level]
+    person_cols: tuple[Any, ...] = {
+        "sector": (Person.district_id, Person.block_id, Person.sector_id),
+        "block": (Person.district_id, Person.block_id),
+        "district": (Person.district_id,),
+        "state": (),
+    }[level]
+    day_col, in_range = col(DailyReport.day), col(DailyReport.day).between(start, end)
+    joined = col(ReportValue.report_id) == col(DailyReport.id)
+    sums = session.execute(
+        sa_select(day_col, *unit_cols, col(ReportValue.metric), func.sum(ReportValue.value))
+        .join(ReportValue, joined)
+        .where(in_range, *scope)
+        .group_by(day_col, *unit_cols, col(ReportValue.metric))
     ).all()
-    reported = session.exec(
-        select(DailyReport.day, *unit_cols, func.count(func.distinct(DailyReport.person_id)))
-        .join(ReportValue, col(ReportValue.report_id) == col(DailyReport.id))
-        .where(col(DailyReport.day).between(start, end), *scope)
-        .group_by(col(DailyReport.day), *unit_cols)
+    reported = session.execute(
+        sa_select(day_col, *unit_cols, func.count(func.distinct(DailyReport.person_id)))
+        .join(ReportValue, joined)
+        .where(in_range, *scope)
+        .group_by(day_col, *unit_cols)
     ).all()
-    workers = session.exec(
-        select(*person_cols, func.count()).where(*person_scope).group_by(*person_cols)
-    ).all() if person_cols else [(session.exec(
-        select(func.count()).select_from(Person).where(*person_scope)).one(),)]
+    workers = session.execute(
+        sa_select(*person_cols, func.count()).select_from(Person).where(*person_scope)
+        .group_by(*person_cols)
+    ).all()
     width = len(unit_cols)
 
     def pad(ids: tuple[Any, ...]) -> tuple[int | None, int | None, int | None]:
         full = (*ids, None, None, None)[:3]
         return (full[0], full[1], full[2])
 
-    totals: dict[tuple[dt.date, tuple[Any, ...]], dict[str, int]] = defaultdict(dict)
+    sums_by: dict[tuple[dt.date, tuple[Any, ...]], dict[str, int]] = defaultdict(dict)
     for row in sums:
-        day, ids, m, total = row[0], tuple(row[1:1 + width]), row[1 + width], row[2 + width]
-        totals[(day, ids)][m] = int(total or 0)
-    reported_by = {(row[0], tuple(row[1:1 + width])): int(row[1 + width]) for row in reported}
+        day, ids, m, total = row[0], tuple(row[1 : 1 + width]), row[1 + width], row[2 + width]
+        sums_by[(day, ids)][m] = int(total or 0)
+    reported_by = {(row[0], tuple(row[1 : 1 + width])): int(row[1 + width]) for row in reported}
     workers_by = {tuple(row[:width]): int(row[width]) for row in workers}
     units = _units_at(session, level, within)
     for day in _days(start, end):
         for ids in units:
-            rows.append(finish(day, pad(ids), "", "", workers_by.get(ids, 0),
-                               reported_by.get((day, ids), 0), totals.get((day, ids), {})))
+            rows.append(
+                finish(
+                    day,
+                    pad(ids),
+                    "",
+                    "",
+                    workers_by.get(ids, 0),
+                    reported_by.get((day, ids), 0),
+                    sums_by.get((day, ids), {}),
+                )
+            )
     return header, rows
 
 
@@ -414,8 +484,11 @@ def _units_at(session: Session, level: str, within: Unit | None) -> list[tuple[A
         if within and within.level != "state":
             query = query.where(District.id == within.district_id)
     elif level == "block":
-        query = select(Block.district_id, Block.id).join(District).order_by(
-            col(District.name), col(Block.name))
+        query = (
+            select(Block.district_id, Block.id)
+            .join(District)
+            .order_by(col(District.name), col(Block.name))
+        )
         if within and within.district_id:
             query = query.where(Block.district_id == within.district_id)
         if within and within.block_id:
@@ -437,4 +510,3 @@ def _units_at(session: Session, level: str, within: Unit | None) -> list[tuple[A
     return [tuple(r) if isinstance(r, tuple) or hasattr(r, "_fields") else (r,) for r in result]
 
 
-__all__ = ["Figures", "MissingWorker", "RankRow", "and_"]

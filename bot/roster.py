@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -113,6 +114,8 @@ def read_table(path: Path) -> Iterator[tuple[int, dict[str, str]]] | list[RowErr
         header = next(rows)
     except StopIteration:
         return [RowError(1, "the file is empty")]
+    except csv.Error as exc:
+        return [RowError(1, _unreadable(exc))]
     names = [h.strip().casefold().lstrip("\ufeff") for h in header]
     missing = [c for c in REQUIRED if c not in names]
     unknown = [n for n in names if n and n not in REQUIRED + OPTIONAL]
@@ -128,7 +131,14 @@ def read_table(path: Path) -> Iterator[tuple[int, dict[str, str]]] | list[RowErr
         return errors
 
     def data() -> Iterator[tuple[int, dict[str, str]]]:
-        for number, cells in enumerate(rows, start=2):
+        for number in itertools.count(2):
+            try:
+                cells = next(rows)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # the reader cannot go on past this row
+                yield number, {"__broken__": _unreadable(exc)}
+                return
             if not any(c.strip() for c in cells):
                 continue
             padded = [*cells, *[""] * (len(names) - len(cells))]
@@ -138,6 +148,13 @@ def read_table(path: Path) -> Iterator[tuple[int, dict[str, str]]] | list[RowErr
             yield number, record
 
     return data()
+
+
+def _unreadable(exc: csv.Error) -> str:
+    if "field limit" in str(exc):
+        return (f"a cell is longer than {csv.field_size_limit()} characters (a missing closing "
+                "quote?); rows after it were not checked")
+    return f"cannot read this row as CSV ({exc}); rows after it were not checked"
 
 
 def _csv_rows(path: Path) -> Iterator[list[str]] | list[RowError]:
@@ -150,7 +167,7 @@ def _csv_rows(path: Path) -> Iterator[list[str]] | list[RowError]:
                                "'CSV UTF-8 (Comma delimited)'")]
     if "\x00" in text:
         return [RowError(0, "the file has NUL bytes; it is not a CSV text file")]
-    return iter(csv.reader(io.StringIO(text)))
+    return iter(csv.reader(io.StringIO(text, newline="")))
 
 
 def _xlsx_rows(path: Path) -> Iterator[list[str]] | list[RowError]:
@@ -181,6 +198,8 @@ def _float(value: str, what: str, errors: list[str]) -> float | None:
 def parse_row(number: int, cells: dict[str, str]) -> RosterRow | list[RowError]:
     """Check one row on its own; every problem in it is reported, not just the first."""
     problems: list[str] = []
+    if "__broken__" in cells:
+        return [RowError(number, cells["__broken__"])]
     get = {k: (v or "").strip() for k, v in cells.items()}
     if get.pop("__extra__", None):
         problems.append("more cells than header columns (a comma inside a name needs quotes)")
@@ -291,31 +310,59 @@ def check_rows(session: Session, rows: list[RosterRow]) -> list[RowError]:
                 if apart > 2:
                     errors.append(RowError(row.row, f"village {row.village} is {apart:.1f} km from "
                                                     f"where row {seen.row} puts it"))
-    # Phones already held in the database by someone this file does not mention.
-    file_people = {row.key for row in rows}
-    existing_ids = {
-        p.id: p for p in session.exec(
-            select(Person).where(col(Person.id).in_(
-                select(PersonPhone.person_id).where(col(PersonPhone.phone).in_(list(owner)))
-            ))
-        )
-    }
-    holders = session.exec(select(PersonPhone).where(col(PersonPhone.phone).in_(list(owner)))).all()
-    for holder in holders:
-        person = existing_ids.get(holder.person_id)
-        row = owner[holder.phone]
-        if person is None:
+    # Against the database: which stored person each person of the file updates (as apply()
+    # will), and phones held by someone this file does not update.
+    known = _Known(session)
+    firsts: dict[str, RosterRow] = {}
+    for row in rows:
+        firsts.setdefault(row.key, row)
+    matched: dict[int, RosterRow] = {}
+    for first in firsts.values():
+        person_id = known.match(first)
+        if person_id is None:
             continue
-        person_key = f"id:{person.worker_id}" if person.worker_id else f"phone:{person.phone}"
-        if person_key == row.key or (row.worker_id is None and person.worker_id is None):
+        other = matched.get(person_id)
+        if other is not None:
+            errors.append(RowError(first.row, f"this row and row {other.row} would both update "
+                                              f"{known.who(person_id)} (matched by worker_id, "
+                                              "else phone); give each their own worker_id"))
             continue
-        if row.worker_id and person.worker_id == row.worker_id:
-            continue
-        if person_key in file_people and person.worker_id:
-            continue  # that person is re-imported too and may give the number up
-        errors.append(RowError(row.row, f"phone {holder.phone} belongs to {person.name} "
-                                        f"(worker_id {person.worker_id or '-'}) in the database"))
+        matched[person_id] = first
+    for phone, row in owner.items():
+        holder = known.phone_owner.get(phone)
+        if holder is not None and holder not in matched:
+            errors.append(RowError(row.row, f"phone {phone} belongs to {known.who(holder)} in the "
+                                            "database, who is not in this file"))
     return errors
+
+
+class _Known:
+    """The people already stored, and which of them a person of the file is: the worker_id when
+    the row has one, else whoever holds the row's phone (check_rows and apply agree on this)."""
+
+    def __init__(self, session: Session):
+        self.worker_of: dict[int, str | None] = {}
+        self.names: dict[int, str] = {}
+        self.by_worker_id: dict[str, int] = {}
+        for person_id, worker_id, name in session.exec(
+                select(Person.id, Person.worker_id, Person.name)):
+            assert person_id is not None
+            self.worker_of[person_id], self.names[person_id] = worker_id, name
+            if worker_id:
+                self.by_worker_id[worker_id] = person_id
+        self.phone_owner: dict[str, int] = dict(
+            session.exec(select(PersonPhone.phone, PersonPhone.person_id)).all())
+
+    def match(self, first: RosterRow) -> int | None:
+        if first.worker_id and first.worker_id in self.by_worker_id:
+            return self.by_worker_id[first.worker_id]
+        holder = self.phone_owner.get(first.phone)
+        if holder is not None and (not first.worker_id or self.worker_of[holder] is None):
+            return holder  # a stored person without a worker_id may be given one
+        return None
+
+    def who(self, person_id: int) -> str:
+        return f"{self.names[person_id]} (worker_id {self.worker_of[person_id] or '-'})"
 
 
 def load(path: Path, session: Session) -> list[RosterRow]:
@@ -331,8 +378,8 @@ def load(path: Path, session: Session) -> list[RosterRow]:
             errors.extend(parsed)
         else:
             rows.append(parsed)
-    if not errors:
-        errors.extend(check_rows(session, rows))
+    # Checks across rows run on the rows that are fine on their own, so one run lists them all.
+    errors.extend(check_rows(session, rows))
     if not rows and not errors:
         errors.append(RowError(2, "the file has a header but no people"))
     if errors:
@@ -399,22 +446,16 @@ def apply(
     people: dict[str, list[RosterRow]] = defaultdict(list)
     for row in rows:
         people[row.key].append(row)
-    by_worker_id = {p.worker_id: p for p in session.exec(select(Person).where(
-        col(Person.worker_id).is_not(None)))}
-    phone_owner = dict(session.exec(select(PersonPhone.phone, PersonPhone.person_id)).all())
+    known = _Known(session)
+    phone_owner = dict(known.phone_owner)  # kept current as phones move below
     seen: set[int] = set()
     now = utcnow()
     bar = tqdm(total=len(rows), unit="row", desc="roster", disable=not progress or len(rows) < 500,
                leave=False)
     for group in people.values():
         first = group[0]
-        person: Person | None = None
-        if first.worker_id:
-            person = by_worker_id.get(first.worker_id)
-        if person is None and first.phone in phone_owner:
-            candidate = session.get(Person, phone_owner[first.phone])
-            if candidate and (not first.worker_id or candidate.worker_id in (None, first.worker_id)):
-                person = candidate
+        match = known.match(first)
+        person = session.get(Person, match) if match is not None else None
         if person is None:
             person = Person(name=first.name, phone=first.phone, role=first.role)
             summary.created += 1

@@ -23,7 +23,7 @@ from models import Person, utcnow
 log = logging.getLogger("fieldbot")
 
 
-class Refused(Exception):  # noqa: N818 - a refusal is an answer, not a failure
+class Refused(Exception):
     """A handler's answer that must leave the database as it was (over a ceiling, bad day...)."""
 
     def __init__(self, replies: list[Reply]):
@@ -57,8 +57,7 @@ def make_parser(settings: Settings) -> ReportParser:
 class Fieldbot:
     """Turns inbound messages into stored facts and replies. Channels only translate."""
 
-    def __init__(self, settings: Settings, engine: Engine,
-                 clock: Callable[[], dt.datetime] = utcnow):
+    def __init__(self, settings: Settings, engine: Engine, clock: Callable[[], dt.datetime] = utcnow):
         self.settings = settings
         self.engine = engine
         self.parser = make_parser(settings)
@@ -90,7 +89,7 @@ class Fieldbot:
             with session_scope(self.engine) as session:
                 person = self._identify(session, inbound)
                 return person.language if isinstance(person, Person) else "hi"
-        except Exception:  # noqa: BLE001 - the database may be what failed
+        except Exception:
             return "hi"
 
     def _identify(self, session: Session, inbound: Inbound) -> Person | list[Reply]:
@@ -135,8 +134,12 @@ class Fieldbot:
                 session.rollback()
                 replies = refusal.replies
             crud.record_inbound(
-                session=session, channel=inbound.channel, dedup_key=inbound.dedup_key,
-                source_key=inbound.source_key, person_id=person_id, sent_at=inbound.sent_at,
+                session=session,
+                channel=inbound.channel,
+                dedup_key=inbound.dedup_key,
+                source_key=inbound.source_key,
+                person_id=person_id,
+                sent_at=inbound.sent_at,
                 replies=replies,
             )
         return replies

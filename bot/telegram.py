@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import (
     KeyboardButton,
@@ -21,6 +22,7 @@ from bot.messages import Inbound, Location, Reply
 from bot.service import Fieldbot
 
 log = logging.getLogger("fieldbot.telegram")
+TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
@@ -42,7 +44,9 @@ class TelegramSettings:
         base = os.environ.get("TELEGRAM_BASE_URL") or DEFAULT_BASE_URL
         file_base = os.environ.get("TELEGRAM_BASE_FILE_URL") or file_url_for(base)
         return cls(
-            token=token, base_url=base, base_file_url=file_base,
+            token=token,
+            base_url=base,
+            base_file_url=file_base,
             webhook_url=os.environ.get("TELEGRAM_WEBHOOK_URL") or None,
             webhook_secret=os.environ.get("TELEGRAM_WEBHOOK_SECRET") or None,
         )
@@ -54,8 +58,18 @@ def file_url_for(base_url: str) -> str:
     return f"{head}/file/bot{tail}" if sep else base_url.rstrip("/") + "/file/bot"
 
 
-UNSUPPORTED_KINDS = ("voice", "audio", "video", "video_note", "sticker", "animation", "document",
-                     "poll", "dice", "game")
+UNSUPPORTED_KINDS = (
+    "voice",
+    "audio",
+    "video",
+    "video_note",
+    "sticker",
+    "animation",
+    "document",
+    "poll",
+    "dice",
+    "game",
+)
 
 
 def to_inbound(update: Update) -> Inbound | None:
@@ -70,8 +84,9 @@ def to_inbound(update: Update) -> Inbound | None:
     location = None
     if message.location is not None:
         loc = message.location
-        location = Location(loc.latitude, loc.longitude, loc.horizontal_accuracy,
-                            live=bool(loc.live_period))
+        location = Location(
+            loc.latitude, loc.longitude, loc.horizontal_accuracy, live=bool(loc.live_period)
+        )
     unsupported = None
     if message.photo:
         unsupported = "photo"
@@ -82,13 +97,20 @@ def to_inbound(update: Update) -> Inbound | None:
     contact = message.contact
     sent_at = message.date if message.date.tzinfo else message.date.replace(tzinfo=dt.UTC)
     return Inbound(
-        channel="telegram", dedup_key=dedup, source_key=source_key, sent_at=sent_at,
-        chat_id=str(chat.id), text=message.text or message.caption,
-        telegram_user_id=message.from_user.id, is_edit=update.edited_message is not None,
+        channel="telegram",
+        dedup_key=dedup,
+        source_key=source_key,
+        sent_at=sent_at,
+        chat_id=str(chat.id),
+        text=message.text or message.caption,
+        telegram_user_id=message.from_user.id,
+        is_edit=update.edited_message is not None,
         is_group=chat.type in ("group", "supergroup"),
         contact_phone=contact.phone_number if contact else None,
         contact_user_id=contact.user_id if contact else None,
-        location=location, unsupported=unsupported, display_name=message.from_user.full_name,
+        location=location,
+        unsupported=unsupported,
+        display_name=message.from_user.full_name,
     )
 
 
@@ -115,19 +137,25 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     return pieces
 
 
-async def send_replies(application: Application, chat_id: int | str,  # type: ignore[type-arg]
-                       replies: list[Reply]) -> None:
+async def send_replies(
+    application: TelegramApp,
+    chat_id: int | str,
+    replies: list[Reply],
+) -> None:
     bot = application.bot
     for reply in replies:
         markup: ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None
         if reply.request_contact:
             markup = ReplyKeyboardMarkup(
                 [[KeyboardButton(reply.request_contact, request_contact=True)]],
-                resize_keyboard=True, one_time_keyboard=True,
+                resize_keyboard=True,
+                one_time_keyboard=True,
             )
         if reply.document is not None:
             await bot.send_document(
-                chat_id, document=reply.document.content, filename=reply.document.filename,
+                chat_id,
+                document=reply.document.content,
+                filename=reply.document.filename,
                 caption=reply.text[:MAX_CAPTION] or None,
             )
             continue
@@ -136,8 +164,7 @@ async def send_replies(application: Application, chat_id: int | str,  # type: ig
             markup = None
 
 
-def build_application(core: Fieldbot, settings: TelegramSettings,
-                      *, webhook: bool) -> Application:  # type: ignore[type-arg]
+def build_application(core: Fieldbot, settings: TelegramSettings, *, webhook: bool) -> TelegramApp:
     """The python-telegram-bot application; without an updater in webhook mode."""
     builder = (
         Application.builder()
@@ -167,14 +194,17 @@ def build_application(core: Fieldbot, settings: TelegramSettings,
     return application
 
 
-async def start_telegram(application: Application,  # type: ignore[type-arg]
-                         settings: TelegramSettings | None) -> None:
+async def start_telegram(
+    application: TelegramApp,
+    settings: TelegramSettings | None,
+) -> None:
     """Start the application: register the webhook, or start long polling."""
     await application.initialize()
     await application.start()
     if settings is not None and settings.webhook_url:
         await application.bot.set_webhook(
-            settings.webhook_url, secret_token=settings.webhook_secret,
+            settings.webhook_url,
+            secret_token=settings.webhook_secret,
             allowed_updates=Update.ALL_TYPES,
         )
         log.info("telegram: webhook mode")
@@ -184,7 +214,7 @@ async def start_telegram(application: Application,  # type: ignore[type-arg]
         log.info("telegram: long polling")
 
 
-async def stop_telegram(application: Application) -> None:  # type: ignore[type-arg]
+async def stop_telegram(application: TelegramApp) -> None:
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
     if application.running:

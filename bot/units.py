@@ -48,20 +48,31 @@ def district_unit(district: District) -> Unit:
 
 def block_unit(block: Block, district: District) -> Unit:
     return Unit(
-        "block", block.name, f"{district.name}/{block.name}",
-        district_id=district.id, block_id=block.id,
+        "block",
+        block.name,
+        f"{district.name}/{block.name}",
+        district_id=district.id,
+        block_id=block.id,
     )
 
 
 def sector_unit(sector: Sector, block: Block, district: District) -> Unit:
     return Unit(
-        "sector", sector.name, f"{district.name}/{block.name}/{sector.name}",
-        district_id=district.id, block_id=block.id, sector_id=sector.id,
+        "sector",
+        sector.name,
+        f"{district.name}/{block.name}/{sector.name}",
+        district_id=district.id,
+        block_id=block.id,
+        sector_id=sector.id,
     )
 
 
 def unit_for(
-    session: Session, *, district_id: int | None, block_id: int | None, sector_id: int | None,
+    session: Session,
+    *,
+    district_id: int | None,
+    block_id: int | None,
+    sector_id: int | None,
     state_name: str,
 ) -> Unit:
     if sector_id is not None:
@@ -80,12 +91,13 @@ def scope_units(session: Session, person: Person, state_name: str) -> list[Unit]
     """The units an officer holds; empty for a field worker (she sees only herself)."""
     if person.role == "admin":
         return [state_unit(state_name)]
-    posts = session.exec(
-        select(Post).where(Post.person_id == person.id).order_by(col(Post.id))
-    ).all()
+    posts = session.exec(select(Post).where(Post.person_id == person.id).order_by(col(Post.id))).all()
     units = [
         unit_for(
-            session, district_id=p.district_id, block_id=p.block_id, sector_id=p.sector_id,
+            session,
+            district_id=p.district_id,
+            block_id=p.block_id,
+            sector_id=p.sector_id,
             state_name=state_name,
         )
         for p in posts
@@ -115,7 +127,7 @@ def resolve_units(session: Session, text: str, state_name: str) -> list[Unit]:
     found: list[Unit] = []
     for unit in candidates:
         segments = unit.path.casefold().split("/")
-        if segments[-len(parts):] == parts and len(parts) <= len(segments):
+        if segments[-len(parts) :] == parts and len(parts) <= len(segments):
             found.append(unit)
     # An exact full path wins over suffix matches.
     exact = [u for u in found if u.path.casefold().split("/") == parts]

@@ -50,9 +50,14 @@ def _parse_at(value: Any) -> dt.datetime | None:
     return at if at.tzinfo else None
 
 
-def create_app(core: Fieldbot, *, telegram_app: Any = None,
-               telegram_settings: TelegramSettings | None = None, scheduler: Any = None,
-               simulator: bool = True) -> Starlette:
+def create_app(
+    core: Fieldbot,
+    *,
+    telegram_app: Any = None,
+    telegram_settings: TelegramSettings | None = None,
+    scheduler: Any = None,
+    simulator: bool = True,
+) -> Starlette:
     """The web app; Telegram (webhook or polling) and the scheduler start and stop with it."""
     webhook_secret = telegram_settings.webhook_secret if telegram_settings else None
 
@@ -62,11 +67,11 @@ def create_app(core: Fieldbot, *, telegram_app: Any = None,
                 session.execute(text("SELECT 1"))
                 from scheduler import last_run
 
-                return {"status": "ok", "database": "ok",
-                        "scheduler_last_run": last_run(session)}
+                return {"status": "ok", "database": "ok", "scheduler_last_run": last_run(session)}
+
         try:
             body = await asyncio.to_thread(check)
-        except Exception as exc:  # noqa: BLE001 - any database failure is "unhealthy"
+        except Exception as exc:
             log.warning("health check failed: %s", type(exc).__name__)
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
         return JSONResponse(body)
@@ -79,19 +84,32 @@ def create_app(core: Fieldbot, *, telegram_app: Any = None,
             state = core.settings.state
             with Session(core.engine) as session:
                 rows = session.exec(
-                    select(Person).where(col(Person.active).is_(True)).order_by(col(Person.role),
-                                                                              col(Person.name))
+                    select(Person)
+                    .where(col(Person.active).is_(True))
+                    .order_by(col(Person.role), col(Person.name))
                 ).all()
                 posts = {p.person_id: p for p in session.exec(select(Post))}
                 out = []
                 for person in rows:
-                    source: Any = person if person.role in FIELD_ROLES else posts.get(person.id)
-                    unit = unit_for(session, district_id=getattr(source, "district_id", None),
-                                    block_id=getattr(source, "block_id", None),
-                                    sector_id=getattr(source, "sector_id", None), state_name=state)
-                    out.append({"name": person.name, "phone": person.phone, "role": person.role,
-                                "unit": unit.path, "language": person.language})
+                    source: Any = person if person.role in FIELD_ROLES else posts.get(person.id or 0)
+                    unit = unit_for(
+                        session,
+                        district_id=getattr(source, "district_id", None),
+                        block_id=getattr(source, "block_id", None),
+                        sector_id=getattr(source, "sector_id", None),
+                        state_name=state,
+                    )
+                    out.append(
+                        {
+                            "name": person.name,
+                            "phone": person.phone,
+                            "role": person.role,
+                            "unit": unit.path,
+                            "language": person.language,
+                        }
+                    )
                 return out
+
         return JSONResponse({"people": await asyncio.to_thread(listing)})
 
     async def simulator_message(request: Request) -> Response:
@@ -117,9 +135,12 @@ def create_app(core: Fieldbot, *, telegram_app: Any = None,
         if data.get("location") is not None:
             loc = data["location"]
             try:
-                location = Location(float(loc["lat"]), float(loc["lon"]),
-                                    float(loc["accuracy"]) if loc.get("accuracy") else None,
-                                    live=bool(loc.get("live", False)))
+                location = Location(
+                    float(loc["lat"]),
+                    float(loc["lon"]),
+                    float(loc["accuracy"]) if loc.get("accuracy") else None,
+                    live=bool(loc.get("live", False)),
+                )
             except (TypeError, KeyError, ValueError):
                 return _json_error("location needs numeric lat and lon")
         photo = None
@@ -129,17 +150,29 @@ def create_app(core: Fieldbot, *, telegram_app: Any = None,
             except (binascii.Error, ValueError):
                 return _json_error("photo_base64 is not base64")
         message_id = data.get("id")
-        dedup = f"sim:{message_id}" if isinstance(message_id, str) and message_id else \
-            f"sim:{uuid.uuid4().hex}"
+        dedup = (
+            f"sim:{message_id}"
+            if isinstance(message_id, str) and message_id
+            else f"sim:{uuid.uuid4().hex}"
+        )
         inbound = Inbound(
-            channel="simulator", dedup_key=dedup, source_key=dedup, sent_at=at,
-            chat_id=phone, phone=phone, text=text_value, location=location, photo=photo,
+            channel="simulator",
+            dedup_key=dedup,
+            source_key=dedup,
+            sent_at=at,
+            chat_id=phone,
+            phone=phone,
+            text=text_value,
+            location=location,
+            photo=photo,
         )
         replies = await asyncio.to_thread(core.handle, inbound)
         out = []
         for reply in replies:
-            item: dict[str, Any] = {"text": reply.text,
-                                    "document": reply.document.filename if reply.document else None}
+            item: dict[str, Any] = {
+                "text": reply.text,
+                "document": reply.document.filename if reply.document else None,
+            }
             if reply.document is not None:
                 item["document_base64"] = base64.b64encode(reply.document.content).decode()
             out.append(item)
@@ -150,8 +183,10 @@ def create_app(core: Fieldbot, *, telegram_app: Any = None,
             return PlainTextResponse("telegram webhook is not enabled", status_code=404)
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if not webhook_secret or not hmac.compare_digest(given.encode(), webhook_secret.encode()):
-            log.warning("telegram webhook: wrong or missing secret from %s",
-                        request.client.host if request.client else "?")
+            log.warning(
+                "telegram webhook: wrong or missing secret from %s",
+                request.client.host if request.client else "?",
+            )
             return PlainTextResponse("forbidden", status_code=403)
         try:
             data = await request.json()

@@ -56,7 +56,8 @@ def not_understood(ctx: Context, parsed: Unreadable) -> Reply:
     if parsed.reason == "duplicate_metric":
         detail = ctx.settings.metric(parsed.detail).label(lang)
     why = t(lang, f"why_{parsed.reason}", detail=detail, max=len(labels), order=", ".join(labels))
-    example = t(lang, "format_example", order_example=order_example(len(labels)),
-                order=", ".join(labels[:3]))
+    example = t(
+        lang, "format_example", order_example=order_example(len(labels)), order=", ".join(labels[:3])
+    )
     head = f"{t(lang, 'sorry_prefix')} {why}".strip()
     return Reply(f"{head}\n\n{example}")

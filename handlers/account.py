@@ -17,8 +17,7 @@ from models import Person
 
 def ask_for_contact(inbound: Inbound, language: str = "hi") -> list[Reply]:
     """An unlinked Telegram user: ask for the phone with a share-contact button."""
-    return [Reply(t(language, "share_contact"),
-                  request_contact=t(language, "share_contact_button"))]
+    return [Reply(t(language, "share_contact"), request_contact=t(language, "share_contact_button"))]
 
 
 def link_contact(session: Session, inbound: Inbound, settings: Settings) -> Person | list[Reply]:
@@ -36,19 +35,28 @@ def link_contact(session: Session, inbound: Inbound, settings: Settings) -> Pers
     if not person.active:
         return [Reply(t(person.language, "inactive", name=person.name))]
     assert inbound.telegram_user_id is not None
-    crud.link_telegram(session=session, person=person, user_id=inbound.telegram_user_id,
-                       chat_id=int(inbound.chat_id))
+    crud.link_telegram(
+        session=session, person=person, user_id=inbound.telegram_user_id, chat_id=int(inbound.chat_id)
+    )
     lang = person.language
     place = describe_place(session, person, settings.state)
-    return [Reply(t(lang, "linked", name=person.name, place=place,
-                    help=help_text(session, person, settings)))]
+    return [
+        Reply(
+            t(lang, "linked", name=person.name, place=place, help=help_text(session, person, settings))
+        )
+    ]
 
 
 def describe_place(session: Session, person: Person, state_name: str) -> str:
     role = t(person.language, f"role_{person.role}")
     if person.is_field_worker:
-        unit = unit_for(session, district_id=person.district_id, block_id=person.block_id,
-                        sector_id=person.sector_id, state_name=state_name)
+        unit = unit_for(
+            session,
+            district_id=person.district_id,
+            block_id=person.block_id,
+            sector_id=person.sector_id,
+            state_name=state_name,
+        )
         return f"{role} · {unit.path}"
     units = scope_units(session, person, state_name or "")
     return f"{role} · " + ", ".join(u.path for u in units if u.path)
@@ -59,8 +67,7 @@ def help_text(session: Session, person: Person, settings: Settings) -> str:
     lang = person.language
     if person.is_field_worker:
         labels = [m.label(lang) for m in settings.metrics]
-        return t(lang, "help_worker", order_example=order_example(len(labels)),
-                 order=", ".join(labels))
+        return t(lang, "help_worker", order_example=order_example(len(labels)), order=", ".join(labels))
     units = scope_units(session, person, settings.state)
     return t(lang, "help_officer", example_unit=units[0].name if units else "Sandila")
 
@@ -68,7 +75,9 @@ def help_text(session: Session, person: Person, settings: Settings) -> str:
 def start(ctx: Context, command: Command) -> list[Reply]:
     """/start from someone already linked: greet and show what they can do."""
     place = describe_place(ctx.session, ctx.person, ctx.settings.state)
-    return [Reply(f"🙏 {ctx.person.name}\n{place}\n\n{help_text(ctx.session, ctx.person, ctx.settings)}")]
+    return [
+        Reply(f"🙏 {ctx.person.name}\n{place}\n\n{help_text(ctx.session, ctx.person, ctx.settings)}")
+    ]
 
 
 def help_(ctx: Context, command: Command) -> list[Reply]:

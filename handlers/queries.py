@@ -15,10 +15,20 @@ from bot.service import Context
 from bot.units import CHILD_LEVEL, Unit, resolve_units, scope_units, unit_for
 
 PERIOD_WORDS = {
-    "today": "today", "aaj": "today", "आज": "today",
-    "week": "week", "saptah": "week", "hafta": "week", "सप्ताह": "week", "हफ्ता": "week",
-    "हफ़्ता": "week", "7": "week",
-    "campaign": "campaign", "abhiyan": "campaign", "अभियान": "campaign", "कुल": "campaign",
+    "today": "today",
+    "aaj": "today",
+    "आज": "today",
+    "week": "week",
+    "saptah": "week",
+    "hafta": "week",
+    "सप्ताह": "week",
+    "हफ्ता": "week",
+    "हफ़्ता": "week",
+    "7": "week",
+    "campaign": "campaign",
+    "abhiyan": "campaign",
+    "अभियान": "campaign",
+    "कुल": "campaign",
     "total": "campaign",
 }
 
@@ -32,8 +42,7 @@ def _period(ctx: Context, word: str | None) -> tuple[dt.date, dt.date, str]:
     if word == "campaign":
         start = ctx.settings.campaign.start or today
         start = min(start, today)
-        label = t(lang, "period_campaign", start=short_date(start, lang),
-                  end=short_date(today, lang))
+        label = t(lang, "period_campaign", start=short_date(start, lang), end=short_date(today, lang))
         return start, today, label
     return today, today, t(lang, "period_today", date=short_date(today, lang))
 
@@ -63,29 +72,44 @@ def _units(ctx: Context, unit_text: str) -> list[Unit] | Reply:
     if not allowed:
         return ctx.say("out_of_scope", unit=", ".join(o.path for o in own))
     if len(allowed) > 1:
-        return ctx.say("unit_ambiguous", name=unit_text,
-                       options="\n".join(f"• {u.path}" for u in allowed))
+        return ctx.say(
+            "unit_ambiguous", name=unit_text, options="\n".join(f"• {u.path}" for u in allowed)
+        )
     return allowed
 
 
 def _totals_text(ctx: Context, totals: dict[str, int]) -> str:
-    return " · ".join(f"{m.label(ctx.lang)} {indian(totals.get(m.key, 0))}"
-                      for m in ctx.settings.metrics)
+    return " · ".join(
+        f"{m.label(ctx.lang)} {indian(totals.get(m.key, 0))}" for m in ctx.settings.metrics
+    )
 
 
 def _worker_status(ctx: Context) -> list[Reply]:
     person, lang, settings = ctx.person, ctx.lang, ctx.settings
     assert person.id is not None
     today_values = crud.report_values(session=ctx.session, person_id=person.id, day=ctx.today)
-    today_line = (f"{t(lang, 'today')}: " + (
-        " · ".join(f"{m.label(lang)} {indian(today_values[m.key])}"
-                   for m in settings.metrics if m.key in today_values)
-        if today_values else t(lang, "not_reported")))
-    campaign = crud.person_totals(session=ctx.session, person_id=person.id,
-                                  start=settings.campaign.start, end=ctx.today)
+    today_line = f"{t(lang, 'today')}: " + (
+        " · ".join(
+            f"{m.label(lang)} {indian(today_values[m.key])}"
+            for m in settings.metrics
+            if m.key in today_values
+        )
+        if today_values
+        else t(lang, "not_reported")
+    )
+    campaign = crud.person_totals(
+        session=ctx.session, person_id=person.id, start=settings.campaign.start, end=ctx.today
+    )
     campaign_line = t(lang, "campaign_totals", totals=_totals_text(ctx, campaign))
-    return [ctx.say("worker_status", name=person.name, day=short_date(ctx.today, lang),
-                    today=today_line, campaign=campaign_line)]
+    return [
+        ctx.say(
+            "worker_status",
+            name=person.name,
+            day=short_date(ctx.today, lang),
+            today=today_line,
+            campaign=campaign_line,
+        )
+    ]
 
 
 def status(ctx: Context, command: Command) -> list[Reply]:
@@ -101,16 +125,32 @@ def status(ctx: Context, command: Command) -> list[Reply]:
     metric_label = ctx.settings.metric(metric).label(lang)
     replies = []
     for unit in units:
-        fig = rollups.figures(session=ctx.session, settings=ctx.settings, unit=unit,
-                              start=start, end=end)
-        lines = [t(lang, "unit_status", unit=unit.path, period=label, reported=indian(fig.reported),
-                   workers=indian(fig.workers), totals=_totals_text(ctx, fig.totals))]
+        fig = rollups.figures(
+            session=ctx.session, settings=ctx.settings, unit=unit, start=start, end=end
+        )
+        lines = [
+            t(
+                lang,
+                "unit_status",
+                unit=unit.path,
+                period=label,
+                reported=indian(fig.reported),
+                workers=indian(fig.workers),
+                totals=_totals_text(ctx, fig.totals),
+            )
+        ]
         if fig.target:
-            lines.append(t(lang, "target_line", metric=metric_label,
-                           done=indian(fig.totals.get(metric, 0)), target=indian(fig.target),
-                           pct=percent(fig.achievement_pct)))
-        rows = rollups.breakdown(session=ctx.session, unit=unit, start=start, end=end,
-                                 metric=metric)
+            lines.append(
+                t(
+                    lang,
+                    "target_line",
+                    metric=metric_label,
+                    done=indian(fig.totals.get(metric, 0)),
+                    target=indian(fig.target),
+                    pct=percent(fig.achievement_pct),
+                )
+            )
+        rows = rollups.breakdown(session=ctx.session, unit=unit, start=start, end=end, metric=metric)
         if rows:
             level = CHILD_LEVEL[unit.level]
             lines.append("")
@@ -120,8 +160,10 @@ def status(ctx: Context, command: Command) -> list[Reply]:
                 if level == "worker":
                     lines.append(f"{row.rank}. {row.name} — {metric_label} {indian(row.value)} {mark}")
                 else:
-                    lines.append(f"{row.rank}. {row.name} — {metric_label} {indian(row.value)} "
-                                 f"({indian(row.reported)}/{indian(row.workers)})")
+                    lines.append(
+                        f"{row.rank}. {row.name} — {metric_label} {indian(row.value)} "
+                        f"({indian(row.reported)}/{indian(row.workers)})"
+                    )
         replies.append(Reply("\n".join(lines)))
     return replies
 
@@ -146,15 +188,32 @@ def missing(ctx: Context, command: Command) -> list[Reply]:
         absent = rollups.missing_workers(session=ctx.session, unit=unit, day=day)
         reported = workers - len(absent)
         if not absent:
-            replies.append(ctx.say("missing_none", unit=unit.path, day=short_date(day, lang),
-                                   reported=indian(reported), workers=indian(workers)))
+            replies.append(
+                ctx.say(
+                    "missing_none",
+                    unit=unit.path,
+                    day=short_date(day, lang),
+                    reported=indian(reported),
+                    workers=indian(workers),
+                )
+            )
             continue
-        lines = [t(lang, "missing_head", unit=unit.path, day=short_date(day, lang),
-                   count=indian(len(absent)), reported=indian(reported), workers=indian(workers))]
+        lines = [
+            t(
+                lang,
+                "missing_head",
+                unit=unit.path,
+                day=short_date(day, lang),
+                count=indian(len(absent)),
+                reported=indian(reported),
+                workers=indian(workers),
+            )
+        ]
         if unit.level in ("district", "state"):
             # Hundreds of names help nobody at district level: counts per unit below, ask by name.
-            rows = rollups.breakdown(session=ctx.session, unit=unit, start=day, end=day,
-                                     metric=ctx.settings.primary_metric)
+            rows = rollups.breakdown(
+                session=ctx.session, unit=unit, start=day, end=day, metric=ctx.settings.primary_metric
+            )
             for row in sorted(rows, key=lambda r: r.reported - r.workers):
                 lines.append(f"• {row.name}: {indian(row.workers - row.reported)}")
         else:
@@ -177,30 +236,38 @@ def top(ctx: Context, command: Command) -> list[Reply]:
     metric_label = ctx.settings.metric(metric).label(lang)
     person = ctx.person
     if person.is_field_worker:
-        sector = unit_for(ctx.session, district_id=person.district_id, block_id=person.block_id,
-                          sector_id=person.sector_id, state_name=ctx.settings.state)
-        rows = rollups.breakdown(session=ctx.session, unit=sector, start=start, end=end,
-                                 metric=metric)
+        sector = unit_for(
+            ctx.session,
+            district_id=person.district_id,
+            block_id=person.block_id,
+            sector_id=person.sector_id,
+            state_name=ctx.settings.state,
+        )
+        rows = rollups.breakdown(session=ctx.session, unit=sector, start=start, end=end, metric=metric)
         mine = next((r for r in rows if r.key == person.id), None)
         if mine is None:
             return [ctx.say("top_nothing")]
         # A worker sees her own place, not the other workers' names.
         head = t(lang, "top_head", unit=sector.path, period=label, metric=metric_label)
-        return [Reply(f"{head}\n{mine.rank}/{len(rows)} — {metric_label} {indian(mine.value)} "
-                      f"{t(lang, 'you')}")]
+        return [
+            Reply(
+                f"{head}\n{mine.rank}/{len(rows)} — {metric_label} {indian(mine.value)} {t(lang, 'you')}"
+            )
+        ]
     units = _units(ctx, unit_text)
     if isinstance(units, Reply):
         return [units]
     replies = []
     for unit in units:
         sections = []
-        parent = rollups._parent(ctx.session, unit, ctx.settings.state)
+        parent = rollups.parent_unit(ctx.session, unit, ctx.settings.state)
         if parent is not None:
             sections.append((parent, unit.id))
         sections.append((unit, None))
         for scope, own in sections:
-            rows = rollups.breakdown(session=ctx.session, unit=scope, start=start, end=end,
-                                     metric=metric)
+            rows = rollups.breakdown(
+                session=ctx.session, unit=scope, start=start, end=end, metric=metric
+            )
             if not rows:
                 continue
             lines = [t(lang, "top_head", unit=scope.path, period=label, metric=metric_label)]
@@ -228,12 +295,20 @@ def export(ctx: Context, command: Command) -> list[Reply]:
         levels = ["district", "block", "sector", "worker"]
         first = levels.index(unit.level) if unit.level in levels else 0
         for level in levels[first:]:
-            header, rows = rollups.export_rows(session=ctx.session, settings=ctx.settings,
-                                               level=level, start=start, end=end, within=unit)
+            header, rows = rollups.export_rows(
+                session=ctx.session,
+                settings=ctx.settings,
+                level=level,
+                start=start,
+                end=end,
+                within=unit,
+            )
             sheets.append((level, header, rows))
         name = f"fieldbot_{unit.path.replace('/', '_')}_{start}_{end}.xlsx"
-        document = Document(name, xlsx_bytes(sheets),
-                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        replies.append(Reply(ctx.say("export_ready", unit=unit.path, period=label).text,
-                             document=document))
+        document = Document(
+            name, xlsx_bytes(sheets), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        replies.append(
+            Reply(ctx.say("export_ready", unit=unit.path, period=label).text, document=document)
+        )
     return replies

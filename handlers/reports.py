@@ -35,9 +35,7 @@ def resolve_day(ref: DayRef, today: dt.date, settings: Settings, lang: str) -> d
 
 
 def _totals_line(values: dict[str, int], settings: Settings, lang: str) -> str:
-    parts = [
-        f"{m.label(lang)} {indian(values[m.key])}" for m in settings.metrics if m.key in values
-    ]
+    parts = [f"{m.label(lang)} {indian(values[m.key])}" for m in settings.metrics if m.key in values]
     return " · ".join(parts) if parts else "—"
 
 
@@ -61,8 +59,19 @@ def _check_ceilings(changes: Sequence[crud.Change], settings: Settings, lang: st
     for change in changes:
         metric = settings.metric(change.metric)
         if change.new is not None and change.new > metric.max_per_day:
-            raise Refused([Reply(t(lang, "over_ceiling", metric=metric.label(lang),
-                                   value=indian(change.new), max=indian(metric.max_per_day)))])
+            raise Refused(
+                [
+                    Reply(
+                        t(
+                            lang,
+                            "over_ceiling",
+                            metric=metric.label(lang),
+                            value=indian(change.new),
+                            max=indian(metric.max_per_day),
+                        )
+                    )
+                ]
+            )
 
 
 def confirmation(ctx: Context, changes: Sequence[crud.Change]) -> Reply:
@@ -73,8 +82,14 @@ def confirmation(ctx: Context, changes: Sequence[crud.Change]) -> Reply:
     parts = []
     for day in days:
         label = day_label(day, ctx.today, lang)
-        parts.append(t(lang, "saved", day=label,
-                       lines=_change_lines([c for c in changes if c.day == day], settings, lang)))
+        parts.append(
+            t(
+                lang,
+                "saved",
+                day=label,
+                lines=_change_lines([c for c in changes if c.day == day], settings, lang),
+            )
+        )
         values = crud.report_values(session=ctx.session, person_id=person.id, day=day)
         parts.append(t(lang, "day_totals", day=label, totals=_totals_line(values, settings, lang)))
     start = settings.campaign.start
@@ -92,8 +107,14 @@ def report(ctx: Context, parsed: Report) -> list[Reply]:
     current = crud.lock_for_report(session=ctx.session, person=ctx.person, day=day)
     changes = crud.plan_changes(current, ((e.metric, e.value, e.add) for e in parsed.entries), day)
     _check_ceilings(changes, ctx.settings, ctx.lang)
-    crud.apply_changes(session=ctx.session, person=ctx.person, changes=changes, kind="report",
-                       channel=ctx.inbound.channel, source_key=ctx.inbound.source_key)
+    crud.apply_changes(
+        session=ctx.session,
+        person=ctx.person,
+        changes=changes,
+        kind="report",
+        channel=ctx.inbound.channel,
+        source_key=ctx.inbound.source_key,
+    )
     return [confirmation(ctx, changes)]
 
 
@@ -115,18 +136,33 @@ def edited(ctx: Context, parsed: Parsed) -> list[Reply]:
         crud.lock_for_report(session=ctx.session, person=ctx.person, day=change.day)
     group = None
     if revert:
-        group = crud.apply_changes(session=ctx.session, person=ctx.person, changes=revert,
-                                   kind="edit", channel=ctx.inbound.channel, source_key=source)
+        group = crud.apply_changes(
+            session=ctx.session,
+            person=ctx.person,
+            changes=revert,
+            kind="edit",
+            channel=ctx.inbound.channel,
+            source_key=source,
+        )
     ctx.session.flush()
     current = crud.lock_for_report(session=ctx.session, person=ctx.person, day=day)
     changes = crud.plan_changes(current, ((e.metric, e.value, e.add) for e in parsed.entries), day)
     _check_ceilings(changes, ctx.settings, ctx.lang)
-    crud.apply_changes(session=ctx.session, person=ctx.person, changes=changes, kind="edit",
-                       channel=ctx.inbound.channel, source_key=source, group=group)
+    crud.apply_changes(
+        session=ctx.session,
+        person=ctx.person,
+        changes=changes,
+        kind="edit",
+        channel=ctx.inbound.channel,
+        source_key=source,
+        group=group,
+    )
     # Show each metric once: from its value before the edit to its value after.
     before = {(c.day, c.metric): c.old for c in revert}
-    shown = [crud.Change(c.day, c.metric, before.get((c.day, c.metric), c.old), c.new, c.added)
-             for c in changes]
+    shown = [
+        crud.Change(c.day, c.metric, before.get((c.day, c.metric), c.old), c.new, c.added)
+        for c in changes
+    ]
     shown += [c for c in revert if (c.day, c.metric) not in {(x.day, x.metric) for x in changes}]
     return [confirmation(ctx, shown)]
 

@@ -49,8 +49,7 @@ def _postgres_engine() -> tuple[Engine, str]:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[Engine]:
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """A migrated database of each kind, shared by the session and emptied after each test."""
     schema = None
     if request.param == "postgres":
@@ -113,17 +112,27 @@ class Chat:
     def __init__(self, core: Fieldbot):
         self.core = core
 
-    def send(self, phone: str, text: str | None, when: dt.datetime | None = None,
-             key: str | None = None, **extra: object) -> list[str]:
+    def send(
+        self,
+        phone: str,
+        text: str | None,
+        when: dt.datetime | None = None,
+        key: str | None = None,
+        **extra: object,
+    ) -> list[str]:
         inbound = Inbound(
-            channel="simulator", dedup_key=key or f"test:{uuid.uuid4().hex}",
-            source_key=key, sent_at=when or at(23), chat_id=phone, phone=phone, text=text,
+            channel="simulator",
+            dedup_key=key or f"test:{uuid.uuid4().hex}",
+            source_key=key,
+            sent_at=when or at(23),
+            chat_id=phone,
+            phone=phone,
+            text=text,
             **extra,  # type: ignore[arg-type]
         )
         return [r.text for r in self.core.handle(inbound)]
 
-    def say(self, phone: str, text: str | None, when: dt.datetime | None = None,
-            **extra: object) -> str:
+    def say(self, phone: str, text: str | None, when: dt.datetime | None = None, **extra: object) -> str:
         return "\n".join(self.send(phone, text, when, **extra))
 
 
@@ -145,9 +154,9 @@ def session(db: Engine) -> Iterator[Session]:
 
 
 # Phones from examples/sample_district.csv, as the roster writes them.
-SUNITA = "07973321377"        # ASHA, Hardoi/Sandila/Sandila-1
-USHA = "7285872429"           # supervisor of Sandila-1 and Sandila-2
-RAJESH = "8124645116"         # BMO Sandila
-NASREEN = "08209773026"       # BMO Bilgram
-VIVEK = "+91 92668 36880"     # district officer Hardoi
+SUNITA = "07973321377"  # ASHA, Hardoi/Sandila/Sandila-1
+USHA = "7285872429"  # supervisor of Sandila-1 and Sandila-2
+RAJESH = "8124645116"  # BMO Sandila
+NASREEN = "08209773026"  # BMO Bilgram
+VIVEK = "+91 92668 36880"  # district officer Hardoi
 ADMIN = "9901030882"

@@ -260,9 +260,7 @@ def test_update_builders_parse_with_ptb() -> None:
     assert command.message.chat.id == 42 and command.message.chat.type == "private"
     assert command.message.from_user is not None
     assert command.message.from_user.first_name == "Sunita"
-    assert command.message.parse_entities(["bot_command"]) == {
-        command.message.entities[0]: "/start"
-    }
+    assert command.message.parse_entities(["bot_command"]) == {command.message.entities[0]: "/start"}
     group = parse(text_update("hi", user_id=42, chat_type="group"))
     assert group.message is not None and group.message.chat.id < 0
 

@@ -157,13 +157,21 @@ def test_never_raises_on_any_text(text: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(
     st.dictionaries(st.sampled_from([A, C, H, E, R]), st.integers(0, 999), min_size=1),
-    st.booleans(), st.booleans(), st.booleans(),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
 )
-def test_any_report_reads_back(values: dict[str, int], numbers_first: bool, hindi: bool,
-                               devanagari_digits: bool) -> None:
+def test_any_report_reads_back(
+    values: dict[str, int], numbers_first: bool, hindi: bool, devanagari_digits: bool
+) -> None:
     """Whatever the order, script and digits, a well-formed report reads back to its values."""
-    names = {A: ("आवेदन", "apps"), C: ("कार्ड", "cards"), H: ("घर", "ghar"),
-             E: ("70+ कार्ड", "70+ cards"), R: ("रिजेक्ट", "rejected")}
+    names = {
+        A: ("आवेदन", "apps"),
+        C: ("कार्ड", "cards"),
+        H: ("घर", "ghar"),
+        E: ("70+ कार्ड", "70+ cards"),
+        R: ("रिजेक्ट", "rejected"),
+    }
     digits = str.maketrans("0123456789", "०१२३४५६७८९")
     parts = []
     for metric, value in values.items():

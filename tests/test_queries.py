@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from bot.messages import Inbound
 from tests.conftest import ADMIN, NASREEN, RAJESH, SUNITA, USHA, VIVEK, Chat, at
 
-REKHA = "7339325088"      # ASHA, Sandila-1
+REKHA = "7339325088"  # ASHA, Sandila-1
 POOJA = "+91 97697 57560"  # ASHA, Sandila-2, English
 BILGRAM_ASHA = None
 
@@ -94,8 +94,15 @@ def test_missing_at_district_level_counts_per_block(chat: Chat) -> None:
 
 
 def test_missing_is_never_posted_in_a_group(chat: Chat) -> None:
-    inbound = Inbound(channel="simulator", dedup_key="g1", sent_at=at(23, 19), chat_id="-100",
-                      phone=RAJESH, text="/missing", is_group=True)
+    inbound = Inbound(
+        channel="simulator",
+        dedup_key="g1",
+        sent_at=at(23, 19),
+        chat_id="-100",
+        phone=RAJESH,
+        text="/missing",
+        is_group=True,
+    )
     reply = chat.core.handle(inbound)[0].text
     assert "निजी चैट" in reply and "98" not in reply
 
@@ -146,8 +153,14 @@ def test_admin_sees_the_state(chat: Chat) -> None:
 
 def test_export_sends_an_excel_file_of_the_scope(chat: Chat) -> None:
     chat.say(SUNITA, "आवेदन 25 कार्ड 20", at(23))
-    inbound = Inbound(channel="simulator", dedup_key="x1", sent_at=at(23, 19), chat_id=RAJESH,
-                      phone=RAJESH, text="/export")
+    inbound = Inbound(
+        channel="simulator",
+        dedup_key="x1",
+        sent_at=at(23, 19),
+        chat_id=RAJESH,
+        phone=RAJESH,
+        text="/export",
+    )
     replies = chat.core.handle(inbound)
     document = replies[0].document
     assert document is not None and document.filename.endswith(".xlsx")
@@ -155,8 +168,16 @@ def test_export_sends_an_excel_file_of_the_scope(chat: Chat) -> None:
     assert book.sheetnames == ["block", "sector", "worker"]
     worker = list(book["worker"].iter_rows(values_only=True))
     header = worker[0]
-    assert header[:8] == ("date", "district", "block", "sector", "worker", "phone", "workers",
-                          "reported")
+    assert header[:8] == (
+        "date",
+        "district",
+        "block",
+        "sector",
+        "worker",
+        "phone",
+        "workers",
+        "reported",
+    )
     sunita = [r for r in worker if r[4] == "Sunita Devi" and r[0] == "2026-11-23"]
     assert len(sunita) == 1 and sunita[0][header.index("cards")] == 20
     assert all(r[2] == "Sandila" for r in worker[1:])  # nothing from another block

@@ -51,7 +51,10 @@ def test_rereport_replaces_named_values_and_shows_old_to_new(chat: Chat, distric
     with Session(district) as session:
         trail = session.exec(select(ReportChange).order_by(col(ReportChange.id))).all()
     assert [(c.metric, c.old_value, c.new_value) for c in trail] == [
-        ("applications", None, 25), ("cards", None, 20), ("cards", 20, 22)]
+        ("applications", None, 25),
+        ("cards", None, 20),
+        ("cards", 20, 22),
+    ]
 
 
 def test_plus_adds_to_the_value(chat: Chat, district: Engine) -> None:
@@ -170,9 +173,16 @@ def test_edit_replaces_what_the_message_reported(chat: Chat, district: Engine) -
     chat.send(SUNITA, "आवेदन 25 कार्ड 20", at(23, 11), key="tg:1:7:0")
     from bot.messages import Inbound
 
-    edit = Inbound(channel="telegram-test", dedup_key="tg:1:7:99", source_key="tg:1:7:0",
-                   sent_at=at(23, 11), chat_id=SUNITA, phone=SUNITA, text="कार्ड 21",
-                   is_edit=True)
+    edit = Inbound(
+        channel="telegram-test",
+        dedup_key="tg:1:7:99",
+        source_key="tg:1:7:0",
+        sent_at=at(23, 11),
+        chat_id=SUNITA,
+        phone=SUNITA,
+        text="कार्ड 21",
+        is_edit=True,
+    )
     reply = "\n".join(r.text for r in chat.core.handle(edit))
     assert "कार्ड: 20 → 21" in reply
     # the edit no longer names applications, so what the message had set is taken back

@@ -37,7 +37,9 @@ def api() -> Iterator[FakeTelegramAPI]:
 
 def _settings(api: FakeTelegramAPI, webhook: bool) -> TelegramSettings:
     return TelegramSettings(
-        token=api.token, base_url=api.base_url, base_file_url=api.base_file_url,
+        token=api.token,
+        base_url=api.base_url,
+        base_file_url=api.base_file_url,
         webhook_url="https://fieldbot.example.org/telegram/webhook" if webhook else None,
         webhook_secret=SECRET if webhook else None,
     )
@@ -73,8 +75,7 @@ def test_start_asks_for_the_number_with_a_button(polling: FakeTelegramAPI) -> No
     assert button["request_contact"] is True
 
 
-def test_shared_contact_links_and_then_reports_work(polling: FakeTelegramAPI, district: Engine
-                                                    ) -> None:
+def test_shared_contact_links_and_then_reports_work(polling: FakeTelegramAPI, district: Engine) -> None:
     link_sunita(polling)
     assert "Sunita Devi" in last_text(polling, SUNITA_TG, 2)
     polling.push_update(text_update("आवेदन 25 कार्ड 20", user_id=SUNITA_TG))
@@ -103,19 +104,20 @@ def test_unknown_number_is_refused_on_every_message(polling: FakeTelegramAPI) ->
 def test_edited_message_replaces_its_report(polling: FakeTelegramAPI, district: Engine) -> None:
     link_sunita(polling)
     date = int(time.time()) - 60
-    polling.push_update(text_update("आवेदन 25 कार्ड 20", user_id=SUNITA_TG, message_id=900,
-                                    date=date))
+    polling.push_update(text_update("आवेदन 25 कार्ड 20", user_id=SUNITA_TG, message_id=900, date=date))
     polling.wait_for("sendMessage", 3)
-    polling.push_update(edited_text_update("आवेदन 25 कार्ड 22", user_id=SUNITA_TG, message_id=900,
-                                           date=date))
+    polling.push_update(
+        edited_text_update("आवेदन 25 कार्ड 22", user_id=SUNITA_TG, message_id=900, date=date)
+    )
     reply = last_text(polling, SUNITA_TG, 4)
     assert "कार्ड: 20 → 22" in reply
     with Session(district) as session:
         assert session.exec(select(func.sum(ReportValue.value))).one() == 47
 
 
-def test_redelivered_update_is_answered_but_not_counted_twice(polling: FakeTelegramAPI,
-                                                              district: Engine) -> None:
+def test_redelivered_update_is_answered_but_not_counted_twice(
+    polling: FakeTelegramAPI, district: Engine
+) -> None:
     link_sunita(polling)
     update = text_update("कार्ड +5", user_id=SUNITA_TG, message_id=901)
     polling.push_update(update)
@@ -149,8 +151,9 @@ def test_webhook_is_registered_with_its_secret(webhook: tuple[FakeTelegramAPI, s
     assert not api.calls_for("getUpdates")
 
 
-def test_webhook_update_is_processed_and_answered(webhook: tuple[FakeTelegramAPI, str],
-                                                  district: Engine) -> None:
+def test_webhook_update_is_processed_and_answered(
+    webhook: tuple[FakeTelegramAPI, str], district: Engine
+) -> None:
     api, url = webhook
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     start = {"update_id": 1, **contact_update(SUNITA_PHONE, user_id=SUNITA_TG)}
@@ -161,16 +164,16 @@ def test_webhook_update_is_processed_and_answered(webhook: tuple[FakeTelegramAPI
 
 
 @pytest.mark.parametrize("secret", [None, "wrong", SECRET + "x"])
-def test_forged_webhook_is_refused_and_nothing_stored(webhook: tuple[FakeTelegramAPI, str],
-                                                      district: Engine, secret: str | None) -> None:
+def test_forged_webhook_is_refused_and_nothing_stored(
+    webhook: tuple[FakeTelegramAPI, str], district: Engine, secret: str | None
+) -> None:
     api, url = webhook
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
     update = {"update_id": 3, **contact_update(SUNITA_PHONE, user_id=SUNITA_TG)}
     response = httpx.post(f"{url}/telegram/webhook", json=update, headers=headers)
     assert response.status_code == 403
     with Session(district) as session:
-        assert session.exec(select(Person).where(Person.telegram_user_id == SUNITA_TG)).first() \
-            is None
+        assert session.exec(select(Person).where(Person.telegram_user_id == SUNITA_TG)).first() is None
         assert session.exec(select(func.count()).select_from(InboundMessage)).one() == 0
     assert not api.calls_for("sendMessage")
 

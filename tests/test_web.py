@@ -30,14 +30,20 @@ def test_page_lists_the_roster_to_pick_from(web: str) -> None:
     assert page.status_code == 200 and "Fieldbot" in page.text
     people = httpx.get(web + "/simulator/people").json()["people"]
     sunita = next(p for p in people if p["name"] == "Sunita Devi")
-    assert sunita == {"name": "Sunita Devi", "phone": "+917973321377", "role": "asha",
-                      "unit": "Hardoi/Sandila/Sandila-1", "language": "hi"}
+    assert sunita == {
+        "name": "Sunita Devi",
+        "phone": "+917973321377",
+        "role": "asha",
+        "unit": "Hardoi/Sandila/Sandila-1",
+        "language": "hi",
+    }
     assert all(p["name"] != "Pushpa Rawat" for p in people)  # inactive: not offered
 
 
 def test_report_then_bmo_status_over_http(web: str) -> None:
-    reply = post(web, {"phone": SUNITA, "text": "आवेदन 25 कार्ड 20",
-                       "at": "2026-11-23T11:00:00+05:30"}).json()
+    reply = post(
+        web, {"phone": SUNITA, "text": "आवेदन 25 कार्ड 20", "at": "2026-11-23T11:00:00+05:30"}
+    ).json()
     assert reply["replies"][0]["document"] is None
     assert "कार्ड: 20" in reply["replies"][0]["text"]
     status = post(web, {"phone": RAJESH, "text": "/status", "at": "2026-11-23T19:00:00+05:30"})
@@ -45,22 +51,24 @@ def test_report_then_bmo_status_over_http(web: str) -> None:
 
 
 def test_export_reply_carries_the_document(web: str) -> None:
-    body = post(web, {"phone": RAJESH, "text": "/export",
-                      "at": "2026-11-23T19:00:00+05:30"}).json()
+    body = post(web, {"phone": RAJESH, "text": "/export", "at": "2026-11-23T19:00:00+05:30"}).json()
     item = body["replies"][0]
     assert item["document"].endswith(".xlsx")
     assert base64.b64decode(item["document_base64"])[:2] == b"PK"  # a zip: an xlsx workbook
 
 
-@pytest.mark.parametrize(("body", "error"), [
-    ({"text": "कार्ड 5"}, "phone"),
-    ({"phone": SUNITA, "text": 5}, "text"),
-    ({"phone": SUNITA, "text": "कार्ड 5", "at": "yesterday"}, "at"),
-    ({"phone": SUNITA, "text": "x", "at": "2026-11-23T10:00:00"}, "at"),
-    ({"phone": SUNITA, "location": {"lat": "north"}}, "location"),
-    ({"phone": SUNITA, "photo_base64": "!!!"}, "photo_base64"),
-    ([1, 2], "object"),
-])
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ({"text": "कार्ड 5"}, "phone"),
+        ({"phone": SUNITA, "text": 5}, "text"),
+        ({"phone": SUNITA, "text": "कार्ड 5", "at": "yesterday"}, "at"),
+        ({"phone": SUNITA, "text": "x", "at": "2026-11-23T10:00:00"}, "at"),
+        ({"phone": SUNITA, "location": {"lat": "north"}}, "location"),
+        ({"phone": SUNITA, "photo_base64": "!!!"}, "photo_base64"),
+        ([1, 2], "object"),
+    ],
+)
 def test_bad_requests_get_a_clear_400(web: str, body: object, error: str) -> None:
     response = post(web, body)
     assert response.status_code == 400
@@ -88,8 +96,9 @@ def test_healthz_answers_when_the_database_does(web: str) -> None:
 def test_healthz_is_503_when_the_database_is_gone(settings: object, tmp_path: object) -> None:
     from bot.db import make_engine
 
-    engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none",
-                         connect_args={"connect_timeout": 1})
+    engine = make_engine(
+        "postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1}
+    )
     core = Fieldbot(settings, engine)  # type: ignore[arg-type]
     with serving(create_app(core)) as url:
         response = httpx.get(url + "/healthz", timeout=10)

@@ -22,8 +22,9 @@ def free_port() -> int:
 def serving(app: Starlette, timeout: float = 10.0) -> Iterator[str]:
     """Yield the base URL while uvicorn serves `app`; lifespan start-up has finished by then."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout

@@ -325,9 +325,7 @@ def _parse_params(query: str, content_type: str, body: bytes) -> JSONDict:
         else:
             text = body.decode("utf-8", "replace")
             raw.update(parse_qsl(text, keep_blank_values=True))
-    return {
-        key: _coerce(key, value) if isinstance(value, str) else value for key, value in raw.items()
-    }
+    return {key: _coerce(key, value) if isinstance(value, str) else value for key, value in raw.items()}
 
 
 def _as_int(value: object, default: int) -> int:
@@ -1073,9 +1071,7 @@ def _text_fields(text: str) -> JSONDict:
     fields: JSONDict = {"text": text}
     match = _COMMAND_RE.match(text)
     if match:
-        fields["entities"] = [
-            {"offset": 0, "length": _utf16_len(match.group(0)), "type": "bot_command"}
-        ]
+        fields["entities"] = [{"offset": 0, "length": _utf16_len(match.group(0)), "type": "bot_command"}]
     return fields
 
 
