@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -64,19 +65,20 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="apply migrations")
 
     roster_cmd = commands.add_parser("roster", help="the list of people")
-    roster_commands = roster_cmd.add_subparsers(dest="roster_command", required=True,
-                                                metavar="ACTION")
+    roster_commands = roster_cmd.add_subparsers(dest="roster_command", required=True, metavar="ACTION")
     imp = roster_commands.add_parser("import", help="import a CSV or XLSX roster")
     imp.add_argument("file", type=Path)
     imp.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
-    imp.add_argument("--deactivate-missing", action="store_true",
-                     help="mark people absent from the file inactive")
+    imp.add_argument(
+        "--deactivate-missing", action="store_true", help="mark people absent from the file inactive"
+    )
 
     export = commands.add_parser("export", help="the rollup table as CSV or XLSX")
     export.add_argument("--from", dest="start", type=_date, required=True)
     export.add_argument("--to", dest="end", type=_date, required=True)
-    export.add_argument("--level", choices=["worker", "sector", "block", "district", "state"],
-                        required=True)
+    export.add_argument(
+        "--level", choices=["worker", "sector", "block", "district", "state"], required=True
+    )
     export.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     export.add_argument("--out", type=Path, required=True)
 
@@ -117,21 +119,27 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
     engine = _migrated_engine(settings)
     try:
         with session_scope(engine) as session:
-            summary = roster.import_roster(session, args.file, dry_run=args.dry_run,
-                                           deactivate_missing=args.deactivate_missing,
-                                           progress=sys.stderr.isatty())
+            summary = roster.import_roster(
+                session,
+                args.file,
+                dry_run=args.dry_run,
+                deactivate_missing=args.deactivate_missing,
+                progress=sys.stderr.isatty(),
+            )
     except roster.RosterInvalid as invalid:
-        for error in invalid.errors:
-            print(error, file=sys.stderr)
+        for error in invalid.errors:  # row 0: the file itself (missing, not a roster, ...)
+            print(error if error.row else error.message, file=sys.stderr)
         print(f"nothing imported: {len(invalid.errors)} problem(s) in {args.file}", file=sys.stderr)
         return 1
     if args.dry_run:
         print(f"{args.file}: {summary.people} people, every row is valid (dry run: nothing written)")
     else:
         units = ", ".join(f"{n} {k}(s)" for k, n in summary.units_created.items())
-        print(f"imported {summary.people} people: {summary.created} new, {summary.updated} updated"
-              + (f", {summary.deactivated} deactivated" if summary.deactivated else "")
-              + (f"; new places: {units}" if units else ""))
+        print(
+            f"imported {summary.people} people: {summary.created} new, {summary.updated} updated"
+            + (f", {summary.deactivated} deactivated" if summary.deactivated else "")
+            + (f"; new places: {units}" if units else "")
+        )
     return 0
 
 
@@ -144,8 +152,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     settings = _settings(args)
     engine = _migrated_engine(settings)
     with session_scope(engine) as session:
-        header, rows = export_rows(session=session, settings=settings, level=args.level,
-                                   start=args.start, end=args.end)
+        header, rows = export_rows(
+            session=session, settings=settings, level=args.level, start=args.start, end=args.end
+        )
     write_table(args.out, args.format, args.level, header, rows)
     print(f"wrote {len(rows)} rows to {args.out}")
     return 0
@@ -169,8 +178,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         if not units:
             raise CliError(f"no unit named {args.unit!r}")
         if len(units) > 1:
-            raise CliError(f"{args.unit!r} matches several units; write the path: "
-                           + ", ".join(u.path for u in units))
+            raise CliError(
+                f"{args.unit!r} matches several units; write the path: "
+                + ", ".join(u.path for u in units)
+            )
         fig = figures(session=session, settings=settings, unit=units[0], start=start, end=end)
     if args.json:
         print(json.dumps(fig.to_json(), ensure_ascii=False))
@@ -180,8 +191,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     for metric in settings.metrics:
         print(f"  {metric.en}: {indian(fig.totals.get(metric.key, 0))}")
     if fig.target is not None:
-        print(f"  target ({fig.primary_metric}): {indian(fig.target)}, "
-              f"achieved {percent(fig.achievement_pct)}")
+        print(
+            f"  target ({fig.primary_metric}): {indian(fig.target)}, "
+            f"achieved {percent(fig.achievement_pct)}"
+        )
     if fig.required_daily is not None:
         print(f"  needed per day to finish: {indian(fig.required_daily)}")
     if fig.projected_finish is not None:
@@ -191,8 +204,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-async def serve(core: Fieldbot, host: str, port: int, *, scheduler: bool,
-                simulator: bool) -> None:
+async def serve(core: Fieldbot, host: str, port: int, *, scheduler: bool, simulator: bool) -> None:
     """The web app, Telegram (polling or webhook) and the scheduler in one event loop."""
     import uvicorn
 
@@ -207,12 +219,19 @@ async def serve(core: Fieldbot, host: str, port: int, *, scheduler: bool,
         if webhook and not telegram_settings.webhook_secret:
             raise CliError("TELEGRAM_WEBHOOK_URL is set without TELEGRAM_WEBHOOK_SECRET")
         telegram_app = build_application(core, telegram_settings, webhook=webhook)
-    app = create_app(core, telegram_app=telegram_app, telegram_settings=telegram_settings,
-                     scheduler=build_scheduler(core) if scheduler else None, simulator=simulator)
+    app = create_app(
+        core,
+        telegram_app=telegram_app,
+        telegram_settings=telegram_settings,
+        scheduler=build_scheduler(core) if scheduler else None,
+        simulator=simulator,
+    )
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
-    print(f"Fieldbot is serving on http://{host}:{port}"
-          + (" — open it in a browser to chat as anyone on the roster" if simulator else ""),
-          flush=True)
+    print(
+        f"Fieldbot is serving on http://{host}:{port}"
+        + (" — open it in a browser to chat as anyone on the roster" if simulator else ""),
+        flush=True,
+    )
     await server.serve()
 
 
@@ -223,8 +242,9 @@ def _run(settings: Settings, host: str, port: int, *, scheduler: bool, simulator
     if lock is not None:
         lock.acquire()
     try:
-        asyncio.run(serve(Fieldbot(settings, engine), host, port, scheduler=scheduler,
-                          simulator=simulator))
+        asyncio.run(
+            serve(Fieldbot(settings, engine), host, port, scheduler=scheduler, simulator=simulator)
+        )
     except KeyboardInterrupt:
         pass
     finally:
@@ -235,8 +255,13 @@ def _run(settings: Settings, host: str, port: int, *, scheduler: bool, simulator
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    return _run(settings, args.host, args.port, scheduler=not args.no_scheduler,
-                simulator=settings.simulator.enabled)
+    return _run(
+        settings,
+        args.host,
+        args.port,
+        scheduler=not args.no_scheduler,
+        simulator=settings.simulator.enabled,
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -272,22 +297,25 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         finally:
             jobs.shutdown(wait=False)
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=os.environ.get("FIELDBOT_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("FIELDBOT_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # Alembic's "Context impl ..." lines on every command drown the one-line answers.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     handlers = {
-        "demo": cmd_demo, "run": cmd_run, "scheduler": cmd_scheduler, "export": cmd_export,
+        "demo": cmd_demo,
+        "run": cmd_run,
+        "scheduler": cmd_scheduler,
+        "export": cmd_export,
         "status": cmd_status,
     }
     try:

@@ -14,8 +14,15 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: object) -> object:
-    """A text that a spreadsheet would run (`=HYPERLINK(...)`) is prefixed with a quote."""
+    """A CSV text that a spreadsheet would run (`=HYPERLINK(...)`) is prefixed with a quote."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def safe_xlsx_cell(value: object) -> object:
+    """In a workbook only `=` makes a formula (openpyxl writes other text as text)."""
+    if isinstance(value, str) and value.startswith("="):
         return "'" + value
     return value
 
@@ -38,7 +45,7 @@ def xlsx_bytes(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[obje
         sheet = book.create_sheet(title[:31])
         sheet.append(list(header))
         for row in rows:
-            sheet.append([safe_cell(v) for v in row])
+            sheet.append([safe_xlsx_cell(v) for v in row])
         fill = PatternFill("solid", fgColor="1F4E78")
         for cell in sheet[1]:
             cell.font = Font(bold=True, color="FFFFFF")

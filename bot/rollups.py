@@ -29,7 +29,10 @@ def _report_scope(unit: Unit) -> list[ColumnElement[bool]]:
 
 
 def _worker_scope(unit: Unit) -> list[ColumnElement[bool]]:
-    clauses: list[ColumnElement[bool]] = [col(Person.active).is_(True), col(Person.role).in_(FIELD_ROLES)]
+    clauses: list[ColumnElement[bool]] = [
+        col(Person.active).is_(True),
+        col(Person.role).in_(FIELD_ROLES),
+    ]
     if unit.level != "state":
         column = {"district": Person.district_id, "block": Person.block_id, "sector": Person.sector_id}[
             unit.level
@@ -153,9 +156,11 @@ def breakdown(
         "block": DailyReport.block_id,
         "sector": DailyReport.sector_id,
     }[child_level]
-    person_col: Any = {"district": Person.district_id, "block": Person.block_id, "sector": Person.sector_id}[
-        child_level
-    ]
+    person_col: Any = {
+        "district": Person.district_id,
+        "block": Person.block_id,
+        "sector": Person.sector_id,
+    }[child_level]
     rows: dict[int, RankRow] = {}
     for child in children(session=session, unit=unit):
         assert child.id is not None
@@ -434,7 +439,9 @@ def export_rows(
         .group_by(day_col, *unit_cols)
     ).all()
     workers = session.execute(
-        sa_select(*person_cols, func.count()).select_from(Person).where(*person_scope)
+        sa_select(*person_cols, func.count())
+        .select_from(Person)
+        .where(*person_scope)
         .group_by(*person_cols)
     ).all()
     width = len(unit_cols)
@@ -508,5 +515,3 @@ def _units_at(session: Session, level: str, within: Unit | None) -> list[tuple[A
             query = query.where(Sector.id == within.sector_id)
     result = session.exec(query).all()
     return [tuple(r) if isinstance(r, tuple) or hasattr(r, "_fields") else (r,) for r in result]
-
-

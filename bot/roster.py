@@ -19,8 +19,7 @@ from tqdm import tqdm
 from bot.phones import PhoneError, normalize_phone
 from models import Block, District, Person, PersonPhone, Post, Role, Sector, Village, utcnow
 
-REQUIRED = ("name", "phone", "role", "district", "block", "sector", "village", "lat", "lon",
-            "language")
+REQUIRED = ("name", "phone", "role", "district", "block", "sector", "village", "lat", "lon", "language")
 OPTIONAL = ("worker_id", "alt_phones", "active")
 NEEDS = {
     "asha": ("district", "block", "sector", "village"),
@@ -143,8 +142,9 @@ def read_table(path: Path) -> Iterator[tuple[int, dict[str, str]]] | list[RowErr
                 continue
             padded = [*cells, *[""] * (len(names) - len(cells))]
             record = {name: padded[i] for i, name in enumerate(names) if name}
-            if len(cells) > len(names) and any(c.strip() for c in cells[len(names):]):
-                record["__extra__"] = "yes"
+            if len(cells) > len(names):  # "filled": text past the last column; "empty": commas
+                filled = any(c.strip() for c in cells[len(names) :])
+                record["__extra__"] = "filled" if filled else "empty"
             yield number, record
 
     return data()
@@ -152,8 +152,10 @@ def read_table(path: Path) -> Iterator[tuple[int, dict[str, str]]] | list[RowErr
 
 def _unreadable(exc: csv.Error) -> str:
     if "field limit" in str(exc):
-        return (f"a cell is longer than {csv.field_size_limit()} characters (a missing closing "
-                "quote?); rows after it were not checked")
+        return (
+            f"a cell is longer than {csv.field_size_limit()} characters (a missing closing "
+            "quote?); rows after it were not checked"
+        )
     return f"cannot read this row as CSV ({exc}); rows after it were not checked"
 
 
@@ -163,8 +165,11 @@ def _csv_rows(path: Path) -> Iterator[list[str]] | list[RowError]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        return [RowError(line, "the file is not UTF-8 text; in Excel use Save As > "
-                               "'CSV UTF-8 (Comma delimited)'")]
+        return [
+            RowError(
+                line, "the file is not UTF-8 text; in Excel use Save As > 'CSV UTF-8 (Comma delimited)'"
+            )
+        ]
     if "\x00" in text:
         return [RowError(0, "the file has NUL bytes; it is not a CSV text file")]
     return iter(csv.reader(io.StringIO(text, newline="")))
@@ -200,9 +205,10 @@ def parse_row(number: int, cells: dict[str, str]) -> RosterRow | list[RowError]:
     problems: list[str] = []
     if "__broken__" in cells:
         return [RowError(number, cells["__broken__"])]
-    get = {k: (v or "").strip() for k, v in cells.items()}
-    if get.pop("__extra__", None):
-        problems.append("more cells than header columns (a comma inside a name needs quotes)")
+    extra = "more cells than header columns (a comma inside a name needs quotes)"
+    if cells.get("__extra__") == "filled":  # the cells after a stray comma are all shifted
+        return [RowError(number, extra)]
+    get = {k: (v or "").strip() for k, v in cells.items() if k != "__extra__"}
     for name, value in get.items():
         if len(value) > MAX_CELL_CHARS:
             problems.append(f"{name} is longer than {MAX_CELL_CHARS} characters")
@@ -252,16 +258,25 @@ def parse_row(number: int, cells: dict[str, str]) -> RosterRow | list[RowError]:
         if normalized != phone and normalized not in alt_phones:
             alt_phones.append(normalized)
     if problems:
+        if "__extra__" in cells:  # a stray comma, with empty cells shifted off the end?
+            problems.insert(0, extra)
         return [RowError(number, p) for p in problems]
     is_field = role in ("asha", "anm")
     return RosterRow(
-        row=number, name=" ".join(name.split()), phone=phone, role=role,
+        row=number,
+        name=" ".join(name.split()),
+        phone=phone,
+        role=role,
         district=get.get("district", "") if NEEDS[role] or get.get("district") else "",
         block=get.get("block", "") if "block" in NEEDS[role] else "",
         sector=get.get("sector", "") if "sector" in NEEDS[role] else "",
         village=get.get("village", "") if is_field else "",
-        lat=lat if is_field else None, lon=lon if is_field else None, language=language,
-        worker_id=get.get("worker_id") or None, alt_phones=alt_phones, active=active,
+        lat=lat if is_field else None,
+        lon=lon if is_field else None,
+        language=language,
+        worker_id=get.get("worker_id") or None,
+        alt_phones=alt_phones,
+        active=active,
     )
 
 
@@ -276,40 +291,62 @@ def check_rows(session: Session, rows: list[RosterRow]) -> list[RowError]:
         if row.worker_id:
             first = ids.get(row.worker_id)
             if first and (first.role in ("asha", "anm") or first.phone != row.phone):
-                errors.append(RowError(row.row, f"worker_id {row.worker_id} is already used on "
-                                                f"row {first.row}"))
+                errors.append(
+                    RowError(row.row, f"worker_id {row.worker_id} is already used on row {first.row}")
+                )
                 continue
             ids.setdefault(row.worker_id, row)
         earlier = by_key.get(row.key)
         if earlier is not None:
             if row.role in ("asha", "anm") or earlier.role in ("asha", "anm"):
-                errors.append(RowError(row.row, f"phone {row.phone} is already on row {earlier.row};"
-                                                " a field worker's phone may appear only once"))
+                errors.append(
+                    RowError(
+                        row.row,
+                        f"phone {row.phone} is already on row {earlier.row};"
+                        " a field worker's phone may appear only once",
+                    )
+                )
                 continue
             if earlier.role != row.role or earlier.name.casefold() != row.name.casefold():
-                errors.append(RowError(row.row, f"phone {row.phone} is on row {earlier.row} for "
-                                                f"{earlier.name} ({earlier.role}); one phone, one "
-                                                "person"))
+                errors.append(
+                    RowError(
+                        row.row,
+                        f"phone {row.phone} is on row {earlier.row} for "
+                        f"{earlier.name} ({earlier.role}); one phone, one "
+                        "person",
+                    )
+                )
                 continue
         else:
             by_key[row.key] = row
         for phone in (row.phone, *row.alt_phones):
             first = owner.get(phone)
             if first is not None and first.key != row.key:
-                errors.append(RowError(row.row, f"phone {phone} already belongs to {first.name} "
-                                                f"on row {first.row}"))
+                errors.append(
+                    RowError(
+                        row.row, f"phone {phone} already belongs to {first.name} on row {first.row}"
+                    )
+                )
             owner.setdefault(phone, row)
         if row.village and row.lat is not None and row.lon is not None:
-            place = (row.district.casefold(), row.block.casefold(), row.sector.casefold(),
-                     row.village.casefold())
+            place = (
+                row.district.casefold(),
+                row.block.casefold(),
+                row.sector.casefold(),
+                row.village.casefold(),
+            )
             seen = villages.get(place)
             if seen is None:
                 villages[place] = row
             elif seen.lat is not None and seen.lon is not None:
                 apart = geodesic((seen.lat, seen.lon), (row.lat, row.lon)).km
                 if apart > 2:
-                    errors.append(RowError(row.row, f"village {row.village} is {apart:.1f} km from "
-                                                    f"where row {seen.row} puts it"))
+                    errors.append(
+                        RowError(
+                            row.row,
+                            f"village {row.village} is {apart:.1f} km from where row {seen.row} puts it",
+                        )
+                    )
     # Against the database: which stored person each person of the file updates (as apply()
     # will), and phones held by someone this file does not update.
     known = _Known(session)
@@ -323,16 +360,26 @@ def check_rows(session: Session, rows: list[RosterRow]) -> list[RowError]:
             continue
         other = matched.get(person_id)
         if other is not None:
-            errors.append(RowError(first.row, f"this row and row {other.row} would both update "
-                                              f"{known.who(person_id)} (matched by worker_id, "
-                                              "else phone); give each their own worker_id"))
+            errors.append(
+                RowError(
+                    first.row,
+                    f"this row and row {other.row} would both update "
+                    f"{known.who(person_id)} (matched by worker_id, "
+                    "else phone); give each their own worker_id",
+                )
+            )
             continue
         matched[person_id] = first
     for phone, row in owner.items():
         holder = known.phone_owner.get(phone)
         if holder is not None and holder not in matched:
-            errors.append(RowError(row.row, f"phone {phone} belongs to {known.who(holder)} in the "
-                                            "database, who is not in this file"))
+            errors.append(
+                RowError(
+                    row.row,
+                    f"phone {phone} belongs to {known.who(holder)} in the "
+                    "database, who is not in this file",
+                )
+            )
     return errors
 
 
@@ -344,14 +391,14 @@ class _Known:
         self.worker_of: dict[int, str | None] = {}
         self.names: dict[int, str] = {}
         self.by_worker_id: dict[str, int] = {}
-        for person_id, worker_id, name in session.exec(
-                select(Person.id, Person.worker_id, Person.name)):
+        for person_id, worker_id, name in session.exec(select(Person.id, Person.worker_id, Person.name)):
             assert person_id is not None
             self.worker_of[person_id], self.names[person_id] = worker_id, name
             if worker_id:
                 self.by_worker_id[worker_id] = person_id
         self.phone_owner: dict[str, int] = dict(
-            session.exec(select(PersonPhone.phone, PersonPhone.person_id)).all())
+            session.exec(select(PersonPhone.phone, PersonPhone.person_id)).all()
+        )
 
     def match(self, first: RosterRow) -> int | None:
         if first.worker_id and first.worker_id in self.by_worker_id:
@@ -403,6 +450,11 @@ class _Units:
         self.summary.units_created[kind] += 1
         return obj
 
+    @staticmethod
+    def _id(obj: District | Block | Sector) -> int:
+        assert obj.id is not None
+        return obj.id
+
     def district(self, name: str) -> District:
         found = self.districts.get(name.casefold())
         if found is None:
@@ -410,25 +462,28 @@ class _Units:
         return found
 
     def block(self, district: District, name: str) -> Block:
-        key = (district.id, name.casefold())
+        key = (self._id(district), name.casefold())
         found = self.blocks.get(key)
         if found is None:
-            found = self.blocks[key] = self._add(Block(district_id=district.id, name=name), "block")
+            found = self.blocks[key] = self._add(
+                Block(district_id=self._id(district), name=name), "block"
+            )
         return found
 
     def sector(self, block: Block, name: str) -> Sector:
-        key = (block.id, name.casefold())
+        key = (self._id(block), name.casefold())
         found = self.sectors.get(key)
         if found is None:
-            found = self.sectors[key] = self._add(Sector(block_id=block.id, name=name), "sector")
+            found = self.sectors[key] = self._add(Sector(block_id=self._id(block), name=name), "sector")
         return found
 
     def village(self, sector: Sector, row: RosterRow) -> Village:
-        key = (sector.id, row.village.casefold())
+        key = (self._id(sector), row.village.casefold())
         found = self.villages.get(key)
         if found is None:
             found = self.villages[key] = self._add(
-                Village(sector_id=sector.id, name=row.village, lat=row.lat, lon=row.lon), "village"
+                Village(sector_id=self._id(sector), name=row.village, lat=row.lat, lon=row.lon),
+                "village",
             )
         elif row.lat is not None and (found.lat, found.lon) != (row.lat, row.lon):
             found.lat, found.lon = row.lat, row.lon
@@ -437,7 +492,10 @@ class _Units:
 
 
 def apply(
-    session: Session, rows: list[RosterRow], *, deactivate_missing: bool = False,
+    session: Session,
+    rows: list[RosterRow],
+    *,
+    deactivate_missing: bool = False,
     progress: bool = True,
 ) -> ImportSummary:
     """Write checked rows: create or update each person, their phones and their posts."""
@@ -450,8 +508,9 @@ def apply(
     phone_owner = dict(known.phone_owner)  # kept current as phones move below
     seen: set[int] = set()
     now = utcnow()
-    bar = tqdm(total=len(rows), unit="row", desc="roster", disable=not progress or len(rows) < 500,
-               leave=False)
+    bar = tqdm(
+        total=len(rows), unit="row", desc="roster", disable=not progress or len(rows) < 500, leave=False
+    )
     for group in people.values():
         first = group[0]
         match = known.match(first)
@@ -479,8 +538,11 @@ def apply(
         phones = {first.phone}
         for row in group:
             phones.update(row.alt_phones)
-        session.execute(delete(PersonPhone).where(
-            col(PersonPhone.person_id) == person.id, col(PersonPhone.phone).not_in(phones)))
+        session.execute(
+            delete(PersonPhone).where(
+                col(PersonPhone.person_id) == person.id, col(PersonPhone.phone).not_in(phones)
+            )
+        )
         for phone in phones:
             if phone_owner.get(phone) != person.id:
                 if phone in phone_owner:
@@ -516,7 +578,11 @@ def apply(
 
 
 def import_roster(
-    session: Session, path: Path, *, dry_run: bool = False, deactivate_missing: bool = False,
+    session: Session,
+    path: Path,
+    *,
+    dry_run: bool = False,
+    deactivate_missing: bool = False,
     progress: bool = True,
 ) -> ImportSummary:
     """Check the whole file, then write it in the caller's transaction (nothing on dry run)."""

@@ -89,7 +89,7 @@ class Fieldbot:
             with session_scope(self.engine) as session:
                 person = self._identify(session, inbound)
                 return person.language if isinstance(person, Person) else "hi"
-        except Exception:
+        except Exception:  # noqa: BLE001 - the database may be what failed
             return "hi"
 
     def _identify(self, session: Session, inbound: Inbound) -> Person | list[Reply]:

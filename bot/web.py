@@ -71,7 +71,7 @@ def create_app(
 
         try:
             body = await asyncio.to_thread(check)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any database failure means unhealthy
             log.warning("health check failed: %s", type(exc).__name__)
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
         return JSONResponse(body)

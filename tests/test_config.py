@@ -39,18 +39,21 @@ def test_sample_config_is_valid() -> None:
     assert str(settings.tz) == "Asia/Kolkata"
 
 
-@pytest.mark.parametrize(("change", "named"), [
-    ({"metrics.0.max_per_day": -1}, "metrics.0.max_per_day"),
-    ({"primary_metric": "vaccines"}, "primary_metric"),
-    ({"timezone": "Asia/Bombay_Typo"}, "timezone"),
-    ({"reporting.backdate_days": "two"}, "reporting.backdate_days"),
-    ({"reporting.backdat_days": 2}, "reporting.backdat_days"),
-    ({"colour": "blue"}, "colour"),
-    ({"metrics.1.key": "applications"}, "metric key appears twice"),
-    ({"campaign.end": "2026-10-01"}, "campaign"),
-    ({"targets.block.vaccines": {"daily": 3}}, "targets.block.vaccines"),
-    ({"state": DELETE}, "state"),
-])
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"metrics.0.max_per_day": -1}, "metrics.0.max_per_day"),
+        ({"primary_metric": "vaccines"}, "primary_metric"),
+        ({"timezone": "Asia/Bombay_Typo"}, "timezone"),
+        ({"reporting.backdate_days": "two"}, "reporting.backdate_days"),
+        ({"reporting.backdat_days": 2}, "reporting.backdat_days"),
+        ({"colour": "blue"}, "colour"),
+        ({"metrics.1.key": "applications"}, "metric key appears twice"),
+        ({"campaign.end": "2026-10-01"}, "campaign"),
+        ({"targets.block.vaccines": {"daily": 3}}, "targets.block.vaccines"),
+        ({"state": DELETE}, "state"),
+    ],
+)
 def test_bad_config_names_the_key(tmp_path: Path, change: dict[str, object], named: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(write(tmp_path, change))
@@ -71,15 +74,25 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
         load_settings(tmp_path / "nope.yaml")
 
 
-@pytest.mark.parametrize("written", ["9876543210", "09876543210", "+91 98765 43210",
-                                     "91-98765-43210", "+919876543210", "(+91) 98765-43210",
-                                     "whatsapp:+919876543210"])
+@pytest.mark.parametrize(
+    "written",
+    [
+        "9876543210",
+        "09876543210",
+        "+91 98765 43210",
+        "91-98765-43210",
+        "+919876543210",
+        "(+91) 98765-43210",
+        "whatsapp:+919876543210",
+    ],
+)
 def test_indian_mobiles_in_every_common_form(written: str) -> None:
     assert normalize_phone(written) == "+919876543210"
 
 
-@pytest.mark.parametrize("written", ["", "12345", "5876543210", "+1 415 555 0100", "98765x3210",
-                                     "9876543210123"])
+@pytest.mark.parametrize(
+    "written", ["", "12345", "5876543210", "+1 415 555 0100", "98765x3210", "9876543210123"]
+)
 def test_not_a_mobile(written: str) -> None:
     with pytest.raises(PhoneError):
         normalize_phone(written)
