@@ -372,7 +372,8 @@ def check_rows(session: Session, rows: list[RosterRow]) -> list[RowError]:
         matched[person_id] = first
     for phone, row in owner.items():
         holder = known.phone_owner.get(phone)
-        if holder is not None and holder not in matched:
+        # SIMs are reused: a number of someone who has left (inactive) may go to a new worker.
+        if holder is not None and holder not in matched and known.active[holder]:
             errors.append(
                 RowError(
                     row.row,
@@ -391,9 +392,12 @@ class _Known:
         self.worker_of: dict[int, str | None] = {}
         self.names: dict[int, str] = {}
         self.by_worker_id: dict[str, int] = {}
-        for person_id, worker_id, name in session.exec(select(Person.id, Person.worker_id, Person.name)):
+        self.active: dict[int, bool] = {}
+        rows = session.exec(select(Person.id, Person.worker_id, Person.name, Person.active))
+        for person_id, worker_id, name, active in rows:
             assert person_id is not None
             self.worker_of[person_id], self.names[person_id] = worker_id, name
+            self.active[person_id] = active
             if worker_id:
                 self.by_worker_id[worker_id] = person_id
         self.phone_owner: dict[str, int] = dict(

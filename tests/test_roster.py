@@ -1009,3 +1009,26 @@ def test_old_phone_of_a_worker_in_the_file_cannot_name_a_second_person(
     )
     (message,) = refused(db, path)[3]
     assert "Sunita Devi" in message and "row 2" in message
+
+
+def test_a_departed_workers_number_can_go_to_a_new_worker(db: Engine, tmp_path: Path) -> None:
+    """SIMs are reused: the number of an inactive worker is given to the ASHA who replaced her."""
+    header = "name,phone,role,district,block,sector,village,lat,lon,language,worker_id,active\n"
+    first = tmp_path / "first.csv"
+    first.write_text(
+        header + "Pushpa Rawat,7622075049,asha,Hardoi,Sandila,Sandila-1,Atwa,"
+        "27.09,80.48,hi,HRD-1,false\n",
+        encoding="utf-8",
+    )
+    import_csv(db, first)
+    second = tmp_path / "second.csv"
+    second.write_text(
+        header + "Meena Kumari,7622075049,asha,Hardoi,Sandila,Sandila-1,Atwa,"
+        "27.09,80.48,hi,HRD-2,true\n",
+        encoding="utf-8",
+    )
+    import_csv(db, second)
+    with Session(db) as session:
+        holder = session.get(PersonPhone, "+917622075049")
+        assert holder is not None
+        assert session.get_one(Person, holder.person_id).name == "Meena Kumari"
