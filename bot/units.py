@@ -132,3 +132,21 @@ def resolve_units(session: Session, text: str, state_name: str) -> list[Unit]:
     # An exact full path wins over suffix matches.
     exact = [u for u in found if u.path.casefold().split("/") == parts]
     return exact or found
+
+
+ROLE_ORDER = ("asha", "anm", "supervisor", "bmo", "district_officer", "admin")
+
+
+def home_units(session: Session, person: Person, state_name: str) -> list[Unit]:
+    """Where a person belongs: a field worker's sector, or the units an officer holds."""
+    if person.is_field_worker:
+        return [
+            unit_for(
+                session,
+                district_id=person.district_id,
+                block_id=person.block_id,
+                sector_id=person.sector_id,
+                state_name=state_name,
+            )
+        ]
+    return scope_units(session, person, state_name)

@@ -26,8 +26,8 @@ from telegram import Update
 from bot.messages import Inbound, Location
 from bot.service import Fieldbot
 from bot.telegram import TelegramSettings, start_telegram, stop_telegram
-from bot.units import unit_for
-from models import FIELD_ROLES, Person, Post
+from bot.units import ROLE_ORDER, home_units
+from models import Person
 
 log = logging.getLogger("fieldbot.web")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -83,32 +83,19 @@ def create_app(
         def listing() -> list[dict[str, Any]]:
             state = core.settings.state
             with Session(core.engine) as session:
-                rows = session.exec(
-                    select(Person)
-                    .where(col(Person.active).is_(True))
-                    .order_by(col(Person.role), col(Person.name))
-                ).all()
-                posts = {p.person_id: p for p in session.exec(select(Post))}
-                out = []
-                for person in rows:
-                    source: Any = person if person.role in FIELD_ROLES else posts.get(person.id or 0)
-                    unit = unit_for(
-                        session,
-                        district_id=getattr(source, "district_id", None),
-                        block_id=getattr(source, "block_id", None),
-                        sector_id=getattr(source, "sector_id", None),
-                        state_name=state,
-                    )
-                    out.append(
-                        {
-                            "name": person.name,
-                            "phone": person.phone,
-                            "role": person.role,
-                            "unit": unit.path,
-                            "language": person.language,
-                        }
-                    )
-                return out
+                rows = session.exec(select(Person).where(col(Person.active).is_(True))).all()
+                out = [
+                    {
+                        "name": person.name,
+                        "phone": person.phone,
+                        "role": person.role,
+                        "unit": ", ".join(u.path for u in home_units(session, person, state)),
+                        "language": person.language,
+                    }
+                    for person in rows
+                ]
+            rank = {role: i for i, role in enumerate(ROLE_ORDER)}
+            return sorted(out, key=lambda p: (rank.get(p["role"], 99), p["unit"], p["name"]))
 
         return JSONResponse({"people": await asyncio.to_thread(listing)})
 

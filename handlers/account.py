@@ -11,7 +11,7 @@ from bot.messages import Inbound, Reply
 from bot.parser import Command
 from bot.phones import PhoneError, mask_phone, normalize_phone
 from bot.service import Context, log
-from bot.units import scope_units, unit_for
+from bot.units import home_units, scope_units
 from models import Person
 
 
@@ -48,18 +48,9 @@ def link_contact(session: Session, inbound: Inbound, settings: Settings) -> Pers
 
 
 def describe_place(session: Session, person: Person, state_name: str) -> str:
+    """`आशा · Hardoi/Sandila/Sandila-1`: the role and the units it covers."""
     role = t(person.language, f"role_{person.role}")
-    if person.is_field_worker:
-        unit = unit_for(
-            session,
-            district_id=person.district_id,
-            block_id=person.block_id,
-            sector_id=person.sector_id,
-            state_name=state_name,
-        )
-        return f"{role} · {unit.path}"
-    units = scope_units(session, person, state_name or "")
-    return f"{role} · " + ", ".join(u.path for u in units if u.path)
+    return f"{role} · " + ", ".join(u.path for u in home_units(session, person, state_name))
 
 
 def help_text(session: Session, person: Person, settings: Settings) -> str:
