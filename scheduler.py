@@ -1,53 +1,217 @@
-"""The scheduler: timed jobs in the configured zone, with stable ids, run by one process."""
+"""The scheduler: the day's rhythm (09:00 start, 17:00 reminder, evening digests), in one process.
+
+Jobs are plain functions of (engine, settings, job, now): a test calls them at any moment it likes.
+Which process fires them is decided by a lease in the database, so two schedulers never both do;
+each job is also recorded per day (job_run) in the same transaction as its outbox messages, so a
+job runs once a day whatever restarts or races happen.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot import leases, outbox
+from bot.config import Settings
 from bot.db import session_scope
-from bot.service import Fieldbot
-from models import ServiceState, utcnow
+from bot.digests import JOBS
+from bot.sender import OutboxSender
+from models import JobRun, ServiceState, utcnow
 
 log = logging.getLogger("fieldbot.scheduler")
 LAST_RUN_KEY = "scheduler_last_run"
+LEASE_TTL = dt.timedelta(seconds=15)
 
 
 def last_run(session: Session) -> str | None:
-    """When the scheduler last ran a job (ISO time), for /healthz."""
+    """When the scheduler last ran (ISO time), for /healthz."""
     row = session.get(ServiceState, LAST_RUN_KEY)
     return row.value if row else None
 
 
-def record_run(engine: Engine, now: dt.datetime | None = None) -> None:
-    now = now or utcnow()
-    with session_scope(engine) as session:
-        row = session.get(ServiceState, LAST_RUN_KEY) or ServiceState(key=LAST_RUN_KEY, value="")
-        row.value, row.updated_at = now.isoformat(timespec="seconds"), now
-        session.add(row)
+def record_run(session: Session, now: dt.datetime) -> None:
+    row = session.get(ServiceState, LAST_RUN_KEY) or ServiceState(key=LAST_RUN_KEY, value="")
+    row.value, row.updated_at = now.isoformat(timespec="seconds"), now
+    session.add(row)
 
 
-async def heartbeat(engine: Engine) -> None:
-    """Say the scheduler is alive, so /healthz can tell a stopped scheduler from a quiet one."""
-    record_run(engine)
+def job_times(settings: Settings) -> dict[str, dt.time]:
+    """The jobs that are on, with their time of day."""
+    schedule = settings.schedule
+    times = {job: getattr(schedule, job) for job in JOBS}
+    return {job: at for job, at in times.items() if at is not None}
 
 
-def build_scheduler(core: Fieldbot) -> AsyncIOScheduler:
-    """Jobs with stable ids, coalesced, with an explicit misfire grace."""
-    scheduler = AsyncIOScheduler(timezone=core.settings.tz)
-    scheduler.add_job(
-        heartbeat,
-        "interval",
-        seconds=60,
-        args=[core.engine],
-        id="heartbeat",
-        replace_existing=True,
-        coalesce=True,
-        misfire_grace_time=30,
-        next_run_time=dt.datetime.now(core.settings.tz),
+def in_campaign(settings: Settings, day: dt.date) -> bool:
+    campaign = settings.campaign
+    return (campaign.start is None or day >= campaign.start) and (
+        campaign.end is None or day <= campaign.end
     )
-    return scheduler
+
+
+def run_job(engine: Engine, settings: Settings, job: str, now: dt.datetime) -> int | None:
+    """Decide and queue a job's messages for `now`'s day; None if it already ran or is off-campaign."""
+    day = now.astimezone(settings.tz).date()
+    if not in_campaign(settings, day):
+        return None
+    with session_scope(engine) as session:
+        table = JobRun.__table__  # type: ignore[attr-defined]
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+        claimed = session.execute(
+            insert.values(job=job, day=day, ran_at=now, messages=0)
+            .on_conflict_do_nothing()
+            .returning(table.c.job)
+        ).first()
+        if claimed is None:
+            return None
+        messages = JOBS[job](session, settings, day)
+        written = outbox.enqueue(session=session, job=job, day=day, messages=messages, now=now)
+        run = session.get_one(JobRun, (job, day))
+        run.messages = written
+        session.add(run)
+        record_run(session, now)
+    log.info("job %s for %s: %d message(s) queued", job, day, written)
+    return written
+
+
+def due_jobs(settings: Settings, now: dt.datetime) -> list[str]:
+    """Jobs whose time today has passed by no more than the misfire grace."""
+    local = now.astimezone(settings.tz)
+    grace = dt.timedelta(minutes=settings.schedule.misfire_grace_minutes)
+    due = []
+    for job, at in job_times(settings).items():
+        scheduled = dt.datetime.combine(local.date(), at, tzinfo=settings.tz)
+        if scheduled <= local <= scheduled + grace:
+            due.append(job)
+    return sorted(due, key=lambda j: job_times(settings)[j])
+
+
+def run_due(engine: Engine, settings: Settings, now: dt.datetime) -> dict[str, int]:
+    """Run every job that is due and has not run today: a restart at 09:05 still sends 09:00's."""
+    ran = {}
+    for job in due_jobs(settings, now):
+        written = run_job(engine, settings, job, now)
+        if written is not None:
+            ran[job] = written
+    return ran
+
+
+class Scheduler:
+    """APScheduler cron jobs plus the outbox sender, active only while this process holds the lease."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        sender: OutboxSender | None,
+        clock: Callable[[], dt.datetime] = utcnow,
+        holder: str | None = None,
+        lease_ttl: dt.timedelta = LEASE_TTL,
+    ):
+        self.engine, self.settings, self.sender, self.clock = engine, settings, sender, clock
+        self.holder = holder or leases.process_id()
+        self.lease_ttl = lease_ttl
+        self.leader = False
+        self._stop = asyncio.Event()
+        self._sender_task: asyncio.Task[None] | None = None
+        grace = settings.schedule.misfire_grace_minutes * 60
+        self.aps = AsyncIOScheduler(timezone=settings.tz)
+        for job, at in job_times(settings).items():
+            self.aps.add_job(
+                self.fire,
+                CronTrigger(hour=at.hour, minute=at.minute, timezone=settings.tz),
+                args=[job],
+                id=job,
+                replace_existing=True,
+                misfire_grace_time=grace,
+                coalesce=True,
+                max_instances=1,
+            )
+        self.aps.add_job(
+            self.keep_lease,
+            "interval",
+            seconds=lease_ttl.total_seconds() / 3,
+            id="lease",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+            next_run_time=dt.datetime.now(settings.tz),
+        )
+
+    def start(self) -> None:
+        self.aps.start()
+
+    def shutdown(self, wait: bool = False) -> None:
+        self._stop.set()
+        self.aps.shutdown(wait=wait)
+        if self.leader:
+            with session_scope(self.engine) as session:
+                leases.release(session=session, name=leases.SCHEDULER, holder=self.holder)
+            self.leader = False
+
+    def _acquire(self) -> bool:
+        with session_scope(self.engine) as session:
+            return leases.try_acquire(
+                session=session,
+                name=leases.SCHEDULER,
+                holder=self.holder,
+                ttl=self.lease_ttl,
+                now=self.clock(),
+            )
+
+    async def keep_lease(self) -> None:
+        """Take or renew the lease; start work on winning it, stop on losing it."""
+        try:
+            held = await asyncio.to_thread(self._acquire)
+        except Exception:
+            log.exception("scheduler lease check failed")
+            held = False
+        if held and not self.leader:
+            self.leader = True
+            log.info("scheduler lease taken by %s", self.holder)
+            await asyncio.to_thread(run_due, self.engine, self.settings, self.clock())
+            if self.sender is not None:
+                self._stop.clear()
+                self._sender_task = asyncio.create_task(self.sender.run(self._stop))
+        elif not held and self.leader:
+            self.leader = False
+            log.warning("scheduler lease lost by %s; standing by", self.holder)
+            self._stop.set()
+        if self.leader:
+            with session_scope(self.engine) as session:
+                record_run(session, self.clock())
+
+    async def fire(self, job: str) -> None:
+        """A cron trigger: run the job if this process is the scheduler."""
+        if not self.leader:
+            return
+        await asyncio.to_thread(run_job, self.engine, self.settings, job, self.clock())
+        if self.sender is not None:
+            self.sender.wake.set()
+
+
+def build_scheduler(core: Any, channels: dict[str, Any] | None = None) -> Scheduler:
+    """The scheduler for a Fieldbot core, with a sender over the given channels."""
+    from bot.sender import SimulatorChannel, UnreachableChannel
+
+    chans: dict[str, Any] = dict(channels or {})
+    chans.setdefault(
+        "simulator",
+        SimulatorChannel()
+        if core.settings.simulator.enabled
+        else UnreachableChannel("no Telegram chat linked"),
+    )
+    sender = OutboxSender(core.engine, core.settings, chans)
+    return Scheduler(core.engine, core.settings, sender)

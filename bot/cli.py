@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     export.add_argument("--out", type=Path, required=True)
 
+    digest = commands.add_parser("digest", help="print (or send) a day's digests")
+    digest.add_argument("--date", type=_date, required=True)
+    digest.add_argument("--role", choices=["supervisor", "bmo", "district"], required=True)
+    digest.add_argument("--send", action="store_true", help="queue them in the outbox and send them now")
+
     status = commands.add_parser("status", help="figures for a district, block or sector")
     status.add_argument("unit", help="a name or path: Hardoi, Hardoi/Sandila, Sandila-1")
     status.add_argument("--from", dest="start", type=_date)
@@ -219,11 +224,14 @@ async def serve(core: Fieldbot, host: str, port: int, *, scheduler: bool, simula
         if webhook and not telegram_settings.webhook_secret:
             raise CliError("TELEGRAM_WEBHOOK_URL is set without TELEGRAM_WEBHOOK_SECRET")
         telegram_app = build_application(core, telegram_settings, webhook=webhook)
+    from bot.sender import TelegramChannel
+
+    channels = {"telegram": TelegramChannel(telegram_app.bot)} if telegram_app else {}
     app = create_app(
         core,
         telegram_app=telegram_app,
         telegram_settings=telegram_settings,
-        scheduler=build_scheduler(core) if scheduler else None,
+        scheduler=build_scheduler(core, channels) if scheduler else None,
         simulator=simulator,
     )
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
@@ -281,6 +289,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return _run(settings, args.host, args.port, scheduler=True, simulator=True)
 
 
+async def _telegram_channels() -> tuple[dict[str, Any], Any]:
+    """A Telegram channel for a process that sends but does not receive (scheduler, digest)."""
+    from telegram import Bot
+
+    from bot.sender import TelegramChannel
+    from bot.telegram import TelegramSettings
+
+    tg = TelegramSettings.from_env()
+    if tg is None:
+        return {}, None
+    bot = Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url)
+    await bot.initialize()
+    return {"telegram": TelegramChannel(bot)}, bot
+
+
 def cmd_scheduler(args: argparse.Namespace) -> int:
     from scheduler import build_scheduler
 
@@ -289,16 +312,62 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     core = Fieldbot(settings, engine)
 
     async def main() -> None:
-        jobs = build_scheduler(core)
+        channels, bot = await _telegram_channels()
+        jobs = build_scheduler(core, channels)
         jobs.start()
-        print("scheduler running; Ctrl-C stops it")
+        print("scheduler running; it works while it holds the lease; Ctrl-C stops it", flush=True)
         try:
             await asyncio.Event().wait()
         finally:
             jobs.shutdown(wait=False)
+            if bot is not None:
+                await bot.shutdown()
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from bot import outbox
+    from bot.digests import JOBS, ROLE_JOBS
+    from models import utcnow
+
+    settings = _settings(args)
+    engine = _migrated_engine(settings)
+    job = ROLE_JOBS[args.role]
+    with session_scope(engine) as session:
+        messages = JOBS[job](session, settings, args.date)
+        if args.send:
+            # The same keys the scheduler uses: a digest sent by hand is not sent again at 19:00.
+            queued = outbox.enqueue(
+                session=session, job=job, day=args.date, messages=messages, now=utcnow()
+            )
+    if not args.send:
+        for message in messages:
+            person = message.person
+            print(f"--- {person.name} ({person.role}, {person.phone})")
+            print(message.text)
+            if message.attachment_name:
+                print(f"[attachment: {message.attachment_name}, {len(message.attachment or b'')} bytes]")
+            print()
+        print(f"{len(messages)} digest(s) for {args.date}")
+        return 0
+
+    async def send() -> int:
+        from scheduler import build_scheduler
+
+        channels, bot = await _telegram_channels()
+        try:
+            sender = build_scheduler(Fieldbot(settings, engine), channels).sender
+            assert sender is not None
+            return await sender.drain_once()
+        finally:
+            if bot is not None:
+                await bot.shutdown()
+
+    sent = asyncio.run(send())
+    print(f"{len(messages)} digest(s) for {args.date}: {queued} queued, {sent} sent now")
     return 0
 
 
@@ -318,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         "scheduler": cmd_scheduler,
         "export": cmd_export,
         "status": cmd_status,
+        "digest": cmd_digest,
     }
     try:
         if args.command == "db":

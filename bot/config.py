@@ -62,6 +62,26 @@ class Target(_Strict):
     campaign_total: Annotated[int, Field(ge=0)] | None = None
 
 
+class Schedule(_Strict):
+    """When the scheduler speaks; a job set to null is off."""
+
+    start_message: dt.time | None = dt.time(9, 0)
+    reminder: dt.time | None = dt.time(17, 0)
+    supervisor_digest: dt.time | None = dt.time(18, 30)
+    bmo_digest: dt.time | None = dt.time(19, 0)
+    district_digest: dt.time | None = dt.time(20, 0)
+    misfire_grace_minutes: Annotated[int, Field(ge=1, le=720)] = 30
+
+
+class Sending(_Strict):
+    """Channel limits the outbox sender keeps to."""
+
+    telegram_per_second: Annotated[float, Field(gt=0, le=30)] = 30
+    telegram_chat_interval_seconds: Annotated[float, Field(ge=0)] = 1
+    telegram_group_per_minute: Annotated[int, Field(gt=0, le=20)] = 20
+    max_attempts: Annotated[int, Field(ge=1, le=50)] = 8
+
+
 class Simulator(_Strict):
     enabled: bool = True
 
@@ -80,6 +100,8 @@ class Settings(_Strict):
     field_hours: FieldHours = FieldHours()
     metrics: Annotated[list[Metric], Field(min_length=1)]
     targets: dict[Level, dict[str, Target]] = {}
+    schedule: Schedule = Schedule()
+    sending: Sending = Sending()
     simulator: Simulator = Simulator()
     demo: Demo = Demo()
     # Where the file was read from; relative paths in it are relative to this folder.
@@ -101,6 +123,14 @@ class Settings(_Strict):
             raise ValueError("metrics: a metric key appears twice")
         if self.primary_metric not in keys:
             raise ValueError(f"primary_metric: {self.primary_metric!r} is not a configured metric")
+        hours = self.field_hours
+        for job in ("supervisor_digest", "bmo_digest", "district_digest"):
+            at = getattr(self.schedule, job)
+            if at is not None and hours.start < at < hours.end:
+                raise ValueError(
+                    f"schedule.{job}: {at:%H:%M} is inside field hours "
+                    f"({hours.start:%H:%M}-{hours.end:%H:%M}); reviews go before or after them"
+                )
         for level, per_metric in self.targets.items():
             for key in per_metric:
                 if key not in keys:

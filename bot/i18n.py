@@ -249,6 +249,61 @@ TEXTS: dict[str, dict[str, str]] = {
     "role_bmo": {"hi": "बीएमओ", "en": "BMO"},
     "role_district_officer": {"hi": "जिला अधिकारी", "en": "district officer"},
     "role_admin": {"hi": "एडमिन", "en": "admin"},
+    "start_message": {
+        "hi": "🌅 सुप्रभात {name} जी!\nआज ({date}) का लक्ष्य: {target}\n"
+        "शाम को एक संदेश में रिपोर्ट भेजें, जैसे: आवेदन 25 कार्ड 20",
+        "en": "🌅 Good morning {name}!\nToday's ({date}) target: {target}\n"
+        "Send your report in one message this evening, like: applications 25 cards 20",
+    },
+    "start_message_no_target": {
+        "hi": "🌅 सुप्रभात {name} जी!\nआज ({date}) शाम को एक संदेश में रिपोर्ट भेजें, जैसे: आवेदन 25 कार्ड 20",
+        "en": "🌅 Good morning {name}!\nThis evening ({date}) send your report in one message, "
+        "like: applications 25 cards 20",
+    },
+    "reminder": {
+        "hi": "⏰ {name} जी, आज ({date}) की रिपोर्ट अभी नहीं आई है। कृपया भेजें, जैसे: आवेदन 25 कार्ड 20",
+        "en": "⏰ {name}, your report for today ({date}) has not come yet. Please send it, like: "
+        "applications 25 cards 20",
+    },
+    "digest_head": {
+        "hi": "📋 {unit} — {date} की रिपोर्ट",
+        "en": "📋 {unit} — report for {date}",
+    },
+    "digest_reported": {
+        "hi": "रिपोर्ट भेजी: {reported}/{workers} कार्यकर्ता",
+        "en": "Reported: {reported}/{workers} workers",
+    },
+    "digest_totals": {"hi": "कुल: {totals}", "en": "Totals: {totals}"},
+    "digest_best": {"hi": "सबसे आगे: {names}", "en": "Best: {names}"},
+    "digest_lowest": {"hi": "सबसे पीछे: {names}", "en": "Lowest: {names}"},
+    "digest_missing": {"hi": "रिपोर्ट बाकी ({count}):", "en": "Not reported ({count}):"},
+    "digest_all_in": {"hi": "✅ सबकी रिपोर्ट आ गई।", "en": "✅ Everyone has reported."},
+    "digest_unreachable": {
+        "hi": "संदेश नहीं पहुँचा ({count}): {names}",
+        "en": "Could not be reached ({count}): {names}",
+    },
+    "digest_ranking": {"hi": "{level} रैंकिंग ({metric}):", "en": "{level} ranking ({metric}):"},
+    "digest_campaign": {
+        "hi": "अभियान में अब तक ({metric}): {done}",
+        "en": "Campaign so far ({metric}): {done}",
+    },
+    "digest_required": {
+        "hi": "लक्ष्य {total} पाने के लिए रोज़ {required} चाहिए",
+        "en": "{required} a day needed to reach {total}",
+    },
+    "digest_projected": {
+        "hi": "पिछले 7 दिन की रफ़्तार ({rate}/दिन) से पूरा होगा: {date}",
+        "en": "At the last 7 days' pace ({rate}/day) it finishes on {date}",
+    },
+    "digest_pace": {
+        "hi": "पिछले 7 दिन का औसत: {rate}/दिन",
+        "en": "Last 7 days' average: {rate}/day",
+    },
+    "chart_title": {
+        "hi": "{unit} — ब्लॉक वार {metric}, {date}",
+        "en": "{unit} — {metric} by block, {date}",
+    },
+    "chart_target": {"hi": "लक्ष्य", "en": "target"},
 }
 
 _MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

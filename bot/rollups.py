@@ -17,7 +17,7 @@ from bot.units import CHILD_LEVEL, Unit, block_unit, district_unit, sector_unit
 from models import FIELD_ROLES, Block, DailyReport, District, Person, ReportValue, Sector, Village
 
 
-def _report_scope(unit: Unit) -> list[ColumnElement[bool]]:
+def report_scope(unit: Unit) -> list[ColumnElement[bool]]:
     if unit.level == "state":
         return []
     column = {
@@ -28,7 +28,7 @@ def _report_scope(unit: Unit) -> list[ColumnElement[bool]]:
     return [col(column) == unit.id]
 
 
-def _worker_scope(unit: Unit) -> list[ColumnElement[bool]]:
+def worker_scope(unit: Unit) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = [
         col(Person.active).is_(True),
         col(Person.role).in_(FIELD_ROLES),
@@ -47,14 +47,14 @@ def _days(start: dt.date, end: dt.date) -> list[dt.date]:
 
 def count_workers(*, session: Session, unit: Unit) -> int:
     """Active ASHAs and ANMs now in the unit."""
-    return int(session.exec(select(func.count()).select_from(Person).where(*_worker_scope(unit))).one())
+    return int(session.exec(select(func.count()).select_from(Person).where(*worker_scope(unit))).one())
 
 
 def unit_totals(*, session: Session, unit: Unit, start: dt.date, end: dt.date) -> dict[str, int]:
     rows = session.exec(
         select(ReportValue.metric, func.sum(ReportValue.value))
         .join(DailyReport, col(DailyReport.id) == col(ReportValue.report_id))
-        .where(col(DailyReport.day).between(start, end), *_report_scope(unit))
+        .where(col(DailyReport.day).between(start, end), *report_scope(unit))
         .group_by(col(ReportValue.metric))
     ).all()
     return {metric: int(total or 0) for metric, total in rows}
@@ -65,7 +65,7 @@ def reported_people(*, session: Session, unit: Unit, start: dt.date, end: dt.dat
     rows = session.exec(
         select(DailyReport.person_id)
         .join(ReportValue, col(ReportValue.report_id) == col(DailyReport.id))
-        .where(col(DailyReport.day).between(start, end), *_report_scope(unit))
+        .where(col(DailyReport.day).between(start, end), *report_scope(unit))
         .distinct()
     ).all()
     return set(rows)
@@ -76,7 +76,7 @@ def _current_field_workers(session: Session, unit: Unit) -> list[tuple[Person, V
         session.exec(
             select(Person, Village)
             .join(Village, col(Village.id) == col(Person.village_id), isouter=True)
-            .where(*_worker_scope(unit))
+            .where(*worker_scope(unit))
             .order_by(col(Person.name))
         ).all()
     )
@@ -168,14 +168,14 @@ def breakdown(
     sums = session.exec(
         select(report_col, ReportValue.metric, func.sum(ReportValue.value))
         .join(ReportValue, col(ReportValue.report_id) == col(DailyReport.id))
-        .where(col(DailyReport.day).between(start, end), *_report_scope(unit))
+        .where(col(DailyReport.day).between(start, end), *report_scope(unit))
         .group_by(report_col, col(ReportValue.metric))
     ).all()
     for key, m, total in sums:
         if key in rows:
             rows[key].totals[m] = int(total or 0)
     workers = session.exec(
-        select(person_col, func.count()).where(*_worker_scope(unit)).group_by(person_col)
+        select(person_col, func.count()).where(*worker_scope(unit)).group_by(person_col)
     ).all()
     for key, count in workers:
         if key in rows:
@@ -183,7 +183,7 @@ def breakdown(
     reported = session.exec(
         select(report_col, func.count(func.distinct(DailyReport.person_id)))
         .join(ReportValue, col(ReportValue.report_id) == col(DailyReport.id))
-        .where(col(DailyReport.day).between(start, end), *_report_scope(unit))
+        .where(col(DailyReport.day).between(start, end), *report_scope(unit))
         .group_by(report_col)
     ).all()
     for key, count in reported:
@@ -205,7 +205,7 @@ def _worker_breakdown(
     sums = session.exec(
         select(DailyReport.person_id, ReportValue.metric, func.sum(ReportValue.value))
         .join(ReportValue, col(ReportValue.report_id) == col(DailyReport.id))
-        .where(col(DailyReport.day).between(start, end), *_report_scope(unit))
+        .where(col(DailyReport.day).between(start, end), *report_scope(unit))
         .group_by(col(DailyReport.person_id), col(ReportValue.metric))
     ).all()
     for person_id, m, total in sums:
@@ -338,8 +338,8 @@ def export_rows(
     """The export table: one row per date and unit at `level`, as interface.md describes."""
     metrics = settings.metric_keys
     header = [*EXPORT_HEAD, *metrics, "target", "achievement_pct"]
-    scope = _report_scope(within) if within else []
-    person_scope = _worker_scope(within) if within else _worker_scope(Unit("state", "", ""))
+    scope = report_scope(within) if within else []
+    person_scope = worker_scope(within) if within else worker_scope(Unit("state", "", ""))
     names = _unit_names(session)
     target_conf = settings.targets.get(level, {}).get(settings.primary_metric)  # type: ignore[call-overload]
     daily_target = target_conf.daily if target_conf else None

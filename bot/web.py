@@ -24,6 +24,8 @@ from starlette.routing import Route
 from telegram import Update
 
 from bot.messages import Inbound, Location
+from bot.outbox import inbox as outbox_inbox
+from bot.phones import PhoneError, normalize_phone
 from bot.service import Fieldbot
 from bot.telegram import TelegramSettings, start_telegram, stop_telegram
 from bot.units import ROLE_ORDER, home_units
@@ -65,9 +67,17 @@ def create_app(
         def check() -> dict[str, Any]:
             with Session(core.engine) as session:
                 session.execute(text("SELECT 1"))
+                from bot import leases, outbox
                 from scheduler import last_run
 
-                return {"status": "ok", "database": "ok", "scheduler_last_run": last_run(session)}
+                lease = leases.current(session=session, name=leases.SCHEDULER)
+                return {
+                    "status": "ok",
+                    "database": "ok",
+                    "outbox_backlog": outbox.backlog(session=session),
+                    "scheduler_last_run": last_run(session),
+                    "scheduler_holder": lease.holder if lease else None,
+                }
 
         try:
             body = await asyncio.to_thread(check)
@@ -98,6 +108,31 @@ def create_app(
             return sorted(out, key=lambda p: (rank.get(p["role"], 99), p["unit"], p["name"]))
 
         return JSONResponse({"people": await asyncio.to_thread(listing)})
+
+    async def inbox(request: Request) -> Response:
+        """Messages the scheduler delivered to a phone, for the simulator page to show."""
+        phone = request.query_params.get("phone", "")
+        try:
+            after = int(request.query_params.get("after", "0"))
+            e164 = normalize_phone(phone)
+        except (ValueError, PhoneError):
+            return _json_error("phone and a numeric after are required")
+
+        def read() -> list[dict[str, Any]]:
+            with Session(core.engine) as session:
+                return [
+                    {
+                        "id": row.id,
+                        "text": row.text,
+                        "document": row.attachment_name,
+                        "document_base64": base64.b64encode(row.attachment).decode()
+                        if row.attachment
+                        else None,
+                    }
+                    for row in outbox_inbox(session=session, phone=e164, after=after)
+                ]
+
+        return JSONResponse({"messages": await asyncio.to_thread(read)})
 
     async def simulator_message(request: Request) -> Response:
         body = await request.body()
@@ -193,6 +228,7 @@ def create_app(
         routes += [
             Route("/", page),
             Route("/simulator/people", people),
+            Route("/simulator/inbox", inbox),
             Route("/simulator/messages", simulator_message, methods=["POST"]),
         ]
 

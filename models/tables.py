@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime, utcnow
@@ -177,3 +177,43 @@ class ServiceState(SQLModel, table=True):
     key: str = Field(primary_key=True)
     value: str
     updated_at: dt.datetime = _ts()
+
+
+# Every message the bot decides to send on its own (reminders, digests), written in the same
+# transaction as the decision and drained by one sender. The key makes each decision happen once.
+class Outbox(SQLModel, table=True):
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    job: str
+    day: dt.date
+    channel: str  # telegram | simulator | none
+    address: str | None = None  # the chat to send to on that channel
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    attachment: bytes | None = Field(default=None, sa_type=LargeBinary)
+    attachment_name: str | None = None
+    status: str = "pending"  # pending | sending | sent | failed | undeliverable
+    attempts: int = 0
+    next_attempt_at: dt.datetime = _ts()
+    claimed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
+    created_at: dt.datetime = _ts()
+
+
+# A named lock with an expiry, held by one process at a time (the scheduler, the sender).
+class Lease(SQLModel, table=True):
+    name: str = Field(primary_key=True)
+    holder: str
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime)
+    acquired_at: dt.datetime = _ts()
+
+
+# Which scheduled job has run for which day: a job fires once per day whatever restarts.
+class JobRun(SQLModel, table=True):
+    __tablename__ = "job_run"
+    job: str = Field(primary_key=True)
+    day: dt.date = Field(primary_key=True)
+    ran_at: dt.datetime = _ts()
+    messages: int = 0

@@ -1,0 +1,263 @@
+"""What the scheduler says each day: start messages, reminders and digests, as plain functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+
+from sqlmodel import Session, col, select
+
+from bot import rollups
+from bot.config import Settings
+from bot.i18n import short_date, t
+from bot.numbers import indian, percent
+from bot.outbox import Message
+from bot.phones import local_phone
+from bot.units import CHILD_LEVEL, Unit, scope_units
+from models import FIELD_ROLES, Outbox, Person
+
+Planner = Callable[[Session, Settings, dt.date], list[Message]]
+
+
+def _people(session: Session, *roles: str) -> list[Person]:
+    return list(
+        session.exec(
+            select(Person)
+            .where(col(Person.active).is_(True), col(Person.role).in_(roles))
+            .order_by(col(Person.id))
+        ).all()
+    )
+
+
+def _totals(settings: Settings, totals: dict[str, int], lang: str) -> str:
+    return " · ".join(f"{m.label(lang)} {indian(totals.get(m.key, 0))}" for m in settings.metrics)
+
+
+def start_messages(session: Session, settings: Settings, day: dt.date) -> list[Message]:
+    """09:00: every active field worker gets good morning and her target for the day."""
+    target = settings.targets.get("worker", {}).get(settings.primary_metric)
+    messages = []
+    for person in _people(session, *FIELD_ROLES):
+        lang = person.language
+        date = short_date(day, lang)
+        if target is not None and target.daily:
+            label = settings.metric(settings.primary_metric).label(lang)
+            text = t(
+                lang,
+                "start_message",
+                name=person.name,
+                date=date,
+                target=f"{label} {indian(target.daily)}",
+            )
+        else:
+            text = t(lang, "start_message_no_target", name=person.name, date=date)
+        messages.append(Message(person, text))
+    return messages
+
+
+def reminders(session: Session, settings: Settings, day: dt.date) -> list[Message]:
+    """17:00: only field workers with nothing reported today."""
+    state = Unit("state", settings.state, settings.state)
+    done = rollups.reported_people(session=session, unit=state, start=day, end=day)
+    return [
+        Message(p, t(p.language, "reminder", name=p.name, date=short_date(day, p.language)))
+        for p in _people(session, *FIELD_ROLES)
+        if p.id not in done
+    ]
+
+
+def _unreachable(session: Session, unit: Unit, day: dt.date) -> list[str]:
+    """Workers of the unit whose messages today could not be delivered."""
+    rows = session.exec(
+        select(Person.name)
+        .join(Outbox, col(Outbox.person_id) == col(Person.id))
+        .where(
+            Outbox.day == day,
+            col(Outbox.status).in_(("failed", "undeliverable")),
+            *rollups.worker_scope(unit),
+        )
+        .distinct()
+    ).all()
+    return sorted(rows)
+
+
+def _unit_section(
+    session: Session, settings: Settings, unit: Unit, day: dt.date, lang: str
+) -> list[str]:
+    metric = settings.primary_metric
+    label = settings.metric(metric).label(lang)
+    fig = rollups.figures(session=session, settings=settings, unit=unit, start=day, end=day)
+    lines = [
+        t(lang, "digest_head", unit=unit.path, date=short_date(day, lang)),
+        t(lang, "digest_reported", reported=indian(fig.reported), workers=indian(fig.workers)),
+        t(lang, "digest_totals", totals=_totals(settings, fig.totals, lang)),
+    ]
+    if fig.target:
+        lines.append(
+            t(
+                lang,
+                "target_line",
+                metric=label,
+                done=indian(fig.totals.get(metric, 0)),
+                target=indian(fig.target),
+                pct=percent(fig.achievement_pct),
+            )
+        )
+    return lines
+
+
+def supervisor_digests(session: Session, settings: Settings, day: dt.date) -> list[Message]:
+    """18:30: each supervisor gets her sectors: totals, best and lowest, who is missing."""
+    metric = settings.primary_metric
+    messages = []
+    for person in _people(session, "supervisor"):
+        lang = person.language
+        label = settings.metric(metric).label(lang)
+        sections = []
+        for unit in scope_units(session, person, settings.state):
+            lines = _unit_section(session, settings, unit, day, lang)
+            workers = rollups.breakdown(session=session, unit=unit, start=day, end=day, metric=metric)
+            reporters = [w for w in workers if w.reported]
+            if len(reporters) >= 2:
+                best = reporters[:3]
+                lowest = [w for w in reversed(reporters) if w not in best][:3]
+                lines.append(
+                    t(
+                        lang,
+                        "digest_best",
+                        names=", ".join(f"{w.name} ({label} {indian(w.value)})" for w in best),
+                    )
+                )
+                if lowest:
+                    lines.append(
+                        t(
+                            lang,
+                            "digest_lowest",
+                            names=", ".join(f"{w.name} ({label} {indian(w.value)})" for w in lowest),
+                        )
+                    )
+            missing = rollups.missing_workers(session=session, unit=unit, day=day)
+            if missing:
+                lines.append(t(lang, "digest_missing", count=indian(len(missing))))
+                lines += [
+                    f"• {m.name}{f' ({m.village})' if m.village else ''} — {local_phone(m.phone)}"
+                    for m in missing
+                ]
+            else:
+                lines.append(t(lang, "digest_all_in"))
+            unreachable = _unreachable(session, unit, day)
+            if unreachable:
+                lines.append(
+                    t(
+                        lang,
+                        "digest_unreachable",
+                        count=indian(len(unreachable)),
+                        names=", ".join(unreachable),
+                    )
+                )
+            sections.append("\n".join(lines))
+        if sections:
+            messages.append(Message(person, "\n\n".join(sections)))
+    return messages
+
+
+def _ranking(session: Session, settings: Settings, unit: Unit, day: dt.date, lang: str) -> list[str]:
+    metric = settings.primary_metric
+    rows = rollups.breakdown(session=session, unit=unit, start=day, end=day, metric=metric)
+    if not rows:
+        return []
+    level = t(lang, f"level_{CHILD_LEVEL[unit.level]}")
+    lines = [t(lang, "digest_ranking", level=level, metric=settings.metric(metric).label(lang))]
+    lines += [
+        f"{r.rank}. {r.name} — {indian(r.value)} ({indian(r.reported)}/{indian(r.workers)})"
+        for r in rows
+    ]
+    return lines
+
+
+def _pace(session: Session, settings: Settings, unit: Unit, day: dt.date, lang: str) -> list[str]:
+    """Campaign to date, the daily rate still needed and when it finishes at the recent rate."""
+    metric = settings.primary_metric
+    label = settings.metric(metric).label(lang)
+    start = settings.campaign.start
+    lines = []
+    if start is not None and start <= day:
+        done = rollups.unit_totals(session=session, unit=unit, start=start, end=day).get(metric, 0)
+        lines.append(t(lang, "digest_campaign", metric=label, done=indian(done)))
+    week = rollups.unit_totals(
+        session=session, unit=unit, start=day - dt.timedelta(days=6), end=day
+    ).get(metric, 0)
+    rate = math.ceil(week / 7)
+    fig = rollups.figures(session=session, settings=settings, unit=unit, start=day, end=day)
+    target = settings.targets.get(unit.level, {}).get(metric)  # type: ignore[call-overload]
+    if fig.required_daily is not None and target is not None:
+        lines.append(
+            t(
+                lang,
+                "digest_required",
+                required=indian(fig.required_daily),
+                total=indian(target.campaign_total),
+            )
+        )
+    if fig.projected_finish is not None:
+        lines.append(
+            t(lang, "digest_projected", rate=indian(rate), date=short_date(fig.projected_finish, lang))
+        )
+    else:
+        lines.append(t(lang, "digest_pace", rate=indian(rate)))
+    return lines
+
+
+def bmo_digests(session: Session, settings: Settings, day: dt.date) -> list[Message]:
+    """19:00: each BMO gets her block against target, the pace, and sectors ranked."""
+    messages = []
+    for person in _people(session, "bmo"):
+        lang = person.language
+        sections = []
+        for unit in scope_units(session, person, settings.state):
+            lines = _unit_section(session, settings, unit, day, lang)
+            lines += _pace(session, settings, unit, day, lang)
+            lines += ["", *_ranking(session, settings, unit, day, lang)]
+            sections.append("\n".join(lines))
+        if sections:
+            messages.append(Message(person, "\n\n".join(sections)))
+    return messages
+
+
+def district_digests(session: Session, settings: Settings, day: dt.date) -> list[Message]:
+    """20:00: each district officer gets blocks ranked and the district against target, with a chart."""
+    from bot.chart import block_chart
+
+    metric = settings.primary_metric
+    messages = []
+    for person in _people(session, "district_officer"):
+        lang = person.language
+        label = settings.metric(metric).label(lang)
+        for unit in scope_units(session, person, settings.state):
+            lines = _unit_section(session, settings, unit, day, lang)
+            lines += _pace(session, settings, unit, day, lang)
+            lines += ["", *_ranking(session, settings, unit, day, lang)]
+            blocks = rollups.breakdown(session=session, unit=unit, start=day, end=day, metric=metric)
+            block_target = settings.targets.get("block", {}).get(metric)
+            daily = block_target.daily if block_target else None
+            chart = block_chart(
+                title=t(lang, "chart_title", unit=unit.name, metric=label, date=short_date(day, lang)),
+                rows=[(b.name, b.value, daily) for b in sorted(blocks, key=lambda b: b.rank)],
+                value_label=label,
+                target_label=t(lang, "chart_target"),
+                language=lang,
+            )
+            name = f"{unit.name}_{day.isoformat()}.png".replace("/", "_")
+            messages.append(Message(person, "\n".join(lines), chart, name))
+    return messages
+
+
+JOBS: dict[str, Planner] = {
+    "start_message": start_messages,
+    "reminder": reminders,
+    "supervisor_digest": supervisor_digests,
+    "bmo_digest": bmo_digests,
+    "district_digest": district_digests,
+}
+ROLE_JOBS = {"supervisor": "supervisor_digest", "bmo": "bmo_digest", "district": "district_digest"}

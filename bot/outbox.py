@@ -1,0 +1,123 @@
+"""The outbox: messages decided by the scheduler, stored first, then sent within channel limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from models import Outbox, Person
+
+STALE_CLAIM = dt.timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message a job decided to send to one person."""
+
+    person: Person
+    text: str
+    attachment: bytes | None = None
+    attachment_name: str | None = None
+
+
+def channel_of(person: Person) -> tuple[str, str]:
+    """Where a person is reached: their Telegram chat, else the simulator inbox (by phone)."""
+    if person.telegram_chat_id is not None:
+        return "telegram", str(person.telegram_chat_id)
+    return "simulator", person.phone
+
+
+def enqueue(
+    *, session: Session, job: str, day: dt.date, messages: Sequence[Message], now: dt.datetime
+) -> int:
+    """Write messages with the key (job, day, person); a key already there is left alone."""
+    table = Outbox.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    written = 0
+    for message in messages:
+        channel, address = channel_of(message.person)
+        insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+        result = session.execute(
+            insert.values(
+                idempotency_key=f"{job}:{day.isoformat()}:{message.person.id}",
+                person_id=message.person.id,
+                job=job,
+                day=day,
+                channel=channel,
+                address=address,
+                text=message.text,
+                attachment=message.attachment,
+                attachment_name=message.attachment_name,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(table.c.id)
+        ).first()
+        written += result is not None
+    return written
+
+
+def claim_due(*, session: Session, now: dt.datetime, limit: int = 100) -> list[Outbox]:
+    """Mark due messages as being sent and return them, oldest first."""
+    query = (
+        select(Outbox)
+        .where(Outbox.status == "pending", col(Outbox.next_attempt_at) <= now)
+        .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.exec(query).all())
+    for row in rows:
+        row.status, row.claimed_at, row.attempts = "sending", now, row.attempts + 1
+        session.add(row)
+    return rows
+
+
+def release_stale(*, session: Session, now: dt.datetime, older_than: dt.timedelta = STALE_CLAIM) -> int:
+    """Messages a dead sender had claimed go back to the queue, due now.
+
+    The one in flight when it died may have gone out already: at-least-once, never lost.
+    """
+    result = session.execute(
+        update(Outbox)
+        .where(col(Outbox.status) == "sending", col(Outbox.claimed_at) <= now - older_than)
+        .values(status="pending", next_attempt_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def backlog(*, session: Session) -> int:
+    """Messages waiting to go out (pending or being sent)."""
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Outbox)
+            .where(col(Outbox.status).in_(("pending", "sending")))
+        ).one()
+    )
+
+
+def inbox(*, session: Session, phone: str, after: int = 0) -> list[Outbox]:
+    """Messages delivered to the simulator for one phone, for the chat page."""
+    return list(
+        session.exec(
+            select(Outbox)
+            .where(
+                Outbox.channel == "simulator",
+                Outbox.address == phone,
+                col(Outbox.id) > after,
+                Outbox.status == "sent",
+            )
+            .order_by(col(Outbox.id))
+        ).all()
+    )

@@ -1,0 +1,245 @@
+"""The outbox sender: drains due messages within each channel's limits, in the one process that may."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy.engine import Engine
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot import outbox
+from bot.config import Settings
+from bot.db import session_scope
+from bot.phones import mask_phone
+from models import Outbox, utcnow
+
+log = logging.getLogger("fieldbot.sender")
+MAX_BACKOFF = dt.timedelta(minutes=10)
+
+
+class SendFailed(Exception):
+    """A channel refused a message: `retry_after` to wait, `permanent` to give up."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None, permanent: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+class Channel(Protocol):
+    async def send(self, row: Outbox) -> None:
+        """Deliver one message or raise SendFailed."""
+
+
+class SimulatorChannel:
+    """The simulator's inbox is the outbox itself: a sent row is what the chat page shows."""
+
+    async def send(self, row: Outbox) -> None:
+        return None
+
+
+class UnreachableChannel:
+    """A person with no way to reach them: recorded, so digests can say who was not reached."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    async def send(self, row: Outbox) -> None:
+        raise SendFailed(self.reason, permanent=True)
+
+
+def _seconds(value: float | dt.timedelta) -> float:
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+class TelegramChannel:
+    """Sends through the Bot API; Telegram's refusals become SendFailed."""
+
+    def __init__(self, bot: Bot):
+        self.bot = bot
+
+    async def send(self, row: Outbox) -> None:
+        chat_id = int(row.address or 0)
+        try:
+            if row.attachment is not None:
+                await self.bot.send_photo(chat_id, photo=row.attachment, caption=row.text[:1024])
+                if len(row.text) > 1024:
+                    await self.bot.send_message(chat_id, row.text)
+            else:
+                from bot.telegram import split_text
+
+                for piece in split_text(row.text):
+                    await self.bot.send_message(chat_id, piece)
+        except RetryAfter as exc:
+            raise SendFailed(
+                "telegram asked to slow down", retry_after=_seconds(exc.retry_after)
+            ) from None
+        except Forbidden as exc:
+            raise SendFailed(f"blocked or left: {exc.message}", permanent=True) from None
+        except BadRequest as exc:
+            raise SendFailed(f"refused: {exc.message}", permanent=True) from None
+        except (NetworkError, TelegramError) as exc:
+            raise SendFailed(f"network: {exc}") from None
+
+
+@dataclass
+class Limits:
+    """Sliding-window rate limits: overall, per chat, per group."""
+
+    per_second: float
+    chat_interval: float
+    group_per_minute: int
+    clock: Callable[[], float] = time.monotonic
+
+    def __post_init__(self) -> None:
+        self.sent: deque[float] = deque()
+        self.last_to_chat: dict[str, float] = {}
+        self.group_sent: dict[str, deque[float]] = {}
+
+    def wait_for(self, address: str, is_group: bool) -> float:
+        """Seconds to wait before the next message to `address` keeps every limit."""
+        now = self.clock()
+        while self.sent and now - self.sent[0] >= 1:
+            self.sent.popleft()
+        waits = [0.0]
+        if len(self.sent) >= self.per_second:
+            waits.append(1 - (now - self.sent[0]))
+        last = self.last_to_chat.get(address)
+        if last is not None:
+            waits.append(self.chat_interval - (now - last))
+        if is_group:
+            window = self.group_sent.setdefault(address, deque())
+            while window and now - window[0] >= 60:
+                window.popleft()
+            if len(window) >= self.group_per_minute:
+                waits.append(60 - (now - window[0]))
+        return max(waits)
+
+    def record(self, address: str, is_group: bool) -> None:
+        now = self.clock()
+        self.sent.append(now)
+        self.last_to_chat[address] = now
+        if is_group:
+            self.group_sent.setdefault(address, deque()).append(now)
+
+
+class OutboxSender:
+    """Claims due messages and sends them; every outcome is written back before the next one."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        channels: dict[str, Channel],
+        clock: Callable[[], dt.datetime] = utcnow,
+    ):
+        self.engine = engine
+        self.settings = settings
+        self.channels = channels
+        self.clock = clock
+        sending = settings.sending
+        self.limits = Limits(
+            sending.telegram_per_second,
+            sending.telegram_chat_interval_seconds,
+            sending.telegram_group_per_minute,
+        )
+        self.paused_until: dict[str, dt.datetime] = {}
+        self.wake = asyncio.Event()
+
+    def recover(self) -> int:
+        """On taking over: every claim is a dead sender's (only the lease holder sends), so queue it."""
+        with session_scope(self.engine) as session:
+            return outbox.release_stale(session=session, now=self.clock(), older_than=dt.timedelta(0))
+
+    async def drain_once(self) -> int:
+        """Send everything due now; return how many went out."""
+        sent = 0
+        while True:
+            now = self.clock()
+            with session_scope(self.engine) as session:
+                rows = outbox.claim_due(session=session, now=now, limit=50)
+            if not rows:
+                return sent
+            for index, row in enumerate(rows):
+                paused = self.paused_until.get(row.channel)
+                if paused is not None and paused > self.clock():
+                    self._requeue(rows[index:], paused)
+                    return sent
+                sent += await self._send_one(row)
+
+    def _requeue(self, rows: list[Outbox], at: dt.datetime) -> None:
+        with session_scope(self.engine) as session:
+            for row in rows:
+                fresh = session.get_one(Outbox, row.id)
+                fresh.status, fresh.next_attempt_at = "pending", at
+                fresh.attempts = max(fresh.attempts - 1, 0)
+                session.add(fresh)
+
+    async def _send_one(self, row: Outbox) -> int:
+        channel = self.channels.get(row.channel) or UnreachableChannel(
+            f"no {row.channel} channel is configured"
+        )
+        address = row.address or ""
+        is_group = address.startswith("-")
+        if row.channel == "telegram":
+            wait = self.limits.wait_for(address, is_group)
+            if wait > 0:
+                await asyncio.sleep(wait)
+        outcome: SendFailed | None = None
+        try:
+            await channel.send(row)
+        except SendFailed as failure:
+            outcome = failure
+        if row.channel == "telegram":
+            self.limits.record(address, is_group)
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            fresh = session.get_one(Outbox, row.id)
+            if outcome is None:
+                fresh.status, fresh.sent_at, fresh.last_error = "sent", now, None
+            elif outcome.retry_after is not None:
+                # Flood control: this message and the whole channel wait as told.
+                until = now + dt.timedelta(seconds=outcome.retry_after)
+                self.paused_until[row.channel] = until
+                fresh.status, fresh.next_attempt_at = "pending", until
+                fresh.attempts = max(fresh.attempts - 1, 0)
+                fresh.last_error = outcome.reason
+            elif outcome.permanent or fresh.attempts >= self.settings.sending.max_attempts:
+                fresh.status = "undeliverable" if isinstance(channel, UnreachableChannel) else "failed"
+                fresh.last_error = outcome.reason
+                log.warning(
+                    "message %s to %s %s: %s", fresh.id, fresh.channel, fresh.status, outcome.reason
+                )
+            else:
+                backoff = min(dt.timedelta(seconds=2**fresh.attempts), MAX_BACKOFF)
+                fresh.status, fresh.next_attempt_at = "pending", now + backoff
+                fresh.last_error = outcome.reason
+            session.add(fresh)
+        if outcome is None:
+            log.debug(
+                "sent %s to %s", row.job, mask_phone(address) if address.startswith("+") else row.channel
+            )
+        return 1 if outcome is None else 0
+
+    async def run(self, stop: asyncio.Event, idle: float = 1.0) -> None:
+        """Drain until stopped; `wake` cuts the idle wait short when a job has queued messages."""
+        self.recover()
+        while not stop.is_set():
+            try:
+                await self.drain_once()
+            except Exception:
+                log.exception("outbox drain failed; retrying")
+            self.wake.clear()
+            waits = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
+            await asyncio.wait(waits, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
+            for task in waits:
+                task.cancel()
