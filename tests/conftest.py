@@ -45,7 +45,17 @@ def _postgres_engine() -> tuple[Engine, str]:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     admin.dispose()
     engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    CHILD_URLS[id(engine)] = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
     return engine, schema
+
+
+# The URL another process (a CLI call, a crash test's child) uses to reach an engine's database.
+CHILD_URLS: dict[int, str] = {}
+
+
+def child_url(engine: Engine) -> str:
+    return CHILD_URLS.get(id(engine)) or engine.url.render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -336,3 +337,73 @@ def test_rate_limits() -> None:
         now[0] += 1.0
         limits.record("-100", True)
     assert limits.wait_for("-100", True) == pytest.approx(41.0)  # 20 a minute per group
+
+
+def test_cron_jobs_have_stable_ids_times_and_misfire_rules(district: Engine, settings: Settings) -> None:
+    runtime = scheduler.Scheduler(district, settings, None, holder="t")
+    jobs = {job.id: job for job in runtime.aps.get_jobs()}
+    assert set(jobs) == {
+        "start_message",
+        "reminder",
+        "supervisor_digest",
+        "bmo_digest",
+        "district_digest",
+        "lease",
+    }
+    for job_id, hour, minute in [
+        ("start_message", 9, 0),
+        ("reminder", 17, 0),
+        ("supervisor_digest", 18, 30),
+        ("bmo_digest", 19, 0),
+        ("district_digest", 20, 0),
+    ]:
+        job = jobs[job_id]
+        fields = {f.name: str(f) for f in job.trigger.fields}
+        assert (fields["hour"], fields["minute"]) == (str(hour), str(minute))
+        assert str(job.trigger.timezone) == "Asia/Kolkata"
+        assert job.misfire_grace_time == 30 * 60 and job.coalesce is True
+
+
+def test_a_job_turned_off_in_config_never_runs(district: Engine, base_settings: Settings) -> None:
+    data = base_settings.model_dump(exclude={"base_dir"})
+    data["schedule"]["reminder"] = None
+    data["campaign"] = {"name": "t", "start": dt.date(2026, 11, 1), "end": dt.date(2026, 12, 31)}
+    settings = Settings.model_validate({**data, "base_dir": base_settings.base_dir})
+    assert "reminder" not in scheduler.job_times(settings)
+    assert scheduler.run_due(district, settings, at(23, 17)) == {}
+
+
+def test_digest_command_prints_and_sends(
+    district: Engine, settings: Settings, tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import yaml
+
+    from bot.cli import main
+    from tests.conftest import ROOT, child_url
+
+    data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    data["campaign"] = {"name": "t", "start": "2026-11-01", "end": "2026-12-31"}
+    config = Path(str(tmp_path)) / "config.yaml"
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    env = {"FIELDBOT_DATABASE_URL": child_url(district)}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        patch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+        assert main(["--config", str(config), "digest", "--date", "2026-11-23", "--role", "bmo"]) == 0
+        printed = capsys.readouterr().out
+        assert "Dr. Rajesh Kumar Singh" in printed and "Dr. Nasreen Fatima" in printed
+        assert "2 digest(s) for 2026-11-23" in printed
+        assert outbox_rows(district) == []  # printing sends nothing
+        assert (
+            main(["--config", str(config), "digest", "--date", "2026-11-23", "--role", "bmo", "--send"])
+            == 0
+        )
+        assert "2 queued" in capsys.readouterr().out
+        # the 19:00 job later that day finds them already queued: nothing twice
+        assert (
+            main(["--config", str(config), "digest", "--date", "2026-11-23", "--role", "bmo", "--send"])
+            == 0
+        )
+        assert "0 queued" in capsys.readouterr().out
+    assert len(outbox_rows(district)) == 2
