@@ -10,8 +10,9 @@ from sqlmodel import Session, col, select
 
 from bot import rollups
 from bot.config import Settings
+from bot.format import target_line, totals_line
 from bot.i18n import short_date, t
-from bot.numbers import indian, percent
+from bot.numbers import indian
 from bot.outbox import Message
 from bot.phones import local_phone
 from bot.units import CHILD_LEVEL, Unit, scope_units
@@ -28,10 +29,6 @@ def _people(session: Session, *roles: str) -> list[Person]:
             .order_by(col(Person.id))
         ).all()
     )
-
-
-def _totals(settings: Settings, totals: dict[str, int], lang: str) -> str:
-    return " · ".join(f"{m.label(lang)} {indian(totals.get(m.key, 0))}" for m in settings.metrics)
 
 
 def start_messages(session: Session, settings: Settings, day: dt.date) -> list[Message]:
@@ -85,25 +82,15 @@ def _unreachable(session: Session, unit: Unit, day: dt.date) -> list[str]:
 def _unit_section(
     session: Session, settings: Settings, unit: Unit, day: dt.date, lang: str
 ) -> list[str]:
-    metric = settings.primary_metric
-    label = settings.metric(metric).label(lang)
     fig = rollups.figures(session=session, settings=settings, unit=unit, start=day, end=day)
     lines = [
         t(lang, "digest_head", unit=unit.path, date=short_date(day, lang)),
         t(lang, "digest_reported", reported=indian(fig.reported), workers=indian(fig.workers)),
-        t(lang, "digest_totals", totals=_totals(settings, fig.totals, lang)),
+        t(lang, "digest_totals", totals=totals_line(settings, fig.totals, lang)),
     ]
-    if fig.target:
-        lines.append(
-            t(
-                lang,
-                "target_line",
-                metric=label,
-                done=indian(fig.totals.get(metric, 0)),
-                target=indian(fig.target),
-                pct=percent(fig.achievement_pct),
-            )
-        )
+    target = target_line(settings, fig, lang)
+    if target:
+        lines.append(target)
     return lines
 
 

@@ -6,9 +6,10 @@ import datetime as dt
 
 from bot import crud, rollups
 from bot.export import xlsx_bytes
+from bot.format import target_line, totals_line
 from bot.i18n import short_date, t
 from bot.messages import Document, Reply
-from bot.numbers import indian, percent
+from bot.numbers import indian
 from bot.parser import Command
 from bot.phones import local_phone
 from bot.service import Context
@@ -78,12 +79,6 @@ def _units(ctx: Context, unit_text: str) -> list[Unit] | Reply:
     return allowed
 
 
-def _totals_text(ctx: Context, totals: dict[str, int]) -> str:
-    return " · ".join(
-        f"{m.label(ctx.lang)} {indian(totals.get(m.key, 0))}" for m in ctx.settings.metrics
-    )
-
-
 def _worker_status(ctx: Context) -> list[Reply]:
     person, lang, settings = ctx.person, ctx.lang, ctx.settings
     assert person.id is not None
@@ -100,7 +95,7 @@ def _worker_status(ctx: Context) -> list[Reply]:
     campaign = crud.person_totals(
         session=ctx.session, person_id=person.id, start=settings.campaign.start, end=ctx.today
     )
-    campaign_line = t(lang, "campaign_totals", totals=_totals_text(ctx, campaign))
+    campaign_line = t(lang, "campaign_totals", totals=totals_line(settings, campaign, lang))
     return [
         ctx.say(
             "worker_status",
@@ -136,20 +131,12 @@ def status(ctx: Context, command: Command) -> list[Reply]:
                 period=label,
                 reported=indian(fig.reported),
                 workers=indian(fig.workers),
-                totals=_totals_text(ctx, fig.totals),
+                totals=totals_line(ctx.settings, fig.totals, lang),
             )
         ]
-        if fig.target:
-            lines.append(
-                t(
-                    lang,
-                    "target_line",
-                    metric=metric_label,
-                    done=indian(fig.totals.get(metric, 0)),
-                    target=indian(fig.target),
-                    pct=percent(fig.achievement_pct),
-                )
-            )
+        target = target_line(ctx.settings, fig, lang)
+        if target:
+            lines.append(target)
         rows = rollups.breakdown(session=ctx.session, unit=unit, start=start, end=end, metric=metric)
         if rows:
             level = CHILD_LEVEL[unit.level]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from bot import crud
 from bot.config import Settings
+from bot.format import totals_line
 from bot.i18n import day_label, short_date, t
 from bot.messages import Reply
 from bot.numbers import indian
@@ -32,11 +33,6 @@ def resolve_day(ref: DayRef, today: dt.date, settings: Settings, lang: str) -> d
     if (today - day).days > window:
         raise Refused([Reply(t(lang, "too_old", date=short_date(day, lang), days=window))])
     return day
-
-
-def _totals_line(values: dict[str, int], settings: Settings, lang: str) -> str:
-    parts = [f"{m.label(lang)} {indian(values[m.key])}" for m in settings.metrics if m.key in values]
-    return " · ".join(parts) if parts else "—"
 
 
 def _change_lines(changes: Sequence[crud.Change], settings: Settings, lang: str) -> str:
@@ -91,11 +87,20 @@ def confirmation(ctx: Context, changes: Sequence[crud.Change]) -> Reply:
             )
         )
         values = crud.report_values(session=ctx.session, person_id=person.id, day=day)
-        parts.append(t(lang, "day_totals", day=label, totals=_totals_line(values, settings, lang)))
+        parts.append(
+            t(
+                lang,
+                "day_totals",
+                day=label,
+                totals=totals_line(settings, values, lang, reported_only=True),
+            )
+        )
     start = settings.campaign.start
     campaign = crud.person_totals(session=ctx.session, person_id=person.id, start=start)
     if campaign and start is not None:
-        parts.append(t(lang, "campaign_totals", totals=_totals_line(campaign, settings, lang)))
+        parts.append(
+            t(lang, "campaign_totals", totals=totals_line(settings, campaign, lang, reported_only=True))
+        )
     return Reply("\n".join(parts))
 
 
