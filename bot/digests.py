@@ -196,6 +196,13 @@ def _pace(session: Session, settings: Settings, unit: Unit, day: dt.date, lang: 
     return lines
 
 
+def _review(session: Session, settings: Settings, unit: Unit, day: dt.date, lang: str) -> list[str]:
+    """An officer's evening view of a unit: figures, target, pace, and the units below ranked."""
+    lines = _unit_section(session, settings, unit, day, lang)
+    lines += _pace(session, settings, unit, day, lang)
+    return [*lines, "", *_ranking(session, settings, unit, day, lang)]
+
+
 def bmo_digests(session: Session, settings: Settings, day: dt.date) -> list[Message]:
     """19:00: each BMO gets her block against target, the pace, and sectors ranked."""
     messages = []
@@ -203,9 +210,7 @@ def bmo_digests(session: Session, settings: Settings, day: dt.date) -> list[Mess
         lang = person.language
         sections = []
         for unit in scope_units(session, person, settings.state):
-            lines = _unit_section(session, settings, unit, day, lang)
-            lines += _pace(session, settings, unit, day, lang)
-            lines += ["", *_ranking(session, settings, unit, day, lang)]
+            lines = _review(session, settings, unit, day, lang)
             sections.append("\n".join(lines))
         if sections:
             messages.append(Message(person, "\n\n".join(sections)))
@@ -222,9 +227,7 @@ def district_digests(session: Session, settings: Settings, day: dt.date) -> list
         lang = person.language
         label = settings.metric(metric).label(lang)
         for unit in scope_units(session, person, settings.state):
-            lines = _unit_section(session, settings, unit, day, lang)
-            lines += _pace(session, settings, unit, day, lang)
-            lines += ["", *_ranking(session, settings, unit, day, lang)]
+            lines = _review(session, settings, unit, day, lang)
             blocks = rollups.breakdown(session=session, unit=unit, start=day, end=day, metric=metric)
             block_target = settings.targets.get("block", {}).get(metric)
             daily = block_target.daily if block_target else None
