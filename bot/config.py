@@ -82,6 +82,20 @@ class Sending(_Strict):
     max_attempts: Annotated[int, Field(ge=1, le=50)] = 8
 
 
+class Presence(_Strict):
+    """Field-presence proofs: how a photo and a location pair up, and what they are checked against."""
+
+    pair_minutes: Annotated[int, Field(ge=1, le=120)] = 10
+    radius_m: Annotated[float, Field(gt=0)] = 2000
+    max_accuracy_m: Annotated[float, Field(gt=0)] = 100
+    reuse_max_bits: Annotated[int, Field(ge=0, le=32)] = 10
+    exif_max_distance_m: Annotated[float, Field(gt=0)] = 500
+    exif_max_minutes: Annotated[int, Field(ge=1)] = 30
+    max_photo_mb: Annotated[float, Field(gt=0, le=50)] = 10
+    max_photo_megapixels: Annotated[float, Field(gt=0, le=200)] = 40
+    photo_dir: str = "data/photos"
+
+
 class Simulator(_Strict):
     enabled: bool = True
 
@@ -102,6 +116,7 @@ class Settings(_Strict):
     targets: dict[Level, dict[str, Target]] = {}
     schedule: Schedule = Schedule()
     sending: Sending = Sending()
+    presence: Presence = Presence()
     simulator: Simulator = Simulator()
     demo: Demo = Demo()
     # Where the file was read from; relative paths in it are relative to this folder.

@@ -12,6 +12,7 @@ class Location:
     lon: float
     accuracy_m: float | None = None
     live: bool = False
+    live_period_s: int | None = None  # how long a live location stays live, from its first message
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Inbound:
     contact_user_id: int | None = None
     location: Location | None = None
     photo: bytes | None = None
+    photo_file: bool = False  # sent as a file (document), so EXIF is intact
+    photo_refused: str | None = None  # "too_large" | "not_image": the channel would not fetch it
     unsupported: str | None = None  # "voice", "sticker", ...: a kind the bot cannot read
     display_name: str | None = None
 

@@ -217,3 +217,96 @@ class JobRun(SQLModel, table=True):
     day: dt.date = Field(primary_key=True)
     ran_at: dt.datetime = _ts()
     messages: int = 0
+
+
+# Field presence. A photo and a location from the same person, sent within the configured minutes
+# of each other, make one proof. Until its other half arrives, each waits here as a part.
+class PresencePart(SQLModel, table=True):
+    __tablename__ = "presence_part"
+    __table_args__ = (Index("ix_presence_part_open", "status", "person_id", "sent_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    kind: str  # photo | location
+    channel: str
+    chat_id: str
+    is_group: bool = False
+    sent_at: dt.datetime = Field(sa_type=UTCDateTime)
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime)
+    status: str = "open"  # open | paired | expired
+    proof_id: int | None = Field(default=None, foreign_key="proof.id")
+    photo_sha256: str | None = None
+    photo_phash: str | None = None
+    photo_path: str | None = None
+    photo_file: bool = False  # sent as a file, so its EXIF survived
+    exif_lat: float | None = None
+    exif_lon: float | None = None
+    exif_taken_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    lat: float | None = None
+    lon: float | None = None
+    accuracy_m: float | None = None
+
+
+# A Telegram live location: one message whose edits keep moving the point while it is live.
+class LiveTrack(SQLModel, table=True):
+    __tablename__ = "live_track"
+    track_key: str = Field(primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    channel: str
+    chat_id: str
+    is_group: bool = False
+    started_at: dt.datetime = Field(sa_type=UTCDateTime)
+    live_until: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+# One point of a live track.
+class TrackPoint(SQLModel, table=True):
+    __tablename__ = "track_point"
+    __table_args__ = (UniqueConstraint("track_key", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    track_key: str = Field(foreign_key="live_track.track_key")
+    at: dt.datetime = Field(sa_type=UTCDateTime)
+    lat: float
+    lon: float
+    accuracy_m: float | None = None
+    kept: bool = False  # matched to a proof: outlives the track's retention
+
+
+# A checked field-presence proof, with every number its verdict rests on.
+class Proof(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_proof_sector_day", "sector_id", "day"),
+        Index("ix_proof_block_day", "block_id", "day"),
+        Index("ix_proof_district_day", "district_id", "day"),
+        Index("ix_proof_person_day", "person_id", "day"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    day: dt.date
+    taken_at: dt.datetime = Field(sa_type=UTCDateTime)  # when the photo was sent
+    district_id: int = Field(foreign_key="district.id")
+    block_id: int = Field(foreign_key="block.id")
+    sector_id: int = Field(foreign_key="sector.id")
+    village_id: int | None = Field(default=None, foreign_key="village.id")
+    channel: str
+    chat_id: str
+    photo_sha256: str = Field(index=True)
+    photo_phash: str
+    photo_path: str | None = None
+    photo_file: bool = False
+    lat: float
+    lon: float
+    accuracy_m: float | None = None
+    live: bool = False
+    located_at: dt.datetime = Field(sa_type=UTCDateTime)
+    distance_m: float | None = None
+    radius_m: float
+    exif_lat: float | None = None
+    exif_lon: float | None = None
+    exif_taken_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    exif_distance_m: float | None = None
+    exif_minutes: float | None = None
+    reused_proof_id: int | None = Field(default=None, foreign_key="proof.id")
+    reuse_bits: int | None = None  # perceptual-hash distance to the earlier photo; 0 is identical
+    verdict: str  # verified | needs_review
+    reasons: str = ""  # ;-joined reason codes
+    created_at: dt.datetime = _ts()
