@@ -1,0 +1,170 @@
+"""Field-presence proofs over Telegram: real downloads, live-location edits and group chats."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from models import Proof
+from tests.conftest import SUNITA_TG, at, link_sunita
+from tests.fakes.telegram_api import (
+    FakeTelegramAPI,
+    document_update,
+    edited_location_update,
+    location_update,
+    photo_update,
+    text_update,
+)
+from tests.images import photo
+
+NEAR_ATWA = (27.0961, 80.4846)
+FIVE_KM_NORTH = (27.095652 + 0.0451, 80.484237)
+GROUP = -100_500
+STRANGER_TG = 9009
+
+
+def epoch(day: int, hour: int, minute: int = 0) -> int:
+    return int(at(day, hour, minute).timestamp())
+
+
+def texts_to(api: FakeTelegramAPI, chat_id: int) -> list[str]:
+    return [
+        str(c.params["text"]) for c in api.calls_for("sendMessage") if c.params.get("chat_id") == chat_id
+    ]
+
+
+def wait_texts(api: FakeTelegramAPI, chat_id: int, count: int, timeout: float = 10) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = texts_to(api, chat_id)
+        if len(found) >= count:
+            return found
+        time.sleep(0.02)
+    raise AssertionError(f"expected {count} messages to {chat_id}, got {texts_to(api, chat_id)}")
+
+
+def proofs(engine: Engine) -> list[Proof]:
+    with Session(engine) as session:
+        return list(session.exec(select(Proof).order_by(Proof.id)).all())  # type: ignore[arg-type]
+
+
+def test_photo_downloaded_and_paired_with_a_location(polling: FakeTelegramAPI, district: Engine) -> None:
+    link_sunita(polling)
+    image = photo(101)
+    polling.add_file("AgACphoto101", image)
+    polling.push_update(photo_update("AgACphoto101", user_id=SUNITA_TG, date=epoch(23, 10, 30)))
+    assert "लोकेशन भेजें" in wait_texts(polling, SUNITA_TG, 3)[-1]
+    polling.push_update(location_update(*NEAR_ATWA, user_id=SUNITA_TG, date=epoch(23, 10, 32)))
+    assert wait_texts(polling, SUNITA_TG, 4)[-1].startswith("✅ फ़ील्ड फ़ोटो सत्यापित")
+    assert polling.calls_for("getFile")[0].params["file_id"] == "AgACphoto101"
+    [proof] = proofs(district)
+    assert proof.verdict == "verified" and proof.photo_path is not None
+    with open(proof.photo_path, "rb") as stored:
+        assert stored.read() == image
+
+
+def test_photo_sent_as_a_file_has_its_exif_checked(polling: FakeTelegramAPI, district: Engine) -> None:
+    link_sunita(polling)
+    image = photo(102, gps=FIVE_KM_NORTH, taken=at(23, 10, 0))
+    polling.add_file("BQACdoc102", image)
+    polling.push_update(
+        document_update(
+            "BQACdoc102",
+            user_id=SUNITA_TG,
+            file_name="IMG_20261123_100000.jpg",
+            mime_type="image/jpeg",
+            file_size=len(image),
+            date=epoch(23, 10, 1),
+        )
+    )
+    wait_texts(polling, SUNITA_TG, 3)
+    polling.push_update(location_update(*NEAR_ATWA, user_id=SUNITA_TG, date=epoch(23, 10, 2)))
+    assert "मेल नहीं खाता" in wait_texts(polling, SUNITA_TG, 4)[-1]
+    [proof] = proofs(district)
+    assert proof.photo_file and proof.reasons == "exif_mismatch"
+
+
+def test_a_file_that_is_not_a_photo_is_refused(polling: FakeTelegramAPI, district: Engine) -> None:
+    link_sunita(polling)
+    polling.push_update(
+        document_update(
+            "BQACpdf1",
+            user_id=SUNITA_TG,
+            file_name="list.pdf",
+            mime_type="application/pdf",
+            file_size=900,
+        )
+    )
+    assert "पढ़ नहीं सकता" in wait_texts(polling, SUNITA_TG, 3)[-1]
+    assert polling.calls_for("getFile") == []
+
+
+def test_a_photo_over_the_limit_is_not_downloaded(polling: FakeTelegramAPI, district: Engine) -> None:
+    link_sunita(polling)
+    polling.push_update(
+        photo_update("AgACbig", user_id=SUNITA_TG, date=epoch(23, 10), file_size=25 * 1024 * 1024)
+    )
+    assert "अधिकतम 10 MB" in wait_texts(polling, SUNITA_TG, 3)[-1]
+    assert polling.calls_for("getFile") == []
+    assert proofs(district) == []
+
+
+def test_live_location_edits_move_the_point_used_for_the_photo(
+    polling: FakeTelegramAPI, district: Engine
+) -> None:
+    link_sunita(polling)
+    start = epoch(23, 10)
+    polling.push_update(
+        location_update(*NEAR_ATWA, user_id=SUNITA_TG, live_period=3600, date=start, message_id=7001)
+    )
+    assert "लाइव लोकेशन" in wait_texts(polling, SUNITA_TG, 3)[-1]
+    for minute, point in [(5, (27.0965, 80.4850)), (20, FIVE_KM_NORTH)]:
+        polling.push_update(
+            edited_location_update(
+                *point,
+                user_id=SUNITA_TG,
+                message_id=7001,
+                date=start,
+                edit_date=epoch(23, 10, minute),
+                live_period=3600,
+            )
+        )
+    polling.add_file("AgACphoto103", photo(103))
+    polling.push_update(photo_update("AgACphoto103", user_id=SUNITA_TG, date=epoch(23, 10, 6)))
+    assert wait_texts(polling, SUNITA_TG, 4)[-1].startswith("✅")
+    polling.add_file("AgACphoto104", photo(104))
+    polling.push_update(photo_update("AgACphoto104", user_id=SUNITA_TG, date=epoch(23, 10, 21)))
+    assert "5 कि.मी." in wait_texts(polling, SUNITA_TG, 5)[-1]
+    first, second = proofs(district)
+    assert first.live and first.lat == 27.0965
+    assert second.live and second.reasons == "far_from_village"
+    assert len(texts_to(polling, SUNITA_TG)) == 5  # the edits themselves were answered with nothing
+
+
+def test_in_a_group_the_bot_says_verdicts_only(polling: FakeTelegramAPI, district: Engine) -> None:
+    link_sunita(polling)
+    polling.push_update(text_update("सब लोग 10 बजे तक फ़ोटो डालें", user_id=SUNITA_TG, chat_id=GROUP))
+    polling.push_update(text_update("hello", user_id=STRANGER_TG, chat_id=GROUP, first_name="Ravi"))
+    polling.add_file("AgACstranger", photo(105))
+    polling.push_update(
+        photo_update("AgACstranger", user_id=STRANGER_TG, chat_id=GROUP, date=epoch(23, 10))
+    )
+    polling.add_file("AgACphoto106", photo(106))
+    polling.push_update(
+        photo_update("AgACphoto106", user_id=SUNITA_TG, chat_id=GROUP, date=epoch(23, 11, 0))
+    )
+    polling.push_update(
+        location_update(*NEAR_ATWA, user_id=SUNITA_TG, chat_id=GROUP, date=epoch(23, 11, 1))
+    )
+    [verdict] = wait_texts(polling, GROUP, 1)
+    assert verdict.startswith("✅ Sunita Devi: फ़ोटो सत्यापित")
+    assert "\n" not in verdict
+    polling.push_update(text_update("/status", user_id=SUNITA_TG, chat_id=GROUP))
+    wait_texts(polling, GROUP, 2)
+    time.sleep(0.3)
+    assert len(texts_to(polling, GROUP)) == 2  # chatter, the stranger and the waiting photo: silence
+    assert len(texts_to(polling, STRANGER_TG)) == 0
+    [proof] = proofs(district)
+    assert proof.chat_id == str(GROUP)
