@@ -26,5 +26,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Benchmarks on the local PostgreSQL (FIELDBOT_BENCH_URL); generated data is kept between runs.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
 clean:
 	rm -rf $(VENV) fieldbot.db fieldbot.db-* .pytest_cache .mypy_cache

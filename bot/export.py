@@ -8,22 +8,24 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+
+
+def is_formula_like(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
 
 
 def safe_cell(value: object) -> object:
     """A CSV text that a spreadsheet would run (`=HYPERLINK(...)`) is prefixed with a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def safe_xlsx_cell(value: object) -> object:
-    """In a workbook only `=` makes a formula (openpyxl writes other text as text)."""
-    if isinstance(value, str) and value.startswith("="):
-        return "'" + value
+    if is_formula_like(value):
+        return "'" + str(value)
     return value
 
 
@@ -37,24 +39,36 @@ def csv_bytes(header: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def _xlsx_cell(sheet: WriteOnlyWorksheet, value: object) -> object:
+    """Text that looks like a formula stays the same text, stored as text with Excel's quote
+    prefix, so neither opening nor editing the cell turns it into a formula."""
+    if not isinstance(value, str) or not is_formula_like(value):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
+
+
 def xlsx_bytes(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[object]]]]) -> bytes:
     """One sheet per (title, header, rows); header styled, top row frozen, columns sized."""
-    book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book = Workbook(write_only=True)
     for title, header, rows in sheets:
         sheet = book.create_sheet(title[:31])
-        sheet.append(list(header))
-        for row in rows:
-            sheet.append([safe_xlsx_cell(v) for v in row])
-        fill = PatternFill("solid", fgColor="1F4E78")
-        for cell in sheet[1]:
-            cell.font = Font(bold=True, color="FFFFFF")
-            cell.fill = fill
-            cell.alignment = Alignment(horizontal="center")
         sheet.freeze_panes = "A2"
         for index, name in enumerate(header, start=1):
             width = max([len(str(name)), *(len(str(r[index - 1])) for r in rows[:500])])
-            sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(width + 2, 40)
+            sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, 40)
+        head = []
+        for name in header:
+            cell = WriteOnlyCell(sheet, value=name)
+            cell.font = HEADER_FONT
+            cell.fill = HEADER_FILL
+            cell.alignment = Alignment(horizontal="center")
+            head.append(cell)
+        sheet.append(head)
+        for row in rows:
+            sheet.append([_xlsx_cell(sheet, v) for v in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

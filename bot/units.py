@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from models import Block, District, Person, Post, Sector
 
@@ -27,6 +27,16 @@ class Unit:
         return {"district": self.district_id, "block": self.block_id, "sector": self.sector_id}.get(
             self.level
         )
+
+    def holds(self, district_id: int | None, block_id: int | None, sector_id: int | None) -> bool:
+        """Whether a place given by its ids lies in this unit."""
+        if self.level == "state":
+            return True
+        if self.level == "district":
+            return district_id == self.district_id
+        if self.level == "block":
+            return block_id == self.block_id
+        return sector_id == self.sector_id
 
     def contains(self, other: Unit) -> bool:
         if self.level == "state":
@@ -75,13 +85,22 @@ def unit_for(
     sector_id: int | None,
     state_name: str,
 ) -> Unit:
+    # One read for the unit and everything above it (this runs for every officer's query).
     if sector_id is not None:
-        sector = session.get_one(Sector, sector_id)
-        block = session.get_one(Block, sector.block_id)
-        return sector_unit(sector, block, session.get_one(District, block.district_id))
+        sector, block, district = session.exec(
+            select(Sector, Block, District)
+            .join(Block, col(Block.id) == col(Sector.block_id))
+            .join(District, col(District.id) == col(Block.district_id))
+            .where(Sector.id == sector_id)
+        ).one()
+        return sector_unit(sector, block, district)
     if block_id is not None:
-        block = session.get_one(Block, block_id)
-        return block_unit(block, session.get_one(District, block.district_id))
+        block, district = session.exec(
+            select(Block, District)
+            .join(District, col(District.id) == col(Block.district_id))
+            .where(Block.id == block_id)
+        ).one()
+        return block_unit(block, district)
     if district_id is not None:
         return district_unit(session.get_one(District, district_id))
     return state_unit(state_name)
@@ -114,16 +133,23 @@ def resolve_units(session: Session, text: str, state_name: str) -> list[Unit]:
         return [state_unit(state_name)]
     if parts and parts[0] == state_name.casefold() and len(parts) > 1:
         parts = parts[1:]
+    # Only units whose own name is the last part can match: a state has thousands of sectors.
+    last = parts[-1]
+    districts = session.exec(select(District).where(func.lower(District.name) == last)).all()
+    blocks = session.exec(
+        select(Block, District).join(District).where(func.lower(Block.name) == last)
+    ).all()
     rows = session.exec(
         select(Sector, Block, District)
         .join(Block, col(Sector.block_id) == col(Block.id))
         .join(District, col(Block.district_id) == col(District.id))
+        .where(func.lower(Sector.name) == last)
     ).all()
-    districts = session.exec(select(District)).all()
-    blocks = session.exec(select(Block, District).join(District)).all()
     candidates: list[Unit] = [district_unit(d) for d in districts]
     candidates += [block_unit(b, d) for b, d in blocks]
     candidates += [sector_unit(s, b, d) for s, b, d in rows]
+    if not candidates and not last.isascii():
+        candidates = _every_unit(session)  # lower() in SQLite folds only ASCII letters
     found: list[Unit] = []
     for unit in candidates:
         segments = unit.path.casefold().split("/")
@@ -132,6 +158,18 @@ def resolve_units(session: Session, text: str, state_name: str) -> list[Unit]:
     # An exact full path wins over suffix matches.
     exact = [u for u in found if u.path.casefold().split("/") == parts]
     return exact or found
+
+
+def _every_unit(session: Session) -> list[Unit]:
+    rows = session.exec(
+        select(Sector, Block, District)
+        .join(Block, col(Sector.block_id) == col(Block.id))
+        .join(District, col(Block.district_id) == col(District.id))
+    ).all()
+    units: list[Unit] = [district_unit(d) for d in session.exec(select(District)).all()]
+    units += [block_unit(b, d) for b, d in session.exec(select(Block, District).join(District)).all()]
+    units += [sector_unit(s, b, d) for s, b, d in rows]
+    return units
 
 
 ROLE_ORDER = ("asha", "anm", "supervisor", "bmo", "district_officer", "admin")

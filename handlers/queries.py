@@ -6,10 +6,10 @@ import datetime as dt
 
 from bot import crud, rollups
 from bot.export import xlsx_bytes
-from bot.format import target_line, totals_line
+from bot.format import indian, pace_lines, rank_line, rank_row, target_line, totals_line
 from bot.i18n import short_date, t
 from bot.messages import Document, Reply
-from bot.numbers import indian
+from bot.numbers import percent
 from bot.parser import Command
 from bot.phones import local_phone
 from bot.service import Context
@@ -32,6 +32,9 @@ PERIOD_WORDS = {
     "कुल": "campaign",
     "total": "campaign",
 }
+# Words that rank by achievement of the target instead of by count.
+PCT_WORDS = {"%", "pct", "percent", "achievement", "target", "प्रतिशत", "फीसदी", "लक्ष्य"}
+LONG_RANKING = 20  # longer rankings show the top, the asker's own unit and the bottom
 
 
 def _period(ctx: Context, word: str | None) -> tuple[dt.date, dt.date, str]:
@@ -55,9 +58,13 @@ def _args(ctx: Context, command: Command) -> tuple[str | None, str]:
         key = PERIOD_WORDS.get(word.casefold())
         if key and period is None:
             period = key
-        else:
+        elif word.casefold() not in PCT_WORDS:
             rest.append(word)
     return period, " ".join(rest)
+
+
+def _by_pct(command: Command) -> bool:
+    return any(word.casefold() in PCT_WORDS for word in command.args)
 
 
 def _units(ctx: Context, unit_text: str) -> list[Unit] | Reply:
@@ -108,7 +115,8 @@ def _worker_status(ctx: Context) -> list[Reply]:
 
 
 def status(ctx: Context, command: Command) -> list[Reply]:
-    """/status [unit] [today|week|campaign]: totals, who reported, target, and the level below."""
+    """/status [unit] [today|week|campaign]: totals, who reported, target, pace, coverage, rank,
+    and the level below ranked."""
     if ctx.person.is_field_worker:
         return _worker_status(ctx)
     period, unit_text = _args(ctx, command)
@@ -116,12 +124,12 @@ def status(ctx: Context, command: Command) -> list[Reply]:
     if isinstance(units, Reply):
         return [units]
     start, end, label = _period(ctx, period)
-    lang, metric = ctx.lang, ctx.settings.primary_metric
-    metric_label = ctx.settings.metric(metric).label(lang)
+    lang, settings, metric = ctx.lang, ctx.settings, ctx.settings.primary_metric
+    metric_label = settings.metric(metric).label(lang)
     replies = []
     for unit in units:
-        fig = rollups.figures(
-            session=ctx.session, settings=ctx.settings, unit=unit, start=start, end=end
+        fig, rows = rollups.status_view(
+            session=ctx.session, settings=settings, unit=unit, start=start, end=end
         )
         lines = [
             t(
@@ -131,25 +139,31 @@ def status(ctx: Context, command: Command) -> list[Reply]:
                 period=label,
                 reported=indian(fig.reported),
                 workers=indian(fig.workers),
-                totals=totals_line(ctx.settings, fig.totals, lang),
+                totals=totals_line(settings, fig.totals, lang),
             )
         ]
-        target = target_line(ctx.settings, fig, lang)
+        target = target_line(settings, fig, lang, gap=True)
         if target:
             lines.append(target)
-        rows = rollups.breakdown(session=ctx.session, unit=unit, start=start, end=end, metric=metric)
+        lines += pace_lines(settings, fig, lang)
+        place = rank_line(fig, lang)
+        if place:
+            lines.append(place)
         if rows:
             level = CHILD_LEVEL[unit.level]
             lines.append("")
             lines.append(t(lang, "breakdown_head", level=t(lang, f"level_{level}")))
             for row in rows:
-                mark = "✓" if row.reported else "✗"
+                share = f" · {percent(row.achievement_pct)}" if row.achievement_pct is not None else ""
                 if level == "worker":
-                    lines.append(f"{row.rank}. {row.name} — {metric_label} {indian(row.value)} {mark}")
+                    mark = "✓" if row.reported else "✗"
+                    lines.append(
+                        f"{row.rank}. {row.name} — {metric_label} {indian(row.value)} {mark}{share}"
+                    )
                 else:
                     lines.append(
                         f"{row.rank}. {row.name} — {metric_label} {indian(row.value)} "
-                        f"({indian(row.reported)}/{indian(row.workers)})"
+                        f"({indian(row.reported)}/{indian(row.workers)}){share}"
                     )
         replies.append(Reply("\n".join(lines)))
     return replies
@@ -172,9 +186,17 @@ def missing(ctx: Context, command: Command) -> list[Reply]:
     replies = []
     for unit in units:
         workers = rollups.count_workers(session=ctx.session, unit=unit)
-        absent = rollups.missing_workers(session=ctx.session, unit=unit, day=day)
-        reported = workers - len(absent)
-        if not absent:
+        # Hundreds of names help nobody at district level: counts per unit below, ask by name.
+        counts_only = unit.level in ("district", "state")
+        absent = [] if counts_only else rollups.missing_workers(session=ctx.session, unit=unit, day=day)
+        if counts_only:
+            reported = rollups.reported_count(session=ctx.session, unit=unit, start=day, end=day)
+            # The reported may include workers who have since left; never count below zero.
+            absent_count = max(workers - reported, 0)
+        else:
+            absent_count = len(absent)
+            reported = workers - absent_count
+        if not absent_count:
             replies.append(
                 ctx.say(
                     "missing_none",
@@ -191,18 +213,17 @@ def missing(ctx: Context, command: Command) -> list[Reply]:
                 "missing_head",
                 unit=unit.path,
                 day=short_date(day, lang),
-                count=indian(len(absent)),
+                count=indian(absent_count),
                 reported=indian(reported),
                 workers=indian(workers),
             )
         ]
-        if unit.level in ("district", "state"):
-            # Hundreds of names help nobody at district level: counts per unit below, ask by name.
+        if counts_only:
             rows = rollups.breakdown(
                 session=ctx.session, unit=unit, start=day, end=day, metric=ctx.settings.primary_metric
             )
-            for row in sorted(rows, key=lambda r: r.reported - r.workers):
-                lines.append(f"• {row.name}: {indian(row.workers - row.reported)}")
+            for row in sorted(rows, key=lambda r: (r.reported - r.workers, r.name.casefold())):
+                lines.append(f"• {row.name}: {indian(max(row.workers - row.reported, 0))}")
         else:
             sector = None
             for worker in absent:
@@ -215,12 +236,42 @@ def missing(ctx: Context, command: Command) -> list[Reply]:
     return replies
 
 
+def _ranking_lines(
+    rows: list[rollups.RankRow], own: int | None, lang: str, *, by_pct: bool
+) -> list[str]:
+    """A ranking as lines, the asker's unit marked; a long one shows its top, the asker's
+    unit with its neighbours, and its bottom."""
+    ordered = rollups.by_achievement(rows) if by_pct else rows
+    mine = next((i for i, r in enumerate(ordered) if own is not None and r.key == own), None)
+    shown = set(range(len(ordered)))
+    if len(ordered) > LONG_RANKING:
+        shown = set(range(10)) | set(range(len(ordered) - 3, len(ordered)))
+        if mine is not None:
+            shown |= {mine - 1, mine, mine + 1}
+    lines, skipped = [], 0
+    for index, row in enumerate(ordered):
+        if index not in shown:
+            skipped += 1
+            continue
+        if skipped:
+            lines.append(t(lang, "top_more", count=indian(skipped)))
+            skipped = 0
+        mark = t(lang, "yours") if index == mine else ""
+        lines.append(rank_row(row, lang, by_pct=by_pct, mark=mark))
+    if skipped:
+        lines.append(t(lang, "top_more", count=indian(skipped)))
+    return lines
+
+
 def top(ctx: Context, command: Command) -> list[Reply]:
-    """/top [today|week|campaign]: rankings by the primary metric, the asker's own place marked."""
+    """/top [today|week|campaign] [%]: where the asker's unit stands among its peers (marked) and
+    the units below, by the primary metric or, with %, by achievement of the target."""
     period, unit_text = _args(ctx, command)
+    by_pct = _by_pct(command)
     start, end, label = _period(ctx, period)
-    lang, metric = ctx.lang, ctx.settings.primary_metric
-    metric_label = ctx.settings.metric(metric).label(lang)
+    lang, settings, metric = ctx.lang, ctx.settings, ctx.settings.primary_metric
+    metric_label = settings.metric(metric).label(lang)
+    head_key = "top_head_pct" if by_pct else "top_head"
     person = ctx.person
     if person.is_field_worker:
         sector = unit_for(
@@ -228,7 +279,7 @@ def top(ctx: Context, command: Command) -> list[Reply]:
             district_id=person.district_id,
             block_id=person.block_id,
             sector_id=person.sector_id,
-            state_name=ctx.settings.state,
+            state_name=settings.state,
         )
         rows = rollups.breakdown(session=ctx.session, unit=sector, start=start, end=end, metric=metric)
         mine = next((r for r in rows if r.key == person.id), None)
@@ -244,25 +295,35 @@ def top(ctx: Context, command: Command) -> list[Reply]:
     units = _units(ctx, unit_text)
     if isinstance(units, Reply):
         return [units]
-    replies = []
+    texts: list[str] = []
+    hint = False
     for unit in units:
         sections = []
-        parent = rollups.parent_unit(ctx.session, unit, ctx.settings.state)
+        parent = rollups.parent_unit(ctx.session, unit, settings.state)
         if parent is not None:
             sections.append((parent, unit.id))
         sections.append((unit, None))
         for scope, own in sections:
             rows = rollups.breakdown(
-                session=ctx.session, unit=scope, start=start, end=end, metric=metric
+                session=ctx.session,
+                unit=scope,
+                start=start,
+                end=end,
+                metric=metric,
+                settings=settings,
+                counts=False,
             )
             if not rows:
                 continue
-            lines = [t(lang, "top_head", unit=scope.path, period=label, metric=metric_label)]
-            for row in rows:
-                mark = f" {t(lang, 'yours')}" if own is not None and row.key == own else ""
-                lines.append(f"{row.rank}. {row.name} — {indian(row.value)}{mark}")
-            replies.append(Reply("\n".join(lines)))
-    return replies or [ctx.say("top_nothing")]
+            lines = [t(lang, head_key, unit=scope.path, period=label, metric=metric_label)]
+            lines += _ranking_lines(rows, own, lang, by_pct=by_pct)
+            hint = hint or (not by_pct and any(r.achievement_pct is not None for r in rows))
+            texts.append("\n".join(lines))
+    if not texts:
+        return [ctx.say("top_nothing")]
+    if hint:
+        texts[-1] += "\n\n" + t(lang, "top_hint_pct")
+    return [Reply(text) for text in texts]
 
 
 def export(ctx: Context, command: Command) -> list[Reply]:

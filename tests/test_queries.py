@@ -68,7 +68,9 @@ def test_district_officer_sees_blocks_ranked(chat: Chat) -> None:
     reply = chat.say(VIVEK, "/status", at(23, 19))
     assert "📊 Hardoi —" in reply
     lines = reply.splitlines()
-    assert lines.index("1. Bilgram — कार्ड 35 (1/20)") < lines.index("2. Sandila — कार्ड 20 (1/19)")
+    # Each block against its daily target of 250 cards.
+    first = lines.index("1. Bilgram — कार्ड 35 (1/20) · 14.0%")
+    assert first < lines.index("2. Sandila — कार्ड 20 (1/19) · 8.0%")
 
 
 def test_supervisor_with_two_sectors_gets_both(chat: Chat) -> None:
@@ -125,8 +127,8 @@ def test_top_ranks_with_ties_and_marks_own_unit(chat: Chat) -> None:
     chat.say(POOJA, "cards 25", at(23))
     replies = chat.send(RAJESH, "/top", at(23, 19))
     district_rank = replies[0]
-    assert "1. Sandila — 65 ◀ आपका" in district_rank
-    assert "2. Bilgram — 0" in district_rank
+    assert "1. Sandila — 65 · 26.0% ◀ आपका" in district_rank  # 65 of the block's 250
+    assert "2. Bilgram — 0 · 0.0%" in district_rank
     sectors = replies[1]
     assert "1. Sandila-1 — 40" in sectors and "2. Sandila-2 — 25" in sectors
     supervisor = chat.send(USHA, "/top", at(23, 19))

@@ -1,0 +1,495 @@
+"""Targets and eligible population per unit: the targets file, and what applies to a unit.
+
+A unit's own row (from `fieldbot targets import`) wins value by value; where it has none, the
+config default for its level applies. The eligible population and the baseline have no default:
+a unit without its own figures adds up those of the units below it, if every one of them has them.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, case, false, or_
+from sqlmodel import Session, col, select
+
+from bot.config import Settings
+from bot.roster import MAX_FILE_BYTES, RowError, _csv_rows, _unreadable, _xlsx_rows
+from bot.units import Unit
+from models import Block, District, Sector, UnitTarget, utcnow
+
+COLUMNS = (
+    "level",
+    "district",
+    "block",
+    "sector",
+    "metric",
+    "daily",
+    "campaign_total",
+    "eligible",
+    "baseline",
+)
+VALUES = ("daily", "campaign_total", "eligible", "baseline")
+FILE_LEVELS = ("state", "district", "block", "sector")
+NAMES_FOR = {
+    "state": (),
+    "district": ("district",),
+    "block": ("district", "block"),
+    "sector": ("district", "block", "sector"),
+}
+MAX_VALUE = 10**10  # more than India's population: a typo, not a figure
+STATE_ID = 0
+
+
+@dataclass(frozen=True)
+class Goal:
+    """What applies to one unit for one metric; None where nothing is known."""
+
+    daily: int | None = None
+    campaign_total: int | None = None
+    eligible: int | None = None
+    baseline: int | None = None
+
+
+def _default(settings: Settings, level: str, metric: str) -> Goal:
+    conf = settings.targets.get(level, {}).get(metric)  # type: ignore[call-overload]
+    if conf is None:
+        return Goal()
+    return Goal(conf.daily, conf.campaign_total)
+
+
+def _merge(row: UnitTarget | None, default: Goal) -> Goal:
+    if row is None:
+        return default
+    return Goal(
+        row.daily if row.daily is not None else default.daily,
+        row.campaign_total if row.campaign_total is not None else default.campaign_total,
+        row.eligible,
+        row.baseline,
+    )
+
+
+def goal_for(*, session: Session, settings: Settings, unit: Unit, metric: str) -> Goal:
+    """The unit's targets and eligible population for the metric."""
+    unit_id = STATE_ID if unit.level == "state" else unit.id
+    t: Any = UnitTarget
+    own_row = and_(t.level == unit.level, t.unit_id == unit_id)
+    # One query: the unit's own row, and whether any unit below it has an eligible population.
+    below: Any = col(UnitTarget.eligible).is_not(None)
+    if unit.level == "district":
+        below = and_(below, t.district_id == unit.district_id)
+    elif unit.level == "block":
+        below = and_(below, t.level == "sector", t.block_id == unit.block_id)
+    elif unit.level == "sector":
+        below = false()
+    rows = session.exec(
+        select(UnitTarget)
+        .where(UnitTarget.metric == metric, or_(own_row, below))
+        .order_by(case((own_row, 0), else_=1))  # the own row first, then any one below
+        .limit(2)
+    ).all()
+    row = next((r for r in rows if r.level == unit.level and r.unit_id == unit_id), None)
+    goal = _merge(row, _default(settings, unit.level, metric))
+    if goal.eligible is None and any(r is not row for r in rows):
+        eligible = _eligible_below(session, unit, metric)
+        if eligible is not None:
+            goal = Goal(goal.daily, goal.campaign_total, eligible[0], eligible[1])
+    return goal
+
+
+def goals_for_view(
+    *,
+    session: Session,
+    settings: Settings,
+    unit: Unit,
+    child_level: str,
+    child_ids: Iterable[int],
+    metric: str,
+) -> tuple[Goal, dict[int, Goal]]:
+    """The unit's goal and those of the units below it (as goal_for and goals_at), in one read."""
+    wanted = list(child_ids)
+    if child_level == "worker":
+        return goal_for(session=session, settings=settings, unit=unit, metric=metric), goals_at(
+            session=session, settings=settings, level="worker", ids=wanted, metric=metric
+        )
+    t: Any = UnitTarget
+    unit_id = STATE_ID if unit.level == "state" else unit.id
+    own_row = and_(t.level == unit.level, t.unit_id == unit_id)
+    below: Any = col(UnitTarget.eligible).is_not(None)
+    if unit.level == "district":
+        below = t.district_id == unit.district_id
+    elif unit.level == "block":
+        below = t.block_id == unit.block_id
+    rows = session.exec(
+        select(UnitTarget).where(
+            UnitTarget.metric == metric,
+            or_(own_row, and_(t.level == child_level, t.unit_id.in_(wanted)), below),
+        )
+    ).all()
+    own = next((r for r in rows if r.level == unit.level and r.unit_id == unit_id), None)
+    goal = _merge(own, _default(settings, unit.level, metric))
+    if goal.eligible is None and any(r is not own and r.eligible is not None for r in rows):
+        eligible = _eligible_below(session, unit, metric)
+        if eligible is not None:
+            goal = Goal(goal.daily, goal.campaign_total, eligible[0], eligible[1])
+    default = _default(settings, child_level, metric)
+    found = {r.unit_id: r for r in rows if r.level == child_level}
+    return goal, {i: _merge(found.get(i), default) for i in wanted}
+
+
+def goals_at(
+    *, session: Session, settings: Settings, level: str, ids: Iterable[int], metric: str
+) -> dict[int, Goal]:
+    """Targets of many units of one level (the rows of a ranking); eligible from own rows only."""
+    wanted = list(ids)
+    default = _default(settings, level, metric)
+    if level == "worker":
+        return dict.fromkeys(wanted, default)
+    rows: dict[int, UnitTarget] = {}
+    if wanted:
+        found = session.exec(
+            select(UnitTarget).where(
+                UnitTarget.level == level,
+                UnitTarget.metric == metric,
+                col(UnitTarget.unit_id).in_(wanted),
+            )
+        ).all()
+        rows = {r.unit_id: r for r in found}
+    return {i: _merge(rows.get(i), default) for i in wanted}
+
+
+def _eligible_below(session: Session, unit: Unit, metric: str) -> tuple[int, int] | None:
+    """(eligible, baseline) added up from the units below, when every one of them has a figure."""
+    query = select(UnitTarget).where(
+        UnitTarget.metric == metric,
+        col(UnitTarget.eligible).is_not(None),
+        col(UnitTarget.level).in_(("district", "block", "sector")),
+    )
+    blocks_q = select(Block.id, Block.district_id)
+    sectors_q = select(Sector.id, Sector.block_id).join(Block, col(Block.id) == col(Sector.block_id))
+    districts: list[int]
+    if unit.level == "state":
+        districts = list(session.exec(select(District.id)).all())  # type: ignore[arg-type]
+    else:
+        assert unit.district_id is not None
+        districts = [unit.district_id]
+        query = query.where(UnitTarget.district_id == unit.district_id)
+        blocks_q = blocks_q.where(Block.district_id == unit.district_id)
+        sectors_q = sectors_q.where(Block.district_id == unit.district_id)
+    if unit.level == "block":
+        query = query.where(col(UnitTarget.level).in_(("sector",)), UnitTarget.block_id == unit.id)
+        blocks_q = blocks_q.where(Block.id == unit.id)
+        sectors_q = sectors_q.where(Sector.block_id == unit.id)
+    own = {(r.level, r.unit_id): (r.eligible or 0, r.baseline or 0) for r in session.exec(query)}
+    if not own:
+        return None
+    sectors_of: dict[int, list[int]] = defaultdict(list)
+    for sector_id, parent in session.exec(sectors_q).all():
+        if sector_id is not None:
+            sectors_of[parent].append(sector_id)
+    blocks_of: dict[int, list[int]] = defaultdict(list)
+    for block_id, district_id in session.exec(blocks_q).all():
+        if block_id is not None:
+            blocks_of[district_id].append(block_id)
+
+    def added(parts: list[tuple[int, int] | None]) -> tuple[int, int] | None:
+        if not parts or any(p is None for p in parts):
+            return None
+        return sum(p[0] for p in parts if p), sum(p[1] for p in parts if p)
+
+    def block(block_id: int) -> tuple[int, int] | None:
+        return own.get(("block", block_id)) or added(
+            [own.get(("sector", s)) for s in sectors_of[block_id]]
+        )
+
+    def district(district_id: int) -> tuple[int, int] | None:
+        return own.get(("district", district_id)) or added([block(b) for b in blocks_of[district_id]])
+
+    if unit.level == "block":
+        assert unit.id is not None
+        return added([own.get(("sector", s)) for s in sectors_of[unit.id]])
+    if unit.level == "district":
+        assert unit.id is not None
+        return added([block(b) for b in blocks_of[unit.id]])
+    return added([district(d) for d in districts])
+
+
+# ---------------------------------------------------------------- the targets file
+
+
+class TargetsInvalid(Exception):
+    """The file cannot be imported; `errors` lists every bad row."""
+
+    def __init__(self, errors: list[RowError]):
+        super().__init__(f"{len(errors)} bad row(s)")
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    row: int
+    level: str
+    unit_id: int
+    district_id: int | None
+    block_id: int | None
+    path: str
+    metric: str
+    values: dict[str, int | None]
+
+    @property
+    def clears(self) -> bool:
+        return all(v is None for v in self.values.values())
+
+
+@dataclass
+class TargetsSummary:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    cleared: int = 0
+
+
+def _read(path: Path) -> Iterator[tuple[int, dict[str, str]]] | list[RowError]:
+    """(row number, cells by column) for each data row, or the file-level errors."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return [RowError(0, f"no such file: {path}")]
+    if size > MAX_FILE_BYTES:
+        return [RowError(0, f"file is {size // 2**20} MiB; at most {MAX_FILE_BYTES // 2**20} MiB")]
+    suffix = path.suffix.casefold()
+    if suffix in (".xlsx", ".xlsm"):
+        rows = _xlsx_rows(path)
+    elif suffix in (".csv", ".txt"):
+        rows = _csv_rows(path)
+    else:
+        return [RowError(0, f"{path.name}: a targets file is a .csv or .xlsx file")]
+    if isinstance(rows, list):
+        return rows
+    try:
+        header = next(rows)
+    except StopIteration:
+        return [RowError(1, "the file is empty")]
+    except csv.Error as exc:
+        return [RowError(1, _unreadable(exc))]
+    names = [str(h or "").strip().casefold().lstrip("\ufeff") for h in header]
+    errors = []
+    missing = [c for c in ("level", "metric") if c not in names]
+    if missing:
+        errors.append(RowError(1, f"header lacks column(s): {', '.join(missing)}"))
+    unknown = [n for n in names if n and n not in COLUMNS]
+    if unknown:
+        errors.append(
+            RowError(1, f"unknown column(s): {', '.join(unknown)}; expected {','.join(COLUMNS)}")
+        )
+    if not any(v in names for v in VALUES):
+        errors.append(RowError(1, f"header has none of {', '.join(VALUES)}"))
+    duplicated = sorted({n for n in names if n and names.count(n) > 1})
+    if duplicated:
+        errors.append(RowError(1, f"column(s) named twice: {', '.join(duplicated)}"))
+    if errors:
+        return errors
+
+    def data() -> Iterator[tuple[int, dict[str, str]]]:
+        number = 1
+        while True:
+            number += 1
+            try:
+                cells = next(rows)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # the reader cannot go on past this row
+                yield number, {"__broken__": _unreadable(exc)}
+                return
+            cells = [str(c).strip() if c is not None else "" for c in cells]
+            if not any(cells):
+                continue
+            padded = [*cells, *[""] * (len(names) - len(cells))]
+            record = {name: padded[i] for i, name in enumerate(names) if name}
+            if any(cells[len(names) :]):
+                record["__extra__"] = "filled"
+            yield number, record
+
+    return data()
+
+
+_NUMBER = re.compile(r"^\d{1,3}(,\d{2})*(,\d{3})$|^\d{1,3}(,\d{3})+$|^\d+$")
+
+
+def parse_number(text: str) -> int | None:
+    """A whole number as people write it: 2895434, 28,95,434, 2,895,434, or 10000.0 from Excel.
+
+    Raises ValueError with the reason for anything else."""
+    value = text.strip().replace(" ", "").replace("\u00a0", "")
+    if not value:
+        return None
+    if re.fullmatch(r"\d+\.0+", value):
+        value = value.split(".")[0]
+    if value.startswith("-"):
+        raise ValueError("is negative")
+    if not _NUMBER.fullmatch(value):
+        raise ValueError("is not a whole number")
+    number = int(value.replace(",", ""))
+    if number > MAX_VALUE:
+        raise ValueError("is far too large")
+    return number
+
+
+class _Places:
+    """The roster's units by lower-case name, for matching file rows to them."""
+
+    def __init__(self, session: Session):
+        self.districts = {d.name.casefold(): d for d in session.exec(select(District))}
+        self.blocks = {(b.district_id, b.name.casefold()): b for b in session.exec(select(Block))}
+        self.sectors = {(s.block_id, s.name.casefold()): s for s in session.exec(select(Sector))}
+
+    def find(self, level: str, names: dict[str, str]) -> tuple[int, int | None, int | None, str] | str:
+        """(unit id, district id, block id, path), or why the names match no unit."""
+        if level == "state":
+            return STATE_ID, None, None, "state"
+        district = self.districts.get(names["district"].casefold())
+        if district is None or district.id is None:
+            return f"no district {names['district']!r} on the roster"
+        if level == "district":
+            return district.id, district.id, None, district.name
+        block = self.blocks.get((district.id, names["block"].casefold()))
+        if block is None or block.id is None:
+            return f"no block {names['block']!r} in district {district.name} on the roster"
+        if level == "block":
+            return block.id, district.id, block.id, f"{district.name}/{block.name}"
+        sector = self.sectors.get((block.id, names["sector"].casefold()))
+        if sector is None or sector.id is None:
+            return f"no sector {names['sector']!r} in block {district.name}/{block.name} on the roster"
+        return sector.id, district.id, block.id, f"{district.name}/{block.name}/{sector.name}"
+
+
+def _metric_keys(settings: Settings) -> dict[str, str]:
+    """Each metric by its key and its Hindi and English names, lower-cased."""
+    names: dict[str, str] = {}
+    for metric in settings.metrics:
+        for name in (metric.key, metric.en, metric.hi):
+            names.setdefault(name.casefold(), metric.key)
+    return names
+
+
+def parse_row(
+    number: int, cells: dict[str, str], places: _Places, metrics: dict[str, str]
+) -> TargetRow | list[RowError]:
+    if "__broken__" in cells:
+        return [RowError(number, cells["__broken__"])]
+    problems: list[str] = []
+    if cells.get("__extra__"):
+        problems.append("text past the last column (a comma inside a name? quote it)")
+    level = cells.get("level", "").strip().casefold()
+    if level not in FILE_LEVELS:
+        shown = cells.get("level", "").strip()
+        problems.append(
+            f"level {shown!r} is not one of {', '.join(FILE_LEVELS)}" if shown else "level is empty"
+        )
+    names = {c: cells.get(c, "").strip() for c in ("district", "block", "sector")}
+    if level in FILE_LEVELS:
+        for column in NAMES_FOR[level]:
+            if not names[column]:
+                problems.append(f"a {level} row needs {column}")
+        for column in ("district", "block", "sector"):
+            if column not in NAMES_FOR[level] and names[column]:
+                problems.append(f"a {level} row names no {column} (found {names[column]!r})")
+    metric_text = cells.get("metric", "").strip()
+    metric = metrics.get(metric_text.casefold())
+    if metric is None:
+        known = ", ".join(sorted(set(metrics.values())))
+        problems.append(
+            f"metric {metric_text!r} is not a configured metric ({known})"
+            if metric_text
+            else f"metric is empty ({known})"
+        )
+    values: dict[str, int | None] = {}
+    for column in VALUES:
+        try:
+            values[column] = parse_number(cells.get(column, ""))
+        except ValueError as exc:
+            problems.append(f"{column} {cells.get(column, '').strip()!r} {exc}")
+    eligible, baseline = values.get("eligible"), values.get("baseline")
+    if baseline is not None and eligible is None:
+        problems.append("baseline is given without eligible")
+    if eligible is not None and baseline is not None and baseline > eligible:
+        problems.append(f"baseline {baseline} is more than eligible {eligible}")
+    if problems:
+        return [RowError(number, p) for p in problems]
+    found = places.find(level, names)
+    if isinstance(found, str):
+        return [RowError(number, found)]
+    unit_id, district_id, block_id, path = found
+    assert metric is not None
+    return TargetRow(number, level, unit_id, district_id, block_id, path, metric, values)
+
+
+def load(session: Session, settings: Settings, path: Path) -> list[TargetRow]:
+    """Every row checked; TargetsInvalid lists every bad one."""
+    table = _read(path)
+    if isinstance(table, list):
+        raise TargetsInvalid(table)
+    places, metrics = _Places(session), _metric_keys(settings)
+    rows: list[TargetRow] = []
+    errors: list[RowError] = []
+    first: dict[tuple[str, int, str], int] = {}
+    for number, cells in table:
+        parsed = parse_row(number, cells, places, metrics)
+        if isinstance(parsed, list):
+            errors += parsed
+            continue
+        key = (parsed.level, parsed.unit_id, parsed.metric)
+        if key in first:
+            errors.append(
+                RowError(number, f"{parsed.path} {parsed.metric} is already given in row {first[key]}")
+            )
+            continue
+        first[key] = number
+        rows.append(parsed)
+    if errors:
+        raise TargetsInvalid(errors)
+    if not rows:
+        raise TargetsInvalid([RowError(2, "the file has no rows below the header")])
+    return rows
+
+
+def import_targets(
+    *, session: Session, settings: Settings, path: Path, dry_run: bool = False
+) -> TargetsSummary:
+    """Check the whole file, then write it in the caller's transaction (nothing on a dry run).
+
+    A row with every value empty takes the unit's own figures away (the defaults apply again)."""
+    rows = load(session, settings, path)
+    summary = TargetsSummary(rows=len(rows))
+    now = utcnow()
+    for row in rows:
+        existing = session.get(UnitTarget, (row.level, row.unit_id, row.metric))
+        if row.clears:
+            if existing is not None:
+                summary.cleared += 1
+                if not dry_run:
+                    session.delete(existing)
+            continue
+        if existing is None:
+            summary.created += 1
+            existing = UnitTarget(level=row.level, unit_id=row.unit_id, metric=row.metric)
+        else:
+            summary.updated += 1
+        if dry_run:
+            continue
+        fields: dict[str, Any] = {
+            "district_id": row.district_id,
+            "block_id": row.block_id,
+            **row.values,
+            "updated_at": now,
+        }
+        for name, value in fields.items():
+            setattr(existing, name, value)
+        session.add(existing)
+    session.flush()
+    return summary
