@@ -1,0 +1,334 @@
+"""Personal data: the notice, retention, erasure (`forget`) and access (`access`).
+
+Counts are the department's records and stay; what identifies a woman (name, numbers, Telegram id,
+photos, where she walked) is kept no longer than needed and can be erased on request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot.config import Settings
+from bot.phones import local_phone
+from models import (
+    ChannelContact,
+    DailyReport,
+    InboundMessage,
+    LiveTrack,
+    MediaFile,
+    Outbox,
+    Person,
+    PersonPhone,
+    Post,
+    PresencePart,
+    PrivacyNotice,
+    Proof,
+    ReportChange,
+    ReportValue,
+    SenderRate,
+    TrackPoint,
+)
+
+# ---------------------------------------------------------------- the notice
+
+
+def notice_due(*, session: Session, person_id: int, channel: str) -> bool:
+    """Whether this person has not yet been shown the notice on this channel."""
+    return session.get(PrivacyNotice, (person_id, channel)) is None
+
+
+def record_notice(*, session: Session, person_id: int, channel: str, now: dt.datetime) -> None:
+    session.add(PrivacyNotice(person_id=person_id, channel=channel, shown_at=now))
+
+
+# ---------------------------------------------------------------- retention
+
+
+@dataclass
+class Swept:
+    """What one retention run removed."""
+
+    photos: int = 0  # photo files deleted
+    proofs: int = 0  # proofs reduced to verdict, distance and hash
+    points: int = 0  # live-location points deleted
+    tracks: int = 0
+    parts: int = 0  # waiting photo/location halves deleted
+    files: list[Path] = field(default_factory=list)
+
+
+def apply_retention(*, session: Session, settings: Settings, now: dt.datetime) -> Swept:
+    """Delete photos and locations past their retention; a proof keeps its verdict, distance and hash.
+
+    Returns the files to delete once the transaction has committed.
+    """
+    photo_cutoff = now - dt.timedelta(days=settings.photos.retain_days)
+    track_cutoff = now - dt.timedelta(days=settings.tracks.retain_days)
+    swept = Swept()
+    old = session.exec(
+        select(Proof).where(
+            col(Proof.taken_at) < photo_cutoff,
+            or_(col(Proof.photo_path).is_not(None), col(Proof.lat).is_not(None)),
+        )
+    ).all()
+    for proof in old:
+        if proof.photo_path:
+            swept.files.append(Path(proof.photo_path))
+        _strip_proof(proof)
+        session.add(proof)
+        swept.proofs += 1
+    # The point a photo was matched to lives as long as the photo; other points, as long as tracks do.
+    result = session.execute(
+        delete(TrackPoint).where(
+            or_(
+                (col(TrackPoint.at) < track_cutoff) & col(TrackPoint.kept).is_(False),
+                col(TrackPoint.at) < photo_cutoff,
+            )
+        )
+    )
+    swept.points = int(result.rowcount)  # type: ignore[attr-defined]
+    emptied = select(TrackPoint.id).where(TrackPoint.track_key == LiveTrack.track_key)
+    result = session.execute(
+        delete(LiveTrack).where(col(LiveTrack.live_until) < track_cutoff, ~emptied.exists())
+    )
+    swept.tracks = int(result.rowcount)  # type: ignore[attr-defined]
+    parts = session.exec(
+        select(PresencePart).where(
+            col(PresencePart.sent_at) < track_cutoff, col(PresencePart.status) != "open"
+        )
+    ).all()
+    for part in parts:
+        if part.photo_path and part.status != "paired":
+            swept.files.append(Path(part.photo_path))
+        session.delete(part)
+    swept.parts = len(parts)
+    # Flood counts older than a day say nothing about anyone's next minute.
+    session.execute(delete(SenderRate).where(col(SenderRate.minute) < int(now.timestamp()) // 60 - 1440))
+    session.flush()
+    still_needed = _files_in_use(session)
+    swept.files = [path for path in set(swept.files) if str(path) not in still_needed]
+    swept.photos = len(swept.files)
+    return swept
+
+
+def _strip_proof(proof: Proof) -> None:
+    proof.photo_path = None
+    proof.lat = proof.lon = proof.accuracy_m = None
+    proof.exif_lat = proof.exif_lon = None
+    proof.exif_taken_at = None
+
+
+def _files_in_use(session: Session) -> set[str]:
+    proofs = session.exec(select(Proof.photo_path).where(col(Proof.photo_path).is_not(None))).all()
+    parts = session.exec(
+        select(PresencePart.photo_path).where(
+            col(PresencePart.photo_path).is_not(None), PresencePart.status == "open"
+        )
+    ).all()
+    return {p for p in [*proofs, *parts] if p}
+
+
+def remove_files(paths: Iterable[Path]) -> int:
+    removed = 0
+    for path in paths:
+        if path.exists():
+            path.unlink()
+            removed += 1
+    return removed
+
+
+# ---------------------------------------------------------------- erasure
+
+
+class UnknownPerson(Exception):
+    pass
+
+
+@dataclass
+class Forgotten:
+    person_id: int
+    reports: int
+    proofs: int
+    files: list[Path]
+
+
+def _scrubbed_key(key: str) -> str:
+    return "forgotten:" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+def _phone_forms(phone: str) -> list[str]:
+    """Every way a number shows up in text the bot wrote: +919876543210, 98765 43210, 9876543210."""
+    digits = phone.removeprefix("+91")
+    return [phone, local_phone(phone), digits, f"0{digits}"]
+
+
+def forget(*, session: Session, phone: str, now: dt.datetime) -> Forgotten:
+    """Erase a person's personal data; her counts stay, as an anonymous worker of the same unit."""
+    link = session.get(PersonPhone, phone)
+    person = session.get(Person, link.person_id) if link else None
+    if person is None:
+        person = session.exec(select(Person).where(Person.phone == phone)).first()
+    if person is None or person.id is None:
+        raise UnknownPerson(phone)
+    pid = person.id
+    phones = [p.phone for p in session.exec(select(PersonPhone).where(PersonPhone.person_id == pid))]
+    phones = sorted({person.phone, *phones})
+    name = person.name
+    files: list[Path] = []
+
+    proofs = session.exec(select(Proof).where(Proof.person_id == pid)).all()
+    for proof in proofs:
+        if proof.photo_path:
+            files.append(Path(proof.photo_path))
+        _strip_proof(proof)
+        proof.chat_id = ""
+        session.add(proof)
+    for part in session.exec(select(PresencePart).where(PresencePart.person_id == pid)).all():
+        if part.photo_path:
+            files.append(Path(part.photo_path))
+        session.delete(part)
+    tracks = select(LiveTrack.track_key).where(LiveTrack.person_id == pid)
+    session.execute(delete(TrackPoint).where(col(TrackPoint.track_key).in_(tracks)))
+    session.execute(delete(LiveTrack).where(col(LiveTrack.person_id) == pid))
+
+    # Message keys carry chat and Telegram ids; keep them unique (redeliveries stay no-ops) but opaque.
+    for message in session.exec(select(InboundMessage).where(InboundMessage.person_id == pid)).all():
+        message.dedup_key = _scrubbed_key(message.dedup_key)
+        message.source_key = _scrubbed_key(message.source_key) if message.source_key else None
+        message.replies = "[]"
+        session.add(message)
+    for change in session.exec(select(ReportChange).where(ReportChange.person_id == pid)).all():
+        if change.source_key:
+            change.source_key = _scrubbed_key(change.source_key)
+            session.add(change)
+    session.execute(
+        update(Outbox)
+        .where(col(Outbox.person_id) == pid)
+        .values(text="", address=None, attachment=None, attachment_name=None)
+    )
+    _scrub_texts(session, [name, *[form for p in phones for form in _phone_forms(p)]])
+    session.execute(delete(ChannelContact).where(col(ChannelContact.person_id) == pid))
+    session.execute(delete(PrivacyNotice).where(col(PrivacyNotice.person_id) == pid))
+    session.execute(delete(PersonPhone).where(col(PersonPhone.person_id) == pid))
+    # Files made for others (exports) may list her; they expire within hours, and go now.
+    session.execute(delete(MediaFile))
+
+    person.name = f"Anonymous {person.role} #{pid}"
+    person.phone = f"forgotten:{pid}"
+    person.worker_id = None
+    person.telegram_user_id = None
+    person.telegram_chat_id = None
+    person.active = False
+    person.updated_at = now
+    session.add(person)
+    reports = len(session.exec(select(DailyReport.id).where(DailyReport.person_id == pid)).all())
+    session.flush()
+    in_use = _files_in_use(session)
+    return Forgotten(pid, reports, len(proofs), [f for f in set(files) if str(f) not in in_use])
+
+
+def _scrub_texts(session: Session, needles: list[str]) -> None:
+    """Take a name and numbers out of messages the bot wrote to others (digests, lists)."""
+    needles = sorted({n for n in needles if len(n) >= 4}, key=len, reverse=True)
+    if not needles:
+        return
+    pattern = re.compile("|".join(re.escape(n) for n in needles))
+    clauses = [col(Outbox.text).contains(n) for n in needles]
+    for row in session.exec(select(Outbox).where(or_(*clauses))).all():
+        row.text = pattern.sub("•••", row.text)
+        session.add(row)
+    replies = [col(InboundMessage.replies).contains(n) for n in needles]
+    for message in session.exec(select(InboundMessage).where(or_(*replies))).all():
+        message.replies = pattern.sub("•••", message.replies)
+        session.add(message)
+
+
+def compact(engine: Engine) -> None:
+    """After an erasure on SQLite, rewrite the file: no deleted bytes linger in free pages or the WAL."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql("VACUUM")
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+# ---------------------------------------------------------------- access
+
+
+def _row(obj: Any, drop: Iterable[str] = ()) -> dict[str, Any]:
+    data = obj.model_dump()
+    for key in drop:
+        data.pop(key, None)
+    return {k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v) for k, v in data.items()}
+
+
+def access(*, session: Session, phone: str) -> dict[str, Any]:
+    """Everything held about one person, as a document she can be given."""
+    link = session.get(PersonPhone, phone)
+    person = session.get(Person, link.person_id) if link else None
+    if person is None or person.id is None:
+        raise UnknownPerson(phone)
+    pid = person.id
+    reports = session.exec(select(DailyReport).where(DailyReport.person_id == pid)).all()
+    values = {
+        (v.report_id, v.metric): v.value
+        for v in session.exec(
+            select(ReportValue).where(col(ReportValue.report_id).in_([r.id for r in reports]))
+        ).all()
+    }
+    tracks = session.exec(select(LiveTrack).where(LiveTrack.person_id == pid)).all()
+    points = session.exec(
+        select(TrackPoint).where(col(TrackPoint.track_key).in_([t.track_key for t in tracks]))
+    ).all()
+    return {
+        "person": _row(person),
+        "phones": [
+            p.phone for p in session.exec(select(PersonPhone).where(PersonPhone.person_id == pid))
+        ],
+        "posts": [_row(p) for p in session.exec(select(Post).where(Post.person_id == pid))],
+        "reports": [
+            {
+                **_row(r),
+                "values": {m: v for (rid, m), v in values.items() if rid == r.id},
+            }
+            for r in reports
+        ],
+        "report_changes": [
+            _row(c) for c in session.exec(select(ReportChange).where(ReportChange.person_id == pid))
+        ],
+        "proofs": [_row(p) for p in session.exec(select(Proof).where(Proof.person_id == pid))],
+        "waiting_photos_and_locations": [
+            _row(p) for p in session.exec(select(PresencePart).where(PresencePart.person_id == pid))
+        ],
+        "live_locations": [_row(t) for t in tracks],
+        "live_location_points": [_row(p) for p in points],
+        "messages_received": [
+            _row(m, drop=["replies"])
+            for m in session.exec(select(InboundMessage).where(InboundMessage.person_id == pid))
+        ],
+        "messages_sent": [
+            _row(m, drop=["attachment"])
+            for m in session.exec(select(Outbox).where(Outbox.person_id == pid))
+        ],
+        "channels": [
+            _row(c) for c in session.exec(select(ChannelContact).where(ChannelContact.person_id == pid))
+        ],
+        "privacy_notices": [
+            _row(n) for n in session.exec(select(PrivacyNotice).where(PrivacyNotice.person_id == pid))
+        ],
+    }
+
+
+def access_json(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
