@@ -1,0 +1,74 @@
+"""The per-sender flood limit: a count per sender and minute in the database every process shares."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from sqlalchemy import Table, case
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from bot import crud
+from bot.messages import Inbound
+from bot.phones import PhoneError, normalize_phone
+from models import Person, SenderRate
+
+RATE: Table = SenderRate.__table__  # type: ignore[attr-defined]
+
+
+def sender_key(inbound: Inbound) -> str:
+    """Who is writing, the same for every message of one sender on one channel; holds no phone."""
+    if inbound.channel == "telegram" and inbound.telegram_user_id is not None:
+        who = f"tg:{inbound.telegram_user_id}"
+    else:
+        try:
+            who = normalize_phone(inbound.phone or "")
+        except PhoneError:
+            who = (inbound.phone or inbound.chat_id or "")[:64]
+        who = f"{inbound.channel}:{who}"
+    return hashlib.sha256(who.encode()).hexdigest()[:32]
+
+
+def exempt(inbound: Inbound) -> bool:
+    """A live location keeps arriving as edits on its own: that is the phone, not the person."""
+    return inbound.is_edit and inbound.location is not None
+
+
+def minute_of(now: dt.datetime) -> int:
+    """The minute `now` falls in, counted from 1970 (UTC)."""
+    return int(now.timestamp() // 60)
+
+
+def count(*, session: Session, sender: str, now: dt.datetime) -> int:
+    """Add one message to the sender's count for this minute and return the new count.
+
+    One upsert on the sender's row: concurrent messages in several processes each get their own
+    number, and the first message of a new minute starts the count again at 1.
+    """
+    insert: Any = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(RATE).values(sender=sender, minute=minute_of(now), count=1)
+    same_minute = RATE.c["minute"] == stmt.excluded["minute"]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["sender"],
+        set_={
+            "count": case((same_minute, RATE.c["count"] + 1), else_=1),
+            "minute": stmt.excluded["minute"],
+        },
+    ).returning(RATE.c["count"])
+    return int(session.execute(stmt).scalar_one())
+
+
+def language_of(*, session: Session, inbound: Inbound) -> str:
+    """The sender's language if she is on the roster (read only: a refused message links nothing)."""
+    person: Person | None = None
+    if inbound.channel == "telegram" and inbound.telegram_user_id is not None:
+        person = crud.person_by_telegram(session=session, telegram_user_id=inbound.telegram_user_id)
+    else:
+        try:
+            person = crud.person_by_phone(session=session, phone=normalize_phone(inbound.phone or ""))
+        except PhoneError:
+            person = None
+    return person.language if person is not None else "hi"
