@@ -10,7 +10,7 @@ import uuid
 from sqlalchemy import case, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from models import Lease
 
@@ -58,3 +58,11 @@ def release(*, session: Session, name: str, holder: str) -> None:
 
 def current(*, session: Session, name: str) -> Lease | None:
     return session.get(Lease, name)
+
+
+def holders(*, session: Session, now: dt.datetime) -> dict[str, str | None]:
+    """Each lock and the process holding it (None where it has lapsed), for /healthz."""
+    return {
+        lease.name: lease.holder if lease.expires_at >= now else None
+        for lease in session.exec(select(Lease).order_by(col(Lease.name))).all()
+    }
