@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -21,16 +22,19 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import leases, outbox
+from bot import leases, outbox, privacy
 from bot.config import Settings
 from bot.db import session_scope
 from bot.digests import JOBS
+from bot.i18n import t
 from bot.sender import OutboxSender
-from models import JobRun, ServiceState, utcnow
+from models import JobRun, Person, ServiceState, utcnow
 
 log = logging.getLogger("fieldbot.scheduler")
 LAST_RUN_KEY = "scheduler_last_run"
 LEASE_TTL = dt.timedelta(seconds=15)
+EXPIRY_INTERVAL = dt.timedelta(seconds=30)
+RETENTION_AT = dt.time(2, 30)  # the quietest hour
 
 
 def last_run(session: Session) -> str | None:
@@ -83,6 +87,57 @@ def run_job(engine: Engine, settings: Settings, job: str, now: dt.datetime) -> i
         record_run(session, now)
     log.info("job %s for %s: %d message(s) queued", job, day, written)
     return written
+
+
+def expire_presence(engine: Engine, settings: Settings, now: dt.datetime) -> int:
+    """Photos and locations whose other half never came: each gets one reminder; returns how many."""
+    from bot.presence import expire_parts, photo_in_use
+
+    minutes = settings.presence.pair_minutes
+    with session_scope(engine) as session:
+        parts = expire_parts(session=session, now=now)
+        messages = []
+        files = []
+        for part in parts:
+            person = session.get(Person, part.person_id)
+            if person is None or not person.active:
+                continue
+            sent = part.sent_at.astimezone(settings.tz)
+            key = "photo_expired" if part.kind == "photo" else "location_expired"
+            text = t(person.language, key, time=f"{sent:%H:%M}", minutes=minutes)
+            messages.append(outbox.Message(person, text, key=f"presence_expired:{part.id}"))
+            if part.photo_sha256 and part.photo_path:
+                files.append((part.photo_sha256, part.photo_path))
+        written = outbox.enqueue(
+            session=session,
+            job="presence_expired",
+            day=now.astimezone(settings.tz).date(),
+            messages=messages,
+            now=now,
+        )
+        session.flush()
+        # A photo that never became a proof is not kept.
+        unused = [path for sha, path in files if not photo_in_use(session=session, sha256=sha)]
+    for path in unused:
+        Path(path).unlink(missing_ok=True)
+    if parts:
+        log.info("presence: %d waiting part(s) expired, %d reminder(s) queued", len(parts), written)
+    return written
+
+
+def run_retention(engine: Engine, settings: Settings, now: dt.datetime) -> privacy.Swept:
+    """The nightly sweep: photos and live locations past their retention go; files after the commit."""
+    with session_scope(engine) as session:
+        swept = privacy.apply_retention(session=session, settings=settings, now=now)
+    privacy.remove_files(swept.files)
+    log.info(
+        "retention: %d photo(s), %d proof(s) reduced, %d track point(s), %d waiting part(s) removed",
+        swept.photos,
+        swept.proofs,
+        swept.points,
+        swept.parts,
+    )
+    return swept
 
 
 def due_jobs(settings: Settings, now: dt.datetime) -> list[str]:
@@ -150,6 +205,26 @@ class Scheduler:
             next_run_time=dt.datetime.now(settings.tz),
         )
 
+        self.aps.add_job(
+            self.sweep,
+            CronTrigger(hour=RETENTION_AT.hour, minute=RETENTION_AT.minute, timezone=settings.tz),
+            id="retention",
+            replace_existing=True,
+            misfire_grace_time=6 * 3600,
+            coalesce=True,
+            max_instances=1,
+        )
+        self.aps.add_job(
+            self.expire,
+            "interval",
+            seconds=EXPIRY_INTERVAL.total_seconds(),
+            id="presence_expiry",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+
     def start(self) -> None:
         self.aps.start()
 
@@ -192,6 +267,27 @@ class Scheduler:
         if self.leader:
             with session_scope(self.engine) as session:
                 record_run(session, self.clock())
+
+    async def sweep(self) -> None:
+        """Nightly: delete what has outlived its retention period."""
+        if not self.leader:
+            return
+        try:
+            await asyncio.to_thread(run_retention, self.engine, self.settings, self.clock())
+        except Exception:
+            log.exception("retention sweep failed")
+
+    async def expire(self) -> None:
+        """Every half minute: remind people whose photo or location waited in vain."""
+        if not self.leader:
+            return
+        try:
+            written = await asyncio.to_thread(expire_presence, self.engine, self.settings, self.clock())
+        except Exception:
+            log.exception("presence expiry failed")
+            return
+        if written and self.sender is not None:
+            self.sender.wake.set()
 
     async def fire(self, job: str) -> None:
         """A cron trigger: run the job if this process is the scheduler."""

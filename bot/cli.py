@@ -28,6 +28,7 @@ from bot.db import (
     session_scope,
     upgrade,
 )
+from bot.logs import configure_logging
 from bot.service import Fieldbot
 
 log = logging.getLogger("fieldbot")
@@ -73,6 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--deactivate-missing", action="store_true", help="mark people absent from the file inactive"
     )
 
+    targets_cmd = commands.add_parser("targets", help="per-unit targets and eligible population")
+    targets_commands = targets_cmd.add_subparsers(
+        dest="targets_command", required=True, metavar="ACTION"
+    )
+    targets_imp = targets_commands.add_parser("import", help="import a CSV or XLSX targets file")
+    targets_imp.add_argument("file", type=Path)
+    targets_imp.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+
     export = commands.add_parser("export", help="the rollup table as CSV or XLSX")
     export.add_argument("--from", dest="start", type=_date, required=True)
     export.add_argument("--to", dest="end", type=_date, required=True)
@@ -81,6 +90,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     export.add_argument("--out", type=Path, required=True)
+
+    proofs = commands.add_parser("proofs", help="the field-presence proofs table as CSV")
+    proofs.add_argument("--from", dest="start", type=_date, required=True)
+    proofs.add_argument("--to", dest="end", type=_date, required=True)
+    proofs.add_argument("--out", type=Path, required=True)
+
+    forget = commands.add_parser("forget", help="erase a person's personal data; counts stay, anonymous")
+    forget.add_argument("phone")
+    forget.add_argument("--yes", action="store_true", help="do it without asking")
+
+    access = commands.add_parser("access", help="write everything held about a person to a file")
+    access.add_argument("phone")
+    access.add_argument("--out", type=Path, required=True)
+
+    backup = commands.add_parser(
+        "backup", help="a consistent copy of the SQLite database, while it runs"
+    )
+    backup.add_argument("--out", type=Path, required=True)
 
     digest = commands.add_parser("digest", help="print (or send) a day's digests")
     digest.add_argument("--date", type=_date, required=True)
@@ -165,6 +192,118 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_proofs(args: argparse.Namespace) -> int:
+    from bot.export import csv_bytes
+    from bot.presence import PROOF_COLUMNS, proof_table
+
+    if args.end < args.start:
+        raise CliError("--to is before --from")
+    settings = _settings(args)
+    engine = _migrated_engine(settings)
+    with session_scope(engine) as session:
+        rows = proof_table(session=session, settings=settings, start=args.start, end=args.end)
+    args.out.write_bytes(csv_bytes(PROOF_COLUMNS, rows))
+    review = sum(1 for row in rows if row[PROOF_COLUMNS.index("verdict")] == "needs_review")
+    print(f"wrote {len(rows)} proofs ({review} needing review) to {args.out}")
+    return 0
+
+
+def _phone(value: str) -> str:
+    from bot.phones import PhoneError, normalize_phone
+
+    try:
+        return normalize_phone(value)
+    except PhoneError as exc:
+        raise CliError(f"{value!r} is not a mobile number") from exc
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    from bot import privacy
+    from bot.phones import mask_phone
+    from models import utcnow
+
+    phone = _phone(args.phone)
+    settings = _settings(args)
+    engine = _migrated_engine(settings)
+    if not args.yes:
+        answer = input(f"erase the personal data of {phone}? Their counts stay, anonymous. [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing changed")
+            return 1
+    try:
+        with session_scope(engine) as session:
+            done = privacy.forget(session=session, phone=phone, now=utcnow())
+    except privacy.UnknownPerson as exc:
+        raise CliError(f"no one on the roster has the number {mask_phone(phone)}") from exc
+    removed = privacy.remove_files(done.files)
+    privacy.compact(engine)
+    print(
+        f"forgotten: person #{done.person_id}; {done.reports} daily report(s) kept without a name, "
+        f"{done.proofs} proof(s) kept as verdicts only, {removed} photo file(s) deleted"
+    )
+    return 0
+
+
+def cmd_access(args: argparse.Namespace) -> int:
+    from bot import privacy
+
+    phone = _phone(args.phone)
+    settings = _settings(args)
+    engine = _migrated_engine(settings)
+    try:
+        with session_scope(engine) as session:
+            data = privacy.access(session=session, phone=phone)
+    except privacy.UnknownPerson as exc:
+        raise CliError("no one on the roster has that number") from exc
+    args.out.write_bytes(privacy.access_json(data))
+    args.out.chmod(0o600)
+    counts = ", ".join(f"{len(v)} {k}" for k, v in data.items() if isinstance(v, list) and v)
+    print(f"wrote what is held about {data['person']['name']} to {args.out} ({counts})")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from bot.backup import BackupError, backup
+
+    settings = _settings(args)
+    engine = make_engine(settings.database_url_resolved())
+    try:
+        copied = backup(engine, args.out)
+    except BackupError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        engine.dispose()
+    print(f"backed up to {copied.path}: {copied.size:,} bytes, integrity check ok")
+    return 0
+
+
+def cmd_targets_import(args: argparse.Namespace) -> int:
+    from bot.targets import TargetsInvalid, import_targets
+
+    settings = _settings(args)
+    engine = _migrated_engine(settings)
+    try:
+        with session_scope(engine) as session:
+            summary = import_targets(
+                session=session, settings=settings, path=args.file, dry_run=args.dry_run
+            )
+    except TargetsInvalid as invalid:
+        for error in invalid.errors:  # row 0: the file itself (missing, not a table, ...)
+            print(error if error.row else error.message, file=sys.stderr)
+        print(f"nothing imported: {len(invalid.errors)} problem(s) in {args.file}", file=sys.stderr)
+        return 1
+    counts = f"{summary.created} new, {summary.updated} updated" + (
+        f", {summary.cleared} cleared" if summary.cleared else ""
+    )
+    if args.dry_run:
+        print(
+            f"{args.file}: {summary.rows} rows, every row is valid ({counts}; dry run: nothing written)"
+        )
+    else:
+        print(f"imported {summary.rows} target rows: {counts}")
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from bot.numbers import indian, percent
     from bot.rollups import figures
@@ -200,10 +339,26 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"  target ({fig.primary_metric}): {indian(fig.target)}, "
             f"achieved {percent(fig.achievement_pct)}"
         )
+    if fig.campaign_done is not None:
+        line = f"  campaign so far ({fig.primary_metric}): {indian(fig.campaign_done)}"
+        if fig.campaign_target:
+            line += (
+                f" against {indian(fig.campaign_target)} for {fig.campaign_days} day(s), "
+                f"achieved {percent(fig.campaign_achievement_pct)}"
+            )
+        print(line)
+    if fig.campaign_total is not None:
+        print(f"  campaign total: {indian(fig.campaign_total)}")
     if fig.required_daily is not None:
-        print(f"  needed per day to finish: {indian(fig.required_daily)}")
+        print(f"  needed per day to finish: {indian(fig.required_daily)} over {fig.days_left} day(s)")
     if fig.projected_finish is not None:
-        print(f"  finishes at the last 7 days' pace on: {fig.projected_finish}")
+        how = "reached on" if fig.reached_on else f"finishes at the last {fig.rate_days} days' pace on"
+        print(f"  {how}: {fig.projected_finish}")
+    if fig.coverage_pct is not None and fig.covered is not None and fig.eligible:
+        print(
+            f"  coverage: {indian(fig.covered)} of {indian(fig.eligible)} eligible, "
+            f"{percent(fig.coverage_pct)}"
+        )
     if fig.rank is not None:
         print(f"  rank: {fig.rank} of {fig.of}")
     return 0
@@ -225,14 +380,18 @@ async def serve(core: Fieldbot, host: str, port: int, *, scheduler: bool, simula
             raise CliError("TELEGRAM_WEBHOOK_URL is set without TELEGRAM_WEBHOOK_SECRET")
         telegram_app = build_application(core, telegram_settings, webhook=webhook)
     from bot.sender import TelegramChannel
+    from bot.whatsapp import WhatsAppEndpoints
 
-    channels = {"telegram": TelegramChannel(telegram_app.bot)} if telegram_app else {}
+    channels, twilio = _whatsapp_channels(core)
+    if telegram_app:
+        channels["telegram"] = TelegramChannel(telegram_app.bot)
     app = create_app(
         core,
         telegram_app=telegram_app,
         telegram_settings=telegram_settings,
         scheduler=build_scheduler(core, channels) if scheduler else None,
         simulator=simulator,
+        whatsapp=WhatsAppEndpoints(core, twilio) if twilio else None,
     )
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     print(
@@ -289,19 +448,31 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return _run(settings, args.host, args.port, scheduler=True, simulator=True)
 
 
-async def _telegram_channels() -> tuple[dict[str, Any], Any]:
-    """A Telegram channel for a process that sends but does not receive (scheduler, digest)."""
+def _whatsapp_channels(core: Fieldbot) -> tuple[dict[str, Any], Any]:
+    """The WhatsApp channel when its TWILIO_* variables are set, its templates checked first."""
+    from bot.whatsapp import TwilioSettings, WhatsAppChannel, check_templates
+
+    twilio = TwilioSettings.from_env()
+    if twilio is None:
+        return {}, None
+    check_templates(core.settings)
+    return {"whatsapp": WhatsAppChannel(core.engine, core.settings, twilio)}, twilio
+
+
+async def _telegram_channels(core: Fieldbot) -> tuple[dict[str, Any], Any]:
+    """The channels of a process that sends but does not receive (scheduler, digest)."""
     from telegram import Bot
 
     from bot.sender import TelegramChannel
     from bot.telegram import TelegramSettings
 
+    channels, _ = _whatsapp_channels(core)
     tg = TelegramSettings.from_env()
     if tg is None:
-        return {}, None
+        return channels, None
     bot = Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url)
     await bot.initialize()
-    return {"telegram": TelegramChannel(bot)}, bot
+    return {**channels, "telegram": TelegramChannel(bot)}, bot
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
@@ -312,7 +483,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     core = Fieldbot(settings, engine)
 
     async def main() -> None:
-        channels, bot = await _telegram_channels()
+        channels, bot = await _telegram_channels(core)
         jobs = build_scheduler(core, channels)
         jobs.start()
         print("scheduler running; it works while it holds the lease; Ctrl-C stops it", flush=True)
@@ -336,6 +507,11 @@ def cmd_digest(args: argparse.Namespace) -> int:
     settings = _settings(args)
     engine = _migrated_engine(settings)
     job = ROLE_JOBS[args.role]
+    if args.send:
+        from bot.whatsapp import TwilioSettings, check_templates
+
+        if TwilioSettings.from_env() is not None:  # a WhatsApp set up halfway stops before queueing
+            check_templates(settings)
     with session_scope(engine) as session:
         messages = JOBS[job](session, settings, args.date)
         if args.send:
@@ -357,9 +533,10 @@ def cmd_digest(args: argparse.Namespace) -> int:
     async def send() -> int:
         from scheduler import build_scheduler
 
-        channels, bot = await _telegram_channels()
+        core = Fieldbot(settings, engine)
+        channels, bot = await _telegram_channels(core)
         try:
-            sender = build_scheduler(Fieldbot(settings, engine), channels).sender
+            sender = build_scheduler(core, channels).sender
             assert sender is not None
             return await sender.drain_once()
         finally:
@@ -372,14 +549,9 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=os.environ.get("FIELDBOT_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    # Alembic's "Context impl ..." lines on every command drown the one-line answers.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Alembic's "Context impl ..." lines on every command would drown the one-line answers, httpx
+    # logs URLs with the bot token and twilio every request's headers: those only warn.
+    configure_logging(os.environ.get("FIELDBOT_LOG_LEVEL", "INFO"))
     args = build_parser().parse_args(argv)
     handlers = {
         "demo": cmd_demo,
@@ -388,12 +560,18 @@ def main(argv: list[str] | None = None) -> int:
         "export": cmd_export,
         "status": cmd_status,
         "digest": cmd_digest,
+        "proofs": cmd_proofs,
+        "forget": cmd_forget,
+        "access": cmd_access,
+        "backup": cmd_backup,
     }
     try:
         if args.command == "db":
             return cmd_db_upgrade(args)
         if args.command == "roster":
             return cmd_roster_import(args)
+        if args.command == "targets":
+            return cmd_targets_import(args)
         return handlers[args.command](args)
     except (ConfigError, DatabaseNotReady, DatabaseInUse, CliError) as exc:
         print(f"fieldbot: {exc}", file=sys.stderr)

@@ -52,6 +52,12 @@ class Reporting(_Strict):
     max_message_chars: Annotated[int, Field(ge=50, le=10000)] = 1000
 
 
+class Floods(_Strict):
+    """The per-sender flood limit, counted in the database so every process shares it."""
+
+    messages_per_minute: Annotated[int, Field(ge=1, le=1000)] = 30
+
+
 class FieldHours(_Strict):
     start: dt.time = dt.time(9, 0)
     end: dt.time = dt.time(18, 0)
@@ -80,6 +86,7 @@ class Sending(_Strict):
     telegram_chat_interval_seconds: Annotated[float, Field(ge=0)] = 1
     telegram_group_per_minute: Annotated[int, Field(gt=0, le=20)] = 20
     max_attempts: Annotated[int, Field(ge=1, le=50)] = 8
+    whatsapp_per_second: Annotated[float, Field(gt=0, le=80)] = 20
 
 
 class Presence(_Strict):
@@ -94,6 +101,58 @@ class Presence(_Strict):
     max_photo_mb: Annotated[float, Field(gt=0, le=50)] = 10
     max_photo_megapixels: Annotated[float, Field(gt=0, le=200)] = 40
     photo_dir: str = "data/photos"
+
+
+ContentSid = Annotated[str, Field(pattern=r"^HX[0-9a-fA-F]{32}$")]
+# What a template variable may be filled with: the person's name, the message's day, the worker's
+# daily target, or the whole message made one line (WhatsApp refuses line breaks in variables).
+TemplateValue = Literal["name", "date", "target", "text"]
+
+
+class WhatsAppTemplate(_Strict):
+    """An approved WhatsApp template (Twilio Content) for one scheduled job."""
+
+    content_sid: ContentSid | None = None
+    content_sid_en: ContentSid | None = None  # its English twin; people with `en` get it when set
+    variables: dict[str, TemplateValue] = {}
+
+    @field_validator("variables")
+    @classmethod
+    def _numbered(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not key.isdigit() or int(key) < 1:
+                raise ValueError(f"variable {key!r}: template variables are numbered 1, 2, 3...")
+        return value
+
+
+class WhatsAppTemplates(_Strict):
+    start_message: WhatsAppTemplate = WhatsAppTemplate()
+    reminder: WhatsAppTemplate = WhatsAppTemplate()
+    supervisor_digest: WhatsAppTemplate = WhatsAppTemplate()
+    bmo_digest: WhatsAppTemplate = WhatsAppTemplate()
+    district_digest: WhatsAppTemplate = WhatsAppTemplate()
+
+
+class WhatsApp(_Strict):
+    """WhatsApp through Twilio; on when the TWILIO_* variables are set."""
+
+    media_link_minutes: Annotated[int, Field(ge=5, le=1440)] = 60
+    templates: WhatsAppTemplates = WhatsAppTemplates()
+
+    def template(self, job: str) -> WhatsAppTemplate | None:
+        found = getattr(self.templates, job, None)
+        return found if isinstance(found, WhatsAppTemplate) else None
+
+
+class Retention(_Strict):
+    retain_days: Annotated[int, Field(ge=1, le=3650)]
+
+
+class Privacy(_Strict):
+    """Who a worker asks to see or erase what is held about her; shown in /privacy."""
+
+    contact: str = "your supervisor or the district programme management unit (DPMU)"
+    contact_hi: str = "अपने सुपरवाइज़र या ज़िला कार्यक्रम प्रबंधन इकाई (DPMU)"
 
 
 class Simulator(_Strict):
@@ -111,12 +170,17 @@ class Settings(_Strict):
     database_url: str | None = None
     campaign: Campaign = Campaign()
     reporting: Reporting = Reporting()
+    floods: Floods = Floods()
     field_hours: FieldHours = FieldHours()
     metrics: Annotated[list[Metric], Field(min_length=1)]
     targets: dict[Level, dict[str, Target]] = {}
     schedule: Schedule = Schedule()
     sending: Sending = Sending()
     presence: Presence = Presence()
+    photos: Retention = Retention(retain_days=90)
+    tracks: Retention = Retention(retain_days=30)
+    privacy: Privacy = Privacy()
+    whatsapp: WhatsApp = WhatsApp()
     simulator: Simulator = Simulator()
     demo: Demo = Demo()
     # Where the file was read from; relative paths in it are relative to this folder.

@@ -15,6 +15,7 @@ from bot.i18n import short_date, t
 from bot.numbers import indian
 from bot.outbox import Message
 from bot.phones import local_phone
+from bot.presence import proof_counts
 from bot.units import CHILD_LEVEL, Unit, scope_units
 from models import FIELD_ROLES, Outbox, Person
 
@@ -133,6 +134,9 @@ def supervisor_digests(session: Session, settings: Settings, day: dt.date) -> li
                 ]
             else:
                 lines.append(t(lang, "digest_all_in"))
+            total, review = proof_counts(session=session, unit=unit, day=day)
+            if total:
+                lines.append(t(lang, "digest_proofs", total=indian(total), review=indian(review)))
             unreachable = _unreachable(session, unit, day)
             if unreachable:
                 lines.append(
@@ -177,14 +181,13 @@ def _pace(session: Session, settings: Settings, unit: Unit, day: dt.date, lang: 
     ).get(metric, 0)
     rate = math.ceil(week / 7)
     fig = rollups.figures(session=session, settings=settings, unit=unit, start=day, end=day)
-    target = settings.targets.get(unit.level, {}).get(metric)  # type: ignore[call-overload]
-    if fig.required_daily is not None and target is not None:
+    if fig.required_daily is not None and fig.campaign_total is not None:
         lines.append(
             t(
                 lang,
                 "digest_required",
                 required=indian(fig.required_daily),
-                total=indian(target.campaign_total),
+                total=indian(fig.campaign_total),
             )
         )
     if fig.projected_finish is not None:
@@ -228,12 +231,12 @@ def district_digests(session: Session, settings: Settings, day: dt.date) -> list
         label = settings.metric(metric).label(lang)
         for unit in scope_units(session, person, settings.state):
             lines = _review(session, settings, unit, day, lang)
-            blocks = rollups.breakdown(session=session, unit=unit, start=day, end=day, metric=metric)
-            block_target = settings.targets.get("block", {}).get(metric)
-            daily = block_target.daily if block_target else None
+            blocks = rollups.breakdown(
+                session=session, unit=unit, start=day, end=day, metric=metric, settings=settings
+            )
             chart = block_chart(
                 title=t(lang, "chart_title", unit=unit.name, metric=label, date=short_date(day, lang)),
-                rows=[(b.name, b.value, daily) for b in sorted(blocks, key=lambda b: b.rank)],
+                rows=[(b.name, b.value, b.target) for b in sorted(blocks, key=lambda b: b.rank)],
                 value_label=label,
                 target_label=t(lang, "chart_target"),
                 language=lang,

@@ -43,6 +43,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "किसी तारीख की: 21/11 कार्ड 8\n"
         "पहले वाली संख्या में जोड़ना हो: कार्ड +5\n"
         "गलती वापस लें: /undo\n"
+        "फ़ील्ड फ़ोटो: फ़ोटो भेजें और लोकेशन शेयर करें (📎 → लोकेशन)\n"
         "अपनी स्थिति: /status   भाषा बदलें: /lang en",
         "en": "Send your daily report in one message, like:\n"
         "applications 25 cards 20 households 40\n"
@@ -52,6 +53,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "For a date: 21/11 cards 8\n"
         "To add to what you sent: cards +5\n"
         "Take back the last change: /undo\n"
+        "Field photo: send a photo and share your location (📎 → Location)\n"
         "Your figures: /status   Hindi: /lang hi",
     },
     "help_officer": {
@@ -60,16 +62,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "/status सप्ताह या /status अभियान — पूरे सप्ताह/अभियान की\n"
         "/status <इकाई> — किसी सेक्टर या ब्लॉक की, जैसे /status {example_unit}\n"
         "/missing — किसने आज रिपोर्ट नहीं भेजी, फ़ोन नंबर के साथ (बाकी)\n"
-        "/top — रैंकिंग (रैंक)\n"
+        "/top — रैंकिंग (रैंक); /top % — लक्ष्य के प्रतिशत से\n"
         "/export — एक्सेल फ़ाइल\n"
+        "/photos — आज की फ़ील्ड फ़ोटो, जाँच वाली पहले (फ़ोटो)\n"
         "/lang en — English",
         "en": "You can ask:\n"
         "/status — today's figures\n"
         "/status week or /status campaign — for the week or the whole campaign\n"
         "/status <unit> — a sector or block, e.g. /status {example_unit}\n"
         "/missing — who has not reported today, with phone numbers\n"
-        "/top — ranking\n"
+        "/top — ranking; /top % — by % of target\n"
         "/export — Excel file\n"
+        "/photos — today's field photos, those needing review first\n"
         "/lang hi — हिंदी",
     },
     "sorry_prefix": {
@@ -304,6 +308,232 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{unit} — {metric} by block, {date}",
     },
     "chart_target": {"hi": "लक्ष्य", "en": "target"},
+    # ---- personal data
+    "privacy_notice": {
+        "hi": "🔒 सूचना: अभियान की निगरानी के लिए फील्डबॉट आपका नाम, फ़ोन नंबर, रोज़ की संख्याएँ और "
+        "फ़ील्ड फ़ोटो व लोकेशन रखता है। इन्हें सिर्फ़ आपके सुपरवाइज़र, बीएमओ और ज़िला अधिकारी देखते हैं। "
+        "फ़ोटो {photo_days} दिन और लाइव लोकेशन {track_days} दिन बाद मिटा दी जाती है। पूरी जानकारी: /privacy",
+        "en": "🔒 Notice: for monitoring the campaign, Fieldbot keeps your name, phone number, daily "
+        "figures, and field photos and locations. Only your supervisor, BMO and district officers see "
+        "them. Photos are deleted after {photo_days} days and live locations after {track_days} days. "
+        "Details: /privacy",
+    },
+    "privacy_full": {
+        "hi": "🔒 फील्डबॉट और आपकी जानकारी\n\n"
+        "क्या रखा जाता है: आपका नाम, मोबाइल नंबर (और टेलीग्राम/व्हाट्सऐप पहचान), पद और क्षेत्र; रोज़ की "
+        "रिपोर्ट और उसमें हर बदलाव; फ़ील्ड फ़ोटो, उसकी लोकेशन और जाँच का नतीजा; बॉट को भेजे संदेशों का समय।\n"
+        "क्यों: स्वास्थ्य विभाग के अभियान की प्रगति जानने और फ़ील्ड में उपस्थिति की पुष्टि के लिए।\n"
+        "कौन देखता है: आपके सुपरवाइज़र, बीएमओ और ज़िला अधिकारी — सिर्फ़ अपने क्षेत्र की। आपका फ़ोन नंबर "
+        "किसी ग्रुप में नहीं भेजा जाता।\n"
+        "कितने दिन: फ़ोटो {photo_days} दिन, लाइव लोकेशन {track_days} दिन; उसके बाद सिर्फ़ जाँच का नतीजा "
+        "रहता है। रोज़ की संख्याएँ विभाग के रिकॉर्ड के रूप में रहती हैं।\n"
+        "आपके अधिकार: अपनी जानकारी देखने या मिटवाने के लिए {contact} से कहें। मिटाने पर आपकी संख्याएँ "
+        "बिना नाम के इकाई के कुल में रहती हैं।",
+        "en": "🔒 Fieldbot and your data\n\n"
+        "What is kept: your name, mobile number (and Telegram/WhatsApp identity), role and area; your "
+        "daily reports and every change to them; field photos, their location and the check's result; "
+        "when you wrote to the bot.\n"
+        "Why: for the health department to follow the campaign and confirm field presence.\n"
+        "Who sees it: your supervisor, BMO and district officers — for their own area only. Your phone "
+        "number is never posted in a group.\n"
+        "How long: photos {photo_days} days, live locations {track_days} days; after that only the "
+        "check's result stays. Daily figures stay as the department's records.\n"
+        "Your rights: to see or erase what is held about you, ask {contact}. On erasure your figures "
+        "stay in your unit's totals, without your name.",
+    },
+    # ---- field presence: photo + location
+    "proof_verified": {
+        "hi": "✅ फ़ील्ड फ़ोटो सत्यापित: {where}, {time} बजे। धन्यवाद!",
+        "en": "✅ Field photo verified: {where}, at {time}. Thank you!",
+    },
+    "proof_review": {
+        "hi": "⚠️ फ़ील्ड फ़ोटो दर्ज हुई, पर सुपरवाइज़र जाँचेंगे: {reasons}।",
+        "en": "⚠️ Field photo saved, but your supervisor will review it: {reasons}.",
+    },
+    "proof_group_verified": {
+        "hi": "✅ {name}: फ़ोटो सत्यापित ({where})",
+        "en": "✅ {name}: photo verified ({where})",
+    },
+    "proof_group_review": {
+        "hi": "⚠️ {name}: जाँच ज़रूरी — {reasons}",
+        "en": "⚠️ {name}: needs review — {reasons}",
+    },
+    "proof_where": {"hi": "गाँव {village} से {distance}", "en": "{distance} from {village}"},
+    "proof_where_unknown": {"hi": "लोकेशन दर्ज", "en": "location recorded"},
+    "reason_no_village_location": {
+        "hi": "रोस्टर में आपके गाँव की लोकेशन नहीं है",
+        "en": "no village location on the roster",
+    },
+    "reason_far_from_village": {
+        "hi": "गाँव {village} से {distance} दूर (सीमा {radius})",
+        "en": "{distance} from {village} (limit {radius})",
+    },
+    "reason_outside_field_hours": {
+        "hi": "फ़ील्ड समय {start}–{end} के बाहर ({time})",
+        "en": "outside field hours {start}–{end} ({time})",
+    },
+    "reason_reused_photo": {
+        "hi": "यह फ़ोटो पहले भी भेजी जा चुकी है ({date})",
+        "en": "this photo was sent before ({date})",
+    },
+    "reason_exif_mismatch": {
+        "hi": "फ़ोटो में दर्ज जगह या समय भेजी गई लोकेशन से मेल नहीं खाता",
+        "en": "the place or time saved in the photo does not match the shared location",
+    },
+    "reason_low_accuracy": {
+        "hi": "लोकेशन सटीक नहीं (±{accuracy})",
+        "en": "the location is not precise (±{accuracy})",
+    },
+    "photo_waiting": {
+        "hi": "📷 फ़ोटो मिल गई। अब {minutes} मिनट के अंदर अपनी लोकेशन भेजें: 📎 → लोकेशन → "
+        "«लाइव लोकेशन शेयर करें» (या अभी की लोकेशन)।",
+        "en": "📷 Photo received. Now share your location within {minutes} minutes: 📎 → Location → "
+        "«Share live location» (or your current location).",
+    },
+    "photo_waiting_pin": {
+        "hi": "📷 फ़ोटो मिल गई। अब {minutes} मिनट के अंदर अपनी लोकेशन भेजें: 📎 → लोकेशन → «अभी की लोकेशन भेजें»।",
+        "en": "📷 Photo received. Now send your location within {minutes} minutes: 📎 → Location → "
+        "«Send your current location».",
+    },
+    "location_waiting": {
+        "hi": "📍 लोकेशन मिल गई। अब {minutes} मिनट के अंदर काम की जगह की फ़ोटो भेजें।",
+        "en": "📍 Location received. Now send the photo of your field work within {minutes} minutes.",
+    },
+    "live_waiting": {
+        "hi": "📍 लाइव लोकेशन चालू है। अब काम की जगह की फ़ोटो भेजें।",
+        "en": "📍 Live location is on. Now send the photo of your field work.",
+    },
+    "photo_expired": {
+        "hi": "📷 आपकी {time} बजे की फ़ोटो के साथ लोकेशन नहीं आई, इसलिए वह दर्ज नहीं हुई। "
+        "फ़ोटो दोबारा भेजें और {minutes} मिनट के अंदर लोकेशन शेयर करें।",
+        "en": "📷 Your photo of {time} came without a location, so it was not recorded. "
+        "Send it again and share your location within {minutes} minutes.",
+    },
+    "location_expired": {
+        "hi": "📍 आपकी {time} बजे की लोकेशन के साथ कोई फ़ोटो नहीं आई। "
+        "फ़ील्ड फ़ोटो भेजें और {minutes} मिनट के अंदर लोकेशन दोबारा शेयर करें।",
+        "en": "📍 No photo came with your location of {time}. "
+        "Send the field photo and share your location again within {minutes} minutes.",
+    },
+    "photo_too_large": {
+        "hi": "यह फ़ाइल बहुत बड़ी है (अधिकतम {max_mb} MB)। फ़ोटो सामान्य तरीके से (कैमरा/गैलरी से) भेजें। "
+        "कुछ दर्ज नहीं हुआ।",
+        "en": "This file is too large (at most {max_mb} MB). Send the photo the normal way "
+        "(camera or gallery). Nothing was saved.",
+    },
+    "photo_not_image": {
+        "hi": "यह फ़ाइल फ़ोटो (JPG/PNG) नहीं है, इसलिए दर्ज नहीं हुई। फ़ील्ड की फ़ोटो भेजें, "
+        "या रिपोर्ट लिखकर भेजें, जैसे: आवेदन 25 कार्ड 20",
+        "en": "This file is not a photo (JPG/PNG), so it was not saved. Send a photo of your field "
+        "work, or type your report, like: applications 25 cards 20",
+    },
+    "photo_too_many_pixels": {
+        "hi": "यह तस्वीर बहुत बड़ी है (अधिकतम {max_mp} मेगापिक्सल)। फ़ोटो सामान्य तरीके से भेजें। कुछ दर्ज नहीं हुआ।",
+        "en": "This picture is too big (at most {max_mp} megapixels). Send the photo the normal "
+        "way. Nothing was saved.",
+    },
+    "photo_unavailable": {
+        "hi": "फ़ोटो मुझ तक पूरी नहीं पहुँची। कृपया दोबारा भेजें।",
+        "en": "The photo did not reach me completely. Please send it again.",
+    },
+    "proof_not_for_role": {
+        "hi": "फ़ील्ड फ़ोटो की जाँच आशा, एएनएम और सुपरवाइज़र के लिए है। आपकी फ़ोटो दर्ज नहीं हुई।",
+        "en": "Field photo checks are for ASHAs, ANMs and supervisors. Your photo was not saved.",
+    },
+    "photos_head": {
+        "hi": "📷 फ़ील्ड फ़ोटो — {units}, {date}\nजाँच ज़रूरी: {review} · सत्यापित: {verified}",
+        "en": "📷 Field photos — {units}, {date}\nNeeds review: {review} · Verified: {verified}",
+    },
+    "photos_none": {
+        "hi": "📷 {units}: {date} को अभी तक कोई फ़ील्ड फ़ोटो नहीं आई।",
+        "en": "📷 {units}: no field photos yet on {date}.",
+    },
+    "photos_more": {"hi": "… और {count}", "en": "… and {count} more"},
+    "digest_proofs": {
+        "hi": "📷 फ़ील्ड फ़ोटो: {total}, जाँच ज़रूरी: {review} (देखें: /photos)",
+        "en": "📷 Field photos: {total}, needing review: {review} (see /photos)",
+    },
+    # ---- WhatsApp
+    "wa_live_location": {
+        "hi": "📍 WhatsApp की लाइव लोकेशन हम तक नहीं पहुँचती। कृपया अभी की लोकेशन भेजें: "
+        "📎 → लोकेशन → «अपनी वर्तमान लोकेशन भेजें», और साथ में काम की जगह की फ़ोटो।",
+        "en": "📍 WhatsApp does not pass a live location on to us. Please send your current "
+        "location instead: 📎 → Location → «Send your current location», with a photo of your "
+        "field work.",
+    },
+    # ---- targets, pace, coverage and rankings
+    "target_gap": {"hi": "— {gap} कम", "en": "— {gap} short"},
+    "target_met": {"hi": "✅", "en": "✅"},
+    "campaign_so_far": {
+        "hi": "अभियान में अब तक ({metric}): {done} — {days} दिन का लक्ष्य {target} = {pct}",
+        "en": "Campaign so far ({metric}): {done} — target for {days} days {target} = {pct}",
+    },
+    "campaign_so_far_plain": {
+        "hi": "अभियान में अब तक ({metric}): {done}",
+        "en": "Campaign so far ({metric}): {done}",
+    },
+    "campaign_needed": {
+        "hi": "कुल लक्ष्य {total} में से {done} ({pct}) — बाकी {days} दिन में रोज़ {required} चाहिए",
+        "en": "Campaign total {total}: {done} done ({pct}) — {required} a day needed over the "
+        "{days} days left",
+    },
+    "campaign_days_over": {
+        "hi": "कुल लक्ष्य {total} में से {done} ({pct}) — अभियान के दिन पूरे हो गए",
+        "en": "Campaign total {total}: {done} done ({pct}) — the campaign's days are over",
+    },
+    "campaign_reached": {
+        "hi": "✅ कुल लक्ष्य {total} {date} को पूरा हुआ",
+        "en": "✅ Campaign total {total} reached on {date}",
+    },
+    "pace_projected": {
+        "hi": "पिछले {days} दिन की रफ़्तार ({rate}/दिन) से कुल लक्ष्य पूरा होगा: {date}",
+        "en": "At the last {days} days' pace ({rate}/day) the total is reached on {date}",
+    },
+    "pace_late": {
+        "hi": " ⚠️ अभियान की आख़िरी तारीख़ ({end}) के बाद",
+        "en": " ⚠️ after the campaign's last day ({end})",
+    },
+    "pace_stalled": {
+        "hi": "पिछले {days} दिन में {metric} शून्य — इस रफ़्तार से कुल लक्ष्य पूरा नहीं होगा",
+        "en": "No {metric} in the last {days} days — at this pace the total is never reached",
+    },
+    "coverage_line": {
+        "hi": "कवरेज ({metric}): {eligible} पात्र में से {covered} = {pct}",
+        "en": "Coverage ({metric}): {covered} of {eligible} eligible = {pct}",
+    },
+    "coverage_parts": {
+        "hi": " (अभियान से पहले {baseline} + अभियान में {done})",
+        "en": " ({baseline} before the campaign + {done} in it)",
+    },
+    "rank_district": {
+        "hi": "प्रदेश के जिलों में स्थान: {rank}/{of}",
+        "en": "Place among the state's districts: {rank} of {of}",
+    },
+    "rank_block": {
+        "hi": "जिले के ब्लॉकों में स्थान: {rank}/{of}",
+        "en": "Place among the district's blocks: {rank} of {of}",
+    },
+    "rank_sector": {
+        "hi": "ब्लॉक के सेक्टरों में स्थान: {rank}/{of}",
+        "en": "Place among the block's sectors: {rank} of {of}",
+    },
+    "top_head_pct": {
+        "hi": "🏆 {unit} — {period}, {metric} लक्ष्य के प्रतिशत के हिसाब से:",
+        "en": "🏆 {unit} — {period}, by % of the {metric} target:",
+    },
+    "top_no_target": {"hi": "लक्ष्य तय नहीं", "en": "no target"},
+    "top_more": {"hi": "… {count} और …", "en": "… {count} more …"},
+    "top_hint_pct": {
+        "hi": "लक्ष्य के प्रतिशत से रैंक: /top %",
+        "en": "Ranked by % of target: /top %",
+    },
+    # ---- floods (bot.floods)
+    "slow_down": {
+        "hi": "🙏 आप बहुत जल्दी-जल्दी संदेश भेज रहे हैं (एक मिनट में {limit} से ज़्यादा)। "
+        "एक मिनट रुककर दोबारा भेजें — तब तक के संदेश दर्ज नहीं होंगे।",
+        "en": "🙏 You are sending messages very fast (more than {limit} a minute). Please wait a "
+        "minute and send again — messages until then are not saved.",
+    },
 }
 
 _MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

@@ -32,6 +32,7 @@ class Inbound:
     telegram_user_id: int | None = None
     source_key: str | None = None
     is_edit: bool = False
+    edited_at: dt.datetime | None = None
     is_group: bool = False
     contact_phone: str | None = None
     contact_user_id: int | None = None

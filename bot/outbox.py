@@ -24,28 +24,57 @@ class Message:
     text: str
     attachment: bytes | None = None
     attachment_name: str | None = None
+    key: str | None = None  # what makes it once-only; default: the job, the day and the person
 
 
-def channel_of(person: Person) -> tuple[str, str]:
-    """Where a person is reached: their Telegram chat, else the simulator inbox (by phone)."""
+def channel_of(
+    person: Person, *, session: Session | None = None, whatsapp: bool = False
+) -> tuple[str, str]:
+    """Where a person is reached: their Telegram chat, else the simulator inbox (by phone).
+
+    With WhatsApp on, someone without a Telegram chat, or whose last message came by WhatsApp,
+    is reached there: at the number she wrote from, else her roster phone.
+    """
+    if whatsapp and session is not None:
+        from bot.whatsapp import contact, wrote_last_on_whatsapp
+
+        if person.telegram_chat_id is None:
+            found = contact(session=session, person_id=person.id or 0)
+            return "whatsapp", found.address if found else person.phone
+        if wrote_last_on_whatsapp(session=session, person=person):
+            found = contact(session=session, person_id=person.id or 0)
+            assert found is not None
+            return "whatsapp", found.address
     if person.telegram_chat_id is not None:
         return "telegram", str(person.telegram_chat_id)
     return "simulator", person.phone
 
 
 def enqueue(
-    *, session: Session, job: str, day: dt.date, messages: Sequence[Message], now: dt.datetime
+    *,
+    session: Session,
+    job: str,
+    day: dt.date,
+    messages: Sequence[Message],
+    now: dt.datetime,
+    whatsapp: bool | None = None,
 ) -> int:
-    """Write messages with the key (job, day, person); a key already there is left alone."""
+    """Write messages with the key (job, day, person); a key already there is left alone.
+
+    `whatsapp` says whether WhatsApp is on; by default, whether its TWILIO_* variables are set.
+    """
+    from bot.whatsapp import enabled
+
     table = Outbox.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
+    use_whatsapp = enabled() if whatsapp is None else whatsapp
     written = 0
     for message in messages:
-        channel, address = channel_of(message.person)
+        channel, address = channel_of(message.person, session=session, whatsapp=use_whatsapp)
         insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
         result = session.execute(
             insert.values(
-                idempotency_key=f"{job}:{day.isoformat()}:{message.person.id}",
+                idempotency_key=message.key or f"{job}:{day.isoformat()}:{message.person.id}",
                 person_id=message.person.id,
                 job=job,
                 day=day,

@@ -50,6 +50,10 @@ COMMAND_WORDS: dict[str, str] = {
     "export": "export",
     "एक्सपोर्ट": "export",
     "start": "start",
+    "photos": "photos",
+    "फोटो": "photos",
+    "फ़ोटो": "photos",
+    "photo": "photos",
     "privacy": "privacy",
     "गोपनीयता": "privacy",
 }

@@ -152,6 +152,11 @@ class OutboxSender:
             sending.telegram_chat_interval_seconds,
             sending.telegram_group_per_minute,
         )
+        # WhatsApp: only an overall rate (Twilio queues per sender); no per-chat or group limit.
+        self.channel_limits = {
+            "telegram": self.limits,
+            "whatsapp": Limits(sending.whatsapp_per_second, 0, 1),
+        }
         self.paused_until: dict[str, dt.datetime] = {}
         self.wake = asyncio.Event()
 
@@ -190,8 +195,9 @@ class OutboxSender:
         )
         address = row.address or ""
         is_group = address.startswith("-")
-        if row.channel == "telegram":
-            wait = self.limits.wait_for(address, is_group)
+        limits = self.channel_limits.get(row.channel)
+        if limits is not None:
+            wait = limits.wait_for(address, is_group)
             if wait > 0:
                 await asyncio.sleep(wait)
         outcome: SendFailed | None = None
@@ -199,12 +205,15 @@ class OutboxSender:
             await channel.send(row)
         except SendFailed as failure:
             outcome = failure
-        if row.channel == "telegram":
-            self.limits.record(address, is_group)
+        if limits is not None:
+            limits.record(address, is_group)
         now = self.clock()
         with session_scope(self.engine) as session:
             fresh = session.get_one(Outbox, row.id)
-            if outcome is None:
+            if outcome is None and fresh.delivery_status in ("failed", "undelivered"):
+                # The provider's failure report came in before this write: it stands.
+                fresh.status, fresh.sent_at = "failed", now
+            elif outcome is None:
                 fresh.status, fresh.sent_at, fresh.last_error = "sent", now, None
             elif outcome.retry_after is not None:
                 # Flood control: this message and the whole channel wait as told.

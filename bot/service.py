@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
-from bot import crud
+from bot import crud, floods, privacy
 from bot.config import Settings
 from bot.db import session_scope
 from bot.i18n import t
@@ -21,6 +22,18 @@ from bot.phones import PhoneError, mask_phone, normalize_phone
 from models import Person, utcnow
 
 log = logging.getLogger("fieldbot")
+# Pauses before retrying a message whose database connection failed (a server restarting, a
+# failover); a retry is safe because a message already stored is found by its dedup key.
+RETRY_PAUSES = (0.25, 0.5, 1.0, 2.0)
+
+
+def privacy_notice(settings: Settings, language: str) -> str:
+    return t(
+        language,
+        "privacy_notice",
+        photo_days=settings.photos.retain_days,
+        track_days=settings.tracks.retain_days,
+    )
 
 
 class Refused(Exception):
@@ -62,6 +75,10 @@ class Fieldbot:
         self.engine = engine
         self.parser = make_parser(settings)
         self.clock = clock
+        self.retry_pauses: tuple[float, ...] = RETRY_PAUSES
+        # Each sender's language as last seen, so "please resend" is in her language even when
+        # the database that knows it is what failed.
+        self._languages: dict[str, str] = {}
 
     def message_day(self, inbound: Inbound) -> dt.date:
         """The day a message was written, in the configured zone; never later than now."""
@@ -70,18 +87,34 @@ class Fieldbot:
 
     def handle(self, inbound: Inbound) -> list[Reply]:
         """Process one message exactly once and return what to answer."""
-        try:
-            return self._handle(inbound)
-        except IntegrityError as exc:
-            if crud.is_duplicate_error(exc):
-                # The same delivery is being handled by another process: answer as it did.
-                with session_scope(self.engine) as session:
-                    stored = crud.processed_replies(session=session, dedup_key=inbound.dedup_key)
-                if stored is not None:
-                    return stored
-            log.exception("storing message %s failed", inbound.dedup_key)
-        except Exception:
-            log.exception("handling message %s failed", inbound.dedup_key)
+        for pause in (*self.retry_pauses, None):
+            try:
+                return self._handle(inbound)
+            except IntegrityError as exc:
+                if crud.is_duplicate_error(exc):
+                    # The same delivery is being handled by another process: answer as it did.
+                    with session_scope(self.engine) as session:
+                        stored = crud.processed_replies(session=session, dedup_key=inbound.dedup_key)
+                    if stored is not None:
+                        return stored
+                log.exception("storing message %s failed", inbound.dedup_key)
+            except DBAPIError as exc:
+                if pause is not None and (
+                    exc.connection_invalidated or isinstance(exc, OperationalError)
+                ):
+                    log.warning(
+                        "database unavailable (%s) for message %s; retrying in %.2f s",
+                        type(exc.orig or exc).__name__,
+                        inbound.dedup_key,
+                        pause,
+                    )
+                    time.sleep(pause)
+                    continue
+                log.exception("handling message %s failed", inbound.dedup_key)
+            except Exception:
+                log.exception("handling message %s failed", inbound.dedup_key)
+            break
+        # Nothing of it was stored: she is told so, and to send it again.
         return [Reply(t(self._language_guess(inbound), "internal_error"))]
 
     def _language_guess(self, inbound: Inbound) -> str:
@@ -90,7 +123,7 @@ class Fieldbot:
                 person = self._identify(session, inbound)
                 return person.language if isinstance(person, Person) else "hi"
         except Exception:  # noqa: BLE001 - the database may be what failed
-            return "hi"
+            return self._languages.get(floods.sender_key(inbound), "hi")
 
     def _identify(self, session: Session, inbound: Inbound) -> Person | list[Reply]:
         """The roster person behind a message, or the replies for someone we cannot let in."""
@@ -116,6 +149,25 @@ class Fieldbot:
             return [Reply(t(person.language, "inactive", name=person.name))]
         return person
 
+    def _flood_check(self, session: Session, inbound: Inbound) -> list[Reply] | None:
+        """Count the message against its sender's limit; the replies if it is over, else None.
+
+        The first message over the limit in a minute is told to slow down; later ones get nothing.
+        """
+        if floods.exempt(inbound):
+            return None
+        limit = self.settings.floods.messages_per_minute
+        seen = floods.count(session=session, sender=floods.sender_key(inbound), now=self.clock())
+        if seen <= limit:
+            return None
+        if seen > limit + 1 or inbound.is_group:
+            return []
+        log.warning(
+            "sender %s sent over %d messages a minute; refusing", floods.sender_key(inbound), limit
+        )
+        language = floods.language_of(session=session, inbound=inbound)
+        return [Reply(t(language, "slow_down", limit=limit))]
+
     def _handle(self, inbound: Inbound) -> list[Reply]:
         from handlers import route
 
@@ -123,16 +175,33 @@ class Fieldbot:
             stored = crud.processed_replies(session=session, dedup_key=inbound.dedup_key)
             if stored is not None:
                 return stored
+            flooded = self._flood_check(session, inbound)
+            if flooded is not None:
+                return flooded  # only the count is kept
             who = self._identify(session, inbound)
             if not isinstance(who, Person):
-                return who  # nothing is stored for people we cannot let in
+                # Nothing is stored for people we cannot let in, and a group is not told about them.
+                return [] if inbound.is_group else who
+            if len(self._languages) > 100_000:
+                self._languages.clear()
+            self._languages[floods.sender_key(inbound)] = who.language
             ctx = Context(session, self.settings, self.parser, inbound, who, self.message_day(inbound))
             person_id = who.id
             try:
                 replies = route(ctx)
             except Refused as refusal:
                 session.rollback()
+                self._flood_check(session, inbound)  # the rollback took the message's count with it
                 replies = refusal.replies
+            assert person_id is not None
+            if not inbound.is_group and privacy.notice_due(
+                session=session, person_id=person_id, channel=inbound.channel
+            ):
+                # First contact on this channel: the work is answered first, the notice comes along.
+                privacy.record_notice(
+                    session=session, person_id=person_id, channel=inbound.channel, now=self.clock()
+                )
+                replies = [*replies, Reply(privacy_notice(self.settings, who.language))]
             crud.record_inbound(
                 session=session,
                 channel=inbound.channel,

@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+import dataclasses
 import datetime as dt
 import logging
 import os
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from telegram import (
+    Document,
     KeyboardButton,
     Message,
+    PhotoSize,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
+from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from bot import leases
+from bot.db import session_scope
 from bot.messages import Inbound, Location, Reply
 from bot.service import Fieldbot
+from models import utcnow
 
 log = logging.getLogger("fieldbot.telegram")
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
@@ -35,6 +45,10 @@ class TelegramSettings:
     base_file_url: str
     webhook_url: str | None
     webhook_secret: str | None
+    # Answer a webhook update whose reply is one plain text message in the HTTP response itself
+    # (one Bot API call Telegram makes for us), saving a request per reply. Telegram does not tell
+    # the bot whether such a call succeeded, so it is off unless TELEGRAM_WEBHOOK_ANSWER_INLINE=1.
+    answer_inline: bool = False
 
     @classmethod
     def from_env(cls) -> TelegramSettings | None:
@@ -49,6 +63,7 @@ class TelegramSettings:
             base_file_url=file_base,
             webhook_url=os.environ.get("TELEGRAM_WEBHOOK_URL") or None,
             webhook_secret=os.environ.get("TELEGRAM_WEBHOOK_SECRET") or None,
+            answer_inline=os.environ.get("TELEGRAM_WEBHOOK_ANSWER_INLINE", "") in ("1", "true", "yes"),
         )
 
 
@@ -85,17 +100,21 @@ def to_inbound(update: Update) -> Inbound | None:
     if message.location is not None:
         loc = message.location
         location = Location(
-            loc.latitude, loc.longitude, loc.horizontal_accuracy, live=bool(loc.live_period)
+            loc.latitude,
+            loc.longitude,
+            loc.horizontal_accuracy,
+            live=bool(loc.live_period),
+            live_period_s=_seconds(loc.live_period),
         )
     unsupported = None
-    if message.photo:
-        unsupported = "photo"
     for kind in UNSUPPORTED_KINDS:
         if getattr(message, kind, None):
             unsupported = kind
             break
+    if _image_document(message):
+        unsupported = None
     contact = message.contact
-    sent_at = message.date if message.date.tzinfo else message.date.replace(tzinfo=dt.UTC)
+    sent_at = _aware(message.date)
     return Inbound(
         channel="telegram",
         dedup_key=dedup,
@@ -104,7 +123,8 @@ def to_inbound(update: Update) -> Inbound | None:
         chat_id=str(chat.id),
         text=message.text or message.caption,
         telegram_user_id=message.from_user.id,
-        is_edit=update.edited_message is not None,
+        is_edit=update.message is None,  # an update carries one of the two
+        edited_at=_aware(edit) if edit else None,
         is_group=chat.type in ("group", "supergroup"),
         contact_phone=contact.phone_number if contact else None,
         contact_user_id=contact.user_id if contact else None,
@@ -112,6 +132,48 @@ def to_inbound(update: Update) -> Inbound | None:
         unsupported=unsupported,
         display_name=message.from_user.full_name,
     )
+
+
+def _seconds(value: int | dt.timedelta | None) -> int | None:
+    if isinstance(value, dt.timedelta):
+        return int(value.total_seconds())
+    return value
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _image_document(message: Message) -> bool:
+    document = message.document
+    return document is not None and (document.mime_type or "").startswith("image/")
+
+
+async def with_photo(inbound: Inbound, message: Message, max_bytes: int) -> Inbound:
+    """Fetch the photo of a message (the largest size, or an image sent as a file) into the Inbound.
+
+    Nothing is downloaded that is declared larger than the limit; an edit's photo is not fetched
+    again (only its caption can change).
+    """
+    if inbound.is_edit:
+        return inbound
+    if message.photo:
+        source: PhotoSize | Document = message.photo[-1]
+        as_file = False
+    elif _image_document(message):
+        assert message.document is not None
+        source, as_file = message.document, True
+    else:
+        return inbound
+    if source.file_size is not None and source.file_size > max_bytes:
+        return dataclasses.replace(inbound, photo_refused="too_large", photo_file=as_file)
+    try:
+        file = await source.get_file()
+        data = bytes(await file.download_as_bytearray())
+    except TelegramError as exc:
+        log.warning("photo %s could not be fetched: %s", inbound.dedup_key, exc)
+        return dataclasses.replace(inbound, photo_refused="unavailable", photo_file=as_file)
+    return dataclasses.replace(inbound, photo=data, photo_file=as_file)
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -135,6 +197,30 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     if current:
         pieces.append(current)
     return pieces
+
+
+# Set by the webhook route for the update it is processing: the handler may leave its one reply
+# here, as a Bot API call for the HTTP response, instead of sending it.
+INLINE_ANSWER: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar(
+    "telegram_inline_answer", default=None
+)
+
+
+def inline_answer(chat_id: int | str, replies: list[Reply]) -> dict[str, Any] | None:
+    """The sendMessage call for a webhook response, when the replies are one plain text message."""
+    if len(replies) != 1:
+        return None
+    reply = replies[0]
+    if reply.document is not None or not reply.text or len(reply.text) > MAX_TEXT:
+        return None
+    call: dict[str, Any] = {"method": "sendMessage", "chat_id": chat_id, "text": reply.text}
+    if reply.request_contact:
+        call["reply_markup"] = ReplyKeyboardMarkup(
+            [[KeyboardButton(reply.request_contact, request_contact=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        ).to_dict()
+    return call
 
 
 async def send_replies(
@@ -176,15 +262,27 @@ def build_application(core: Fieldbot, settings: TelegramSettings, *, webhook: bo
     if webhook:
         builder = builder.updater(None)
     application = builder.build()
+    application.bot_data["core"] = core
+    max_photo_bytes = int(core.settings.presence.max_photo_mb * 1024 * 1024)
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Translate the update, let the core decide, send what it says."""
         inbound = to_inbound(update)
         if inbound is None:
             return
+        message = update.message or update.edited_message
+        if message is not None:
+            inbound = await with_photo(inbound, message, max_photo_bytes)
         replies = await asyncio.to_thread(core.handle, inbound)
-        if replies:
-            await send_replies(application, inbound.chat_id, replies)
+        if not replies:
+            return
+        holder = INLINE_ANSWER.get()
+        if holder is not None and not holder:
+            call = inline_answer(int(inbound.chat_id), replies)
+            if call is not None:
+                holder.append(call)  # stored already: the web route answers with it
+                return
+        await send_replies(application, inbound.chat_id, replies)
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram update failed: %s", context.error, exc_info=context.error)
@@ -194,11 +292,76 @@ def build_application(core: Fieldbot, settings: TelegramSettings, *, webhook: bo
     return application
 
 
+POLLING_LEASE = "telegram_polling"
+POLLING_TTL = dt.timedelta(seconds=15)
+
+
+class PollingLeader:
+    """Long polling in the one process that holds the polling lease; the others stand by.
+
+    Telegram answers a second poller of the same bot with 409 Conflict, so with several `run`
+    processes on one database exactly one polls; when it dies, another takes over within the TTL.
+    """
+
+    def __init__(self, application: TelegramApp, engine: Engine, ttl: dt.timedelta = POLLING_TTL):
+        self.application, self.engine, self.ttl = application, engine, ttl
+        self.holder = leases.process_id()
+        self.polling = False
+        self._task: asyncio.Task[None] | None = None
+
+    def _hold(self) -> bool:
+        with session_scope(self.engine) as session:
+            return leases.try_acquire(
+                session=session, name=POLLING_LEASE, holder=self.holder, ttl=self.ttl, now=utcnow()
+            )
+
+    def _release(self) -> None:
+        with session_scope(self.engine) as session:
+            leases.release(session=session, name=POLLING_LEASE, holder=self.holder)
+
+    async def step(self) -> None:
+        """Take or renew the lease; start polling on winning it, stop on losing it."""
+        updater = self.application.updater
+        assert updater is not None
+        try:
+            held = await asyncio.to_thread(self._hold)
+        except Exception:
+            log.exception("telegram polling lease check failed")
+            held = False
+        if held and not self.polling:
+            await self.application.bot.delete_webhook()
+            await updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            self.polling = True
+            log.info("telegram: long polling in this process (%s)", self.holder)
+        elif not held and self.polling:
+            await updater.stop()
+            self.polling = False
+            log.warning("telegram: polling lease lost by %s; standing by", self.holder)
+
+    async def _loop(self) -> None:
+        while True:
+            await self.step()
+            await asyncio.sleep(self.ttl.total_seconds() / 3)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self.polling and self.application.updater is not None:
+            await self.application.updater.stop()
+            self.polling = False
+        await asyncio.to_thread(self._release)
+
+
 async def start_telegram(
     application: TelegramApp,
     settings: TelegramSettings | None,
 ) -> None:
-    """Start the application: register the webhook, or start long polling."""
+    """Start the application: register the webhook, or poll if this process wins the polling lease."""
     await application.initialize()
     await application.start()
     if settings is not None and settings.webhook_url:
@@ -209,12 +372,17 @@ async def start_telegram(
         )
         log.info("telegram: webhook mode")
     elif application.updater is not None:
-        await application.bot.delete_webhook()
-        await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-        log.info("telegram: long polling")
+        core: Fieldbot = application.bot_data["core"]
+        leader = PollingLeader(application, core.engine)
+        application.bot_data["polling_leader"] = leader
+        await leader.step()  # the first process up polls at once
+        leader.start()
 
 
 async def stop_telegram(application: TelegramApp) -> None:
+    leader: PollingLeader | None = application.bot_data.get("polling_leader")
+    if leader is not None:
+        await leader.stop()
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
     if application.running:

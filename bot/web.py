@@ -1,4 +1,4 @@
-"""One web process: Telegram webhook, the chat simulator and the health check, on Starlette."""
+"""One web process: Telegram and WhatsApp webhooks, the chat simulator and the health check."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlmodel import Session, col, select
@@ -27,9 +27,12 @@ from bot.messages import Inbound, Location
 from bot.outbox import inbox as outbox_inbox
 from bot.phones import PhoneError, normalize_phone
 from bot.service import Fieldbot
-from bot.telegram import TelegramSettings, start_telegram, stop_telegram
+from bot.telegram import INLINE_ANSWER, TelegramSettings, start_telegram, stop_telegram
 from bot.units import ROLE_ORDER, home_units
-from models import Person
+from models import Person, Village, utcnow
+
+if TYPE_CHECKING:
+    from bot.whatsapp import WhatsAppEndpoints
 
 log = logging.getLogger("fieldbot.web")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -59,9 +62,14 @@ def create_app(
     telegram_settings: TelegramSettings | None = None,
     scheduler: Any = None,
     simulator: bool = True,
+    whatsapp: WhatsAppEndpoints | None = None,
 ) -> Starlette:
-    """The web app; Telegram (webhook or polling) and the scheduler start and stop with it."""
+    """The web app; Telegram (webhook or polling) and the scheduler start and stop with it.
+
+    `whatsapp` adds Twilio's webhook, its status callbacks and the file links Twilio fetches.
+    """
     webhook_secret = telegram_settings.webhook_secret if telegram_settings else None
+    answer_inline = telegram_settings.answer_inline if telegram_settings else False
 
     async def healthz(request: Request) -> Response:
         def check() -> dict[str, Any]:
@@ -77,6 +85,8 @@ def create_app(
                     "outbox_backlog": outbox.backlog(session=session),
                     "scheduler_last_run": last_run(session),
                     "scheduler_holder": lease.holder if lease else None,
+                    # Which process holds each lock (scheduler and sender, Telegram polling).
+                    "locks": leases.holders(session=session, now=utcnow()),
                 }
 
         try:
@@ -94,16 +104,23 @@ def create_app(
             state = core.settings.state
             with Session(core.engine) as session:
                 rows = session.exec(select(Person).where(col(Person.active).is_(True))).all()
-                out = [
-                    {
-                        "name": person.name,
-                        "phone": person.phone,
-                        "role": person.role,
-                        "unit": ", ".join(u.path for u in home_units(session, person, state)),
-                        "language": person.language,
-                    }
-                    for person in rows
-                ]
+                villages = {v.id: v for v in session.exec(select(Village)).all()}
+                out = []
+                for person in rows:
+                    village = villages.get(person.village_id)
+                    out.append(
+                        {
+                            "name": person.name,
+                            "phone": person.phone,
+                            "role": person.role,
+                            "unit": ", ".join(u.path for u in home_units(session, person, state)),
+                            "language": person.language,
+                            # The page offers "share location" at the village centre.
+                            "village": village.name if village else None,
+                            "lat": village.lat if village else None,
+                            "lon": village.lon if village else None,
+                        }
+                    )
             rank = {role: i for i, role in enumerate(ROLE_ORDER)}
             return sorted(out, key=lambda p: (rank.get(p["role"], 99), p["unit"], p["name"]))
 
@@ -187,6 +204,7 @@ def create_app(
             text=text_value,
             location=location,
             photo=photo,
+            photo_file=photo is not None,  # the page uploads the file as it is, EXIF and all
         )
         replies = await asyncio.to_thread(core.handle, inbound)
         out = []
@@ -214,16 +232,32 @@ def create_app(
             data = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             return PlainTextResponse("bad request", status_code=400)
-        update = Update.de_json(data, telegram_app.bot)
+        try:
+            update = Update.de_json(data, telegram_app.bot)
+        except (TypeError, KeyError, ValueError, AttributeError):  # JSON, but not an Update
+            return PlainTextResponse("bad request", status_code=400)
         if update is None:
             return PlainTextResponse("bad request", status_code=400)
-        await telegram_app.process_update(update)
+        if not answer_inline:
+            await telegram_app.process_update(update)
+            return Response(status_code=200)
+        holder: list[dict[str, Any]] = []
+        token = INLINE_ANSWER.set(holder)
+        try:
+            await telegram_app.process_update(update)
+        finally:
+            INLINE_ANSWER.reset(token)
+        if holder:
+            # Sent only now, after the message is stored: Telegram makes this call for us.
+            return JSONResponse(holder[0])
         return Response(status_code=200)
 
     routes = [
         Route("/healthz", healthz),
         Route("/telegram/webhook", telegram_webhook, methods=["POST"]),
     ]
+    if whatsapp is not None:
+        routes += whatsapp.routes()
     if simulator:
         routes += [
             Route("/", page),

@@ -8,7 +8,7 @@ from bot.i18n import order_example, t
 from bot.messages import Reply
 from bot.parser import Command, Report, Unreadable
 from bot.service import Context
-from handlers import account, queries, reports
+from handlers import account, presence, queries, reports
 
 Handler = Callable[[Context, Command], list[Reply]]
 
@@ -21,6 +21,8 @@ COMMANDS: dict[str, Handler] = {
     "missing": queries.missing,
     "top": queries.top,
     "export": queries.export,
+    "photos": presence.photos_command,
+    "privacy": account.privacy,
 }
 
 
@@ -28,13 +30,15 @@ def route(ctx: Context) -> list[Reply]:
     """Send one message from a known, active person to the handler that fits it."""
     inbound = ctx.inbound
     text = inbound.text or ""
+    if inbound.location is not None:
+        return presence.location(ctx)
+    if (inbound.photo is not None or inbound.photo_refused) and not inbound.is_edit:
+        return presence.photo(ctx)
     if inbound.unsupported and not text:
-        return [ctx.say("unsupported")]
-    if (inbound.photo is not None or inbound.location is not None) and not text:
-        return [ctx.say("unsupported")]
+        return [] if inbound.is_group else [ctx.say("unsupported")]
     limit = ctx.settings.reporting.max_message_chars
     if len(text) > limit:
-        return [ctx.say("too_long", length=len(text), max=limit)]
+        return [] if inbound.is_group else [ctx.say("too_long", length=len(text), max=limit)]
     parsed = ctx.parser.parse(text)
     if inbound.is_edit:
         return reports.edited(ctx, parsed)
@@ -45,7 +49,8 @@ def route(ctx: Context) -> list[Reply]:
         return handler(ctx, parsed)
     if isinstance(parsed, Report):
         return reports.report(ctx, parsed)
-    return [not_understood(ctx, parsed)]
+    # A group is for the team's talk: the bot answers there only what is meant for it.
+    return [] if inbound.is_group else [not_understood(ctx, parsed)]
 
 
 def not_understood(ctx: Context, parsed: Unreadable) -> Reply:

@@ -5,14 +5,15 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot import crud
+from bot import privacy as personal_data
 from bot.config import Settings
 from bot.i18n import LANGUAGES, order_example, t
 from bot.messages import Inbound, Reply
 from bot.parser import Command
 from bot.phones import PhoneError, mask_phone, normalize_phone
-from bot.service import Context, log
+from bot.service import Context, log, privacy_notice
 from bot.units import home_units, scope_units
-from models import Person
+from models import Person, utcnow
 
 
 def ask_for_contact(inbound: Inbound, language: str = "hi") -> list[Reply]:
@@ -40,11 +41,17 @@ def link_contact(session: Session, inbound: Inbound, settings: Settings) -> Pers
     )
     lang = person.language
     place = describe_place(session, person, settings.state)
-    return [
+    replies = [
         Reply(
             t(lang, "linked", name=person.name, place=place, help=help_text(session, person, settings))
         )
     ]
+    assert person.id is not None
+    channel = inbound.channel
+    if personal_data.notice_due(session=session, person_id=person.id, channel=channel):
+        personal_data.record_notice(session=session, person_id=person.id, channel=channel, now=utcnow())
+        replies.append(Reply(privacy_notice(settings, lang)))
+    return replies
 
 
 def describe_place(session: Session, person: Person, state_name: str) -> str:
@@ -85,3 +92,17 @@ def lang(ctx: Context, command: Command) -> list[Reply]:
         return [ctx.say("lang_usage")]
     crud.set_language(session=ctx.session, person=ctx.person, language=wanted)
     return [ctx.say("lang_set")]
+
+
+def privacy(ctx: Context, command: Command) -> list[Reply]:
+    """/privacy: what is kept about her, why, for how long, who sees it, and whom to ask."""
+    settings = ctx.settings
+    contact = settings.privacy.contact_hi if ctx.lang == "hi" else settings.privacy.contact
+    return [
+        ctx.say(
+            "privacy_full",
+            photo_days=settings.photos.retain_days,
+            track_days=settings.tracks.retain_days,
+            contact=contact,
+        )
+    ]

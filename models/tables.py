@@ -188,7 +188,7 @@ class Outbox(SQLModel, table=True):
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     job: str
     day: dt.date
-    channel: str  # telegram | simulator | none
+    channel: str  # telegram | whatsapp | simulator
     address: str | None = None  # the chat to send to on that channel
     text: str = Field(sa_column=Column(Text, nullable=False))
     attachment: bytes | None = Field(default=None, sa_type=LargeBinary)
@@ -200,6 +200,9 @@ class Outbox(SQLModel, table=True):
     sent_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = None
     created_at: dt.datetime = _ts()
+    # What the provider said after taking the message (WhatsApp: delivered, read, undelivered...).
+    delivery_status: str | None = None
+    error_code: int | None = None  # the provider's error code, e.g. Twilio's 63016
 
 
 # A named lock with an expiry, held by one process at a time (the scheduler, the sender).
@@ -268,7 +271,7 @@ class TrackPoint(SQLModel, table=True):
     lat: float
     lon: float
     accuracy_m: float | None = None
-    kept: bool = False  # matched to a proof: outlives the track's retention
+    kept: bool = False  # matched to a proof: outlives the track's retention, as long as the photo
 
 
 # A checked field-presence proof, with every number its verdict rests on.
@@ -293,8 +296,8 @@ class Proof(SQLModel, table=True):
     photo_phash: str
     photo_path: str | None = None
     photo_file: bool = False
-    lat: float
-    lon: float
+    lat: float | None = None  # None once the retention period has passed
+    lon: float | None = None
     accuracy_m: float | None = None
     live: bool = False
     located_at: dt.datetime = Field(sa_type=UTCDateTime)
@@ -310,3 +313,111 @@ class Proof(SQLModel, table=True):
     verdict: str  # verified | needs_review
     reasons: str = ""  # ;-joined reason codes
     created_at: dt.datetime = _ts()
+
+
+# Where and when a person last wrote on a channel: WhatsApp's 24-hour window, and her number there.
+class ChannelContact(SQLModel, table=True):
+    __tablename__ = "channel_contact"
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    channel: str = Field(primary_key=True)
+    address: str  # WhatsApp: the E.164 number she wrote from (it may be one of her alternates)
+    last_inbound_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+# One message handed to a provider (a Twilio SID), so its status callbacks find their outbox row.
+class ProviderMessage(SQLModel, table=True):
+    __tablename__ = "provider_message"
+    sid: str = Field(primary_key=True)
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id", index=True)
+    channel: str
+    status: str  # queued | sent | delivered | read | failed | undelivered
+    error_code: int | None = None
+    created_at: dt.datetime = _ts()
+    updated_at: dt.datetime = _ts()
+
+
+# A file the bot sends over WhatsApp: Twilio fetches it once from a signed, expiring link.
+class MediaFile(SQLModel, table=True):
+    __tablename__ = "media_file"
+    id: int | None = Field(default=None, primary_key=True)
+    filename: str
+    mime_type: str
+    content: bytes = Field(sa_type=LargeBinary)
+    created_at: dt.datetime = _ts()
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+# A unit's own targets and eligible population for one metric, from `fieldbot targets import`;
+# where a value is missing the config default for the level applies. unit_id is 0 for the state.
+class UnitTarget(SQLModel, table=True):
+    __tablename__ = "unit_target"
+    __table_args__ = (Index("ix_unit_target_district", "district_id", "level"),)
+    level: str = Field(primary_key=True)  # state | district | block | sector
+    unit_id: int = Field(primary_key=True)
+    metric: str = Field(primary_key=True)
+    district_id: int | None = None  # the district the unit lies in, to find a district's rows
+    block_id: int | None = None
+    daily: int | None = Field(default=None, sa_type=BigInteger)
+    campaign_total: int | None = Field(default=None, sa_type=BigInteger)
+    eligible: int | None = Field(default=None, sa_type=BigInteger)
+    baseline: int | None = Field(default=None, sa_type=BigInteger)
+    updated_at: dt.datetime = _ts()
+
+
+# The sum of one metric per unit (sector, block, district) and day, kept by bot.crud in the
+# transaction that changes a report, so rollups never add up raw reports over a range.
+class UnitDayTotal(SQLModel, table=True):
+    __tablename__ = "unit_day_total"
+    # Covering both ways, so sums are read from an index alone: all metrics of a few days, and
+    # one metric over the whole campaign (rankings, pace).
+    __table_args__ = (
+        Index("ix_unit_day_total_day", "level", "unit_id", "day", "metric", "value"),
+        Index("ix_unit_day_total_metric_day", "level", "unit_id", "metric", "day", "value"),
+    )
+    level: str = Field(primary_key=True)
+    unit_id: int = Field(primary_key=True)
+    day: dt.date = Field(primary_key=True)
+    metric: str = Field(primary_key=True)
+    value: int = Field(default=0, sa_type=BigInteger)
+
+
+# How many workers reported (at least one value) per unit and day, kept like UnitDayTotal.
+class UnitDayReported(SQLModel, table=True):
+    __tablename__ = "unit_day_reported"
+    level: str = Field(primary_key=True)
+    unit_id: int = Field(primary_key=True)
+    day: dt.date = Field(primary_key=True)
+    reported: int = 0
+
+
+# Which days each worker reported from a sector, one bit per day in 63-day buckets, packed one
+# row per sector and bucket: distinct reporters over any range read a few rows, not the reports.
+class ReportingDays(SQLModel, table=True):
+    __tablename__ = "reporting_days"
+    __table_args__ = (
+        Index("ix_reporting_days_block", "block_id", "bucket"),
+        Index("ix_reporting_days_district", "district_id", "bucket"),
+    )
+    sector_id: int = Field(primary_key=True)
+    bucket: int = Field(primary_key=True)  # days since 2020-01-01, divided by 63
+    block_id: int
+    district_id: int
+    # "person:bits person:bits ...", bit n set: day 63 * bucket + n was reported
+    workers: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+# When a person was shown the privacy notice on a channel: once per channel, at first contact.
+class PrivacyNotice(SQLModel, table=True):
+    __tablename__ = "privacy_notice"
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    channel: str = Field(primary_key=True)
+    shown_at: dt.datetime = _ts()
+
+
+# How many messages a sender wrote in the current minute, for the flood limit every process shares;
+# one row per sender, keyed by a hash of channel and sender so no phone number is kept here.
+class SenderRate(SQLModel, table=True):
+    __tablename__ = "sender_rate"
+    sender: str = Field(primary_key=True)
+    minute: int = Field(sa_type=BigInteger)  # the current minute, counted from 1970-01-01 UTC
+    count: int = 0

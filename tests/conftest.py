@@ -11,13 +11,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 
 from bot import roster
 from bot.config import Settings, load_settings
 from bot.db import make_engine, session_scope, upgrade
 from bot.messages import Inbound
 from bot.service import Fieldbot
+from bot.telegram import TelegramSettings, build_application
+from bot.web import create_app
+from models import Person, PrivacyNotice
+from tests.fakes.live import serving
+from tests.fakes.telegram_api import FakeTelegramAPI, contact_update, text_update
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "examples" / "sample_district.csv"
@@ -92,10 +97,11 @@ def base_settings() -> Settings:
 
 
 @pytest.fixture()
-def settings(base_settings: Settings) -> Settings:
-    """The sample config, with a campaign that covers the days tests use."""
+def settings(base_settings: Settings, tmp_path: Path) -> Settings:
+    """The sample config, with a campaign that covers the days tests use and a private photo folder."""
     data = base_settings.model_dump(exclude={"base_dir"})
     data["campaign"] = {"name": "test", "start": dt.date(2026, 11, 1), "end": dt.date(2026, 12, 31)}
+    data["presence"] = {**data["presence"], "photo_dir": str(tmp_path / "photos")}
     return Settings.model_validate({**data, "base_dir": ROOT})
 
 
@@ -104,10 +110,23 @@ def import_csv(engine: Engine, path: Path, **kwargs: bool) -> roster.ImportSumma
         return roster.import_roster(session, path, progress=False, **kwargs)
 
 
+CHANNELS = ("simulator", "telegram", "whatsapp")
+
+
+def greet_everyone(engine: Engine) -> None:
+    """Mark the privacy notice as already shown to everyone, so replies are just the answers."""
+    with session_scope(engine) as session:
+        for person in session.exec(select(Person)).all():
+            for channel in CHANNELS:
+                if session.get(PrivacyNotice, (person.id, channel)) is None:
+                    session.add(PrivacyNotice(person_id=person.id, channel=channel))
+
+
 @pytest.fixture()
 def district(db: Engine) -> Engine:
-    """The sample district loaded."""
+    """The sample district loaded; everyone has been here before (see test_privacy for first contact)."""
     import_csv(db, SAMPLE)
+    greet_everyone(db)
     return db
 
 
@@ -130,10 +149,10 @@ class Chat:
         key: str | None = None,
         **extra: object,
     ) -> list[str]:
+        extra.setdefault("source_key", key)
         inbound = Inbound(
             channel="simulator",
             dedup_key=key or f"test:{uuid.uuid4().hex}",
-            source_key=key,
             sent_at=when or at(23),
             chat_id=phone,
             phone=phone,
@@ -170,3 +189,48 @@ RAJESH = "8124645116"  # BMO Sandila
 NASREEN = "08209773026"  # BMO Bilgram
 VIVEK = "+91 92668 36880"  # district officer Hardoi
 ADMIN = "9901030882"
+
+
+# ---------------------------------------------------------------- Telegram, over real HTTP
+
+SUNITA_TG = 5001
+SUNITA_PHONE = "+917973321377"
+SECRET = "s3cret-token_for-webhook"
+
+
+@pytest.fixture()
+def api() -> Iterator[FakeTelegramAPI]:
+    with FakeTelegramAPI(max_hold=0.3) as fake:
+        yield fake
+
+
+def telegram_settings(api: FakeTelegramAPI, webhook: bool) -> TelegramSettings:
+    return TelegramSettings(
+        token=api.token,
+        base_url=api.base_url,
+        base_file_url=api.base_file_url,
+        webhook_url="https://fieldbot.example.org/telegram/webhook" if webhook else None,
+        webhook_secret=SECRET if webhook else None,
+    )
+
+
+@pytest.fixture()
+def polling(core: Fieldbot, api: FakeTelegramAPI) -> Iterator[FakeTelegramAPI]:
+    """`fieldbot run` with Telegram in long-polling mode."""
+    settings = telegram_settings(api, webhook=False)
+    application = build_application(core, settings, webhook=False)
+    with serving(create_app(core, telegram_app=application, telegram_settings=settings)):
+        api.wait_for("getUpdates")
+        yield api
+
+
+def last_text(api: FakeTelegramAPI, chat_id: int, count: int) -> str:
+    calls = api.wait_for("sendMessage", count)
+    return str([c for c in calls if c.params.get("chat_id") == chat_id][-1].params["text"])
+
+
+def link_sunita(api: FakeTelegramAPI) -> None:
+    api.push_update(text_update("/start", user_id=SUNITA_TG))
+    api.wait_for("sendMessage", 1)
+    api.push_update(contact_update(SUNITA_PHONE, user_id=SUNITA_TG))
+    api.wait_for("sendMessage", 2)

@@ -349,6 +349,8 @@ def test_cron_jobs_have_stable_ids_times_and_misfire_rules(district: Engine, set
         "bmo_digest",
         "district_digest",
         "lease",
+        "presence_expiry",
+        "retention",
     }
     for job_id, hour, minute in [
         ("start_message", 9, 0),

@@ -12,9 +12,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from bot.service import Fieldbot
-from bot.telegram import TelegramSettings, build_application, file_url_for, split_text
+from bot.telegram import build_application, file_url_for, split_text
 from bot.web import create_app
 from models import InboundMessage, Person, ReportValue
+from tests.conftest import SECRET, SUNITA_PHONE, SUNITA_TG, last_text, link_sunita, telegram_settings
 from tests.fakes.live import serving
 from tests.fakes.telegram_api import (
     FakeTelegramAPI,
@@ -23,48 +24,6 @@ from tests.fakes.telegram_api import (
     text_update,
     voice_update,
 )
-
-SUNITA_TG = 5001
-SUNITA_PHONE = "+917973321377"
-SECRET = "s3cret-token_for-webhook"
-
-
-@pytest.fixture()
-def api() -> Iterator[FakeTelegramAPI]:
-    with FakeTelegramAPI(max_hold=0.3) as fake:
-        yield fake
-
-
-def _settings(api: FakeTelegramAPI, webhook: bool) -> TelegramSettings:
-    return TelegramSettings(
-        token=api.token,
-        base_url=api.base_url,
-        base_file_url=api.base_file_url,
-        webhook_url="https://fieldbot.example.org/telegram/webhook" if webhook else None,
-        webhook_secret=SECRET if webhook else None,
-    )
-
-
-@pytest.fixture()
-def polling(core: Fieldbot, api: FakeTelegramAPI) -> Iterator[FakeTelegramAPI]:
-    """`fieldbot run` with Telegram in long-polling mode."""
-    settings = _settings(api, webhook=False)
-    application = build_application(core, settings, webhook=False)
-    with serving(create_app(core, telegram_app=application, telegram_settings=settings)):
-        api.wait_for("getUpdates")
-        yield api
-
-
-def last_text(api: FakeTelegramAPI, chat_id: int, count: int) -> str:
-    calls = api.wait_for("sendMessage", count)
-    return str([c for c in calls if c.params.get("chat_id") == chat_id][-1].params["text"])
-
-
-def link_sunita(api: FakeTelegramAPI) -> None:
-    api.push_update(text_update("/start", user_id=SUNITA_TG))
-    api.wait_for("sendMessage", 1)
-    api.push_update(contact_update(SUNITA_PHONE, user_id=SUNITA_TG))
-    api.wait_for("sendMessage", 2)
 
 
 def test_start_asks_for_the_number_with_a_button(polling: FakeTelegramAPI) -> None:
@@ -137,7 +96,7 @@ def test_voice_note_is_answered_with_how_to_type(polling: FakeTelegramAPI) -> No
 @pytest.fixture()
 def webhook(core: Fieldbot, api: FakeTelegramAPI) -> Iterator[tuple[FakeTelegramAPI, str]]:
     """`fieldbot run` with TELEGRAM_WEBHOOK_URL set: no polling, updates arrive by POST."""
-    settings = _settings(api, webhook=True)
+    settings = telegram_settings(api, webhook=True)
     application = build_application(core, settings, webhook=True)
     with serving(create_app(core, telegram_app=application, telegram_settings=settings)) as url:
         yield api, url
@@ -174,6 +133,23 @@ def test_forged_webhook_is_refused_and_nothing_stored(
     assert response.status_code == 403
     with Session(district) as session:
         assert session.exec(select(Person).where(Person.telegram_user_id == SUNITA_TG)).first() is None
+        assert session.exec(select(func.count()).select_from(InboundMessage)).one() == 0
+    assert not api.calls_for("sendMessage")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [[1, 2], {"update_id": "x", "message": {"chat": "nope"}}, {"update_id": 4, "message": 7}],
+    ids=["a-list", "garbled-message", "message-not-an-object"],
+)
+def test_a_garbled_update_with_the_right_secret_is_a_bad_request(
+    webhook: tuple[FakeTelegramAPI, str], district: Engine, body: object
+) -> None:
+    api, url = webhook
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    response = httpx.post(f"{url}/telegram/webhook", json=body, headers=headers)
+    assert response.status_code == 400
+    with Session(district) as session:
         assert session.exec(select(func.count()).select_from(InboundMessage)).one() == 0
     assert not api.calls_for("sendMessage")
 

@@ -36,6 +36,9 @@ def test_page_lists_the_roster_to_pick_from(web: str) -> None:
         "role": "asha",
         "unit": "Hardoi/Sandila/Sandila-1",
         "language": "hi",
+        "village": "Atwa",
+        "lat": 27.095652,
+        "lon": 80.484237,
     }
     assert all(p["name"] != "Pushpa Rawat" for p in people)  # inactive: not offered
 
@@ -48,6 +51,17 @@ def test_report_then_bmo_status_over_http(web: str) -> None:
     assert "कार्ड: 20" in reply["replies"][0]["text"]
     status = post(web, {"phone": RAJESH, "text": "/status", "at": "2026-11-23T19:00:00+05:30"})
     assert "कार्ड 20" in status.json()["replies"][0]["text"]
+
+
+def test_photo_and_location_from_the_page_make_a_proof(web: str) -> None:
+    from tests.images import photo
+
+    image = base64.b64encode(photo(60, gps=(27.0957, 80.4843))).decode()
+    first = post(web, {"phone": SUNITA, "photo_base64": image, "at": "2026-11-23T10:00:00+05:30"})
+    assert "लोकेशन भेजें" in first.json()["replies"][0]["text"]
+    pin = {"lat": 27.0957, "lon": 80.4843, "accuracy": 20}
+    second = post(web, {"phone": SUNITA, "location": pin, "at": "2026-11-23T10:02:00+05:30"})
+    assert second.json()["replies"][0]["text"].startswith("✅ फ़ील्ड फ़ोटो सत्यापित")
 
 
 def test_export_reply_carries_the_document(web: str) -> None:

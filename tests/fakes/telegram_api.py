@@ -1195,12 +1195,13 @@ def photo_update(
     first_name: str = "Sunita",
     date: int | None = None,
     message_id: int | None = None,
+    file_size: int | None = None,
 ) -> JSONDict:
     """A photo: four PhotoSizes, smallest first; ``photo[-1]["file_id"] == file_id``."""
     message = _base_message(
         user_id=user_id, chat_id=chat_id, first_name=first_name, date=date, message_id=message_id
     )
-    message["photo"] = _photo_sizes(file_id)
+    message["photo"] = _photo_sizes(file_id, file_size)
     if caption is not None:
         message["caption"] = caption
         match = _COMMAND_RE.match(caption)
@@ -1209,6 +1210,60 @@ def photo_update(
                 {"offset": 0, "length": _utf16_len(match.group(0)), "type": "bot_command"}
             ]
     return {"message": message}
+
+
+def document_update(
+    file_id: str,
+    *,
+    user_id: int,
+    file_name: str,
+    mime_type: str,
+    file_size: int,
+    caption: str | None = None,
+    chat_id: int | None = None,
+    first_name: str = "Sunita",
+    date: int | None = None,
+    message_id: int | None = None,
+) -> JSONDict:
+    """A file sent as a document (a photo sent "as file" keeps its EXIF)."""
+    message = _base_message(
+        user_id=user_id, chat_id=chat_id, first_name=first_name, date=date, message_id=message_id
+    )
+    message["document"] = {
+        "file_id": file_id,
+        "file_unique_id": f"AgAD{file_id[-10:]}",
+        "file_name": file_name,
+        "mime_type": mime_type,
+        "file_size": file_size,
+    }
+    if caption is not None:
+        message["caption"] = caption
+    return {"message": message}
+
+
+def edited_location_update(
+    lat: float,
+    lon: float,
+    *,
+    user_id: int,
+    message_id: int,
+    date: int,
+    edit_date: int,
+    live_period: int,
+    horizontal_accuracy: float | None = None,
+    chat_id: int | None = None,
+    first_name: str = "Sunita",
+) -> JSONDict:
+    """A live location moving: Telegram edits the original message; ``date`` stays its send time."""
+    message = _base_message(
+        user_id=user_id, chat_id=chat_id, first_name=first_name, date=date, message_id=message_id
+    )
+    location: JSONDict = {"latitude": lat, "longitude": lon, "live_period": live_period}
+    if horizontal_accuracy is not None:
+        location["horizontal_accuracy"] = horizontal_accuracy
+    message["location"] = location
+    message["edit_date"] = edit_date
+    return {"edited_message": message}
 
 
 def voice_update(
