@@ -7,7 +7,7 @@ import io
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,8 +93,16 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def read_table(path: Path) -> Iterator[tuple[int, dict[str, str]]] | list[RowError]:
-    """(row number, cells by lower-case header) for each data row, or the file-level errors."""
+def read_table(
+    path: Path,
+    *,
+    what: str = "a roster",
+    header_problems: Callable[[list[str]], list[str]] | None = None,
+) -> Iterator[tuple[int, dict[str, str]]] | list[RowError]:
+    """(row number, cells by lower-case header) for each data row, or the file-level errors.
+
+    `what` names the file in errors; `header_problems` checks the header (default: the roster's).
+    """
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -106,7 +114,7 @@ def read_table(path: Path) -> Iterator[tuple[int, dict[str, str]]] | list[RowErr
     elif path.suffix.casefold() in (".csv", ".txt"):
         rows = _csv_rows(path)
     else:
-        return [RowError(0, f"{path.name}: a roster is a .csv or .xlsx file")]
+        return [RowError(0, f"{path.name}: {what} is a .csv or .xlsx file")]
     if isinstance(rows, list):
         return rows
     try:
@@ -116,13 +124,7 @@ def read_table(path: Path) -> Iterator[tuple[int, dict[str, str]]] | list[RowErr
     except csv.Error as exc:
         return [RowError(1, _unreadable(exc))]
     names = [h.strip().casefold().lstrip("\ufeff") for h in header]
-    missing = [c for c in REQUIRED if c not in names]
-    unknown = [n for n in names if n and n not in REQUIRED + OPTIONAL]
-    errors = []
-    if missing:
-        errors.append(RowError(1, f"header lacks column(s): {', '.join(missing)}"))
-    if unknown:
-        errors.append(RowError(1, f"unknown column(s): {', '.join(unknown)}"))
+    errors = [RowError(1, problem) for problem in (header_problems or _roster_header)(names)]
     duplicated = {n for n in names if n and names.count(n) > 1}
     if duplicated:
         errors.append(RowError(1, f"column(s) named twice: {', '.join(sorted(duplicated))}"))
@@ -148,6 +150,17 @@ def read_table(path: Path) -> Iterator[tuple[int, dict[str, str]]] | list[RowErr
             yield number, record
 
     return data()
+
+
+def _roster_header(names: list[str]) -> list[str]:
+    missing = [c for c in REQUIRED if c not in names]
+    unknown = [n for n in names if n and n not in REQUIRED + OPTIONAL]
+    problems = []
+    if missing:
+        problems.append(f"header lacks column(s): {', '.join(missing)}")
+    if unknown:
+        problems.append(f"unknown column(s): {', '.join(unknown)}")
+    return problems
 
 
 def _unreadable(exc: csv.Error) -> str:

@@ -7,7 +7,6 @@ a unit without its own figures adds up those of the units below it, if every one
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -19,7 +18,7 @@ from sqlalchemy import and_, case, false, or_
 from sqlmodel import Session, col, select
 
 from bot.config import Settings
-from bot.roster import MAX_FILE_BYTES, RowError, _csv_rows, _unreadable, _xlsx_rows
+from bot.roster import RowError, read_table
 from bot.units import Unit
 from models import Block, District, Sector, UnitTarget, utcnow
 
@@ -254,68 +253,25 @@ class TargetsSummary:
     cleared: int = 0
 
 
-def _read(path: Path) -> Iterator[tuple[int, dict[str, str]]] | list[RowError]:
-    """(row number, cells by column) for each data row, or the file-level errors."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        return [RowError(0, f"no such file: {path}")]
-    if size > MAX_FILE_BYTES:
-        return [RowError(0, f"file is {size // 2**20} MiB; at most {MAX_FILE_BYTES // 2**20} MiB")]
-    suffix = path.suffix.casefold()
-    if suffix in (".xlsx", ".xlsm"):
-        rows = _xlsx_rows(path)
-    elif suffix in (".csv", ".txt"):
-        rows = _csv_rows(path)
-    else:
-        return [RowError(0, f"{path.name}: a targets file is a .csv or .xlsx file")]
-    if isinstance(rows, list):
-        return rows
-    try:
-        header = next(rows)
-    except StopIteration:
-        return [RowError(1, "the file is empty")]
-    except csv.Error as exc:
-        return [RowError(1, _unreadable(exc))]
-    names = [str(h or "").strip().casefold().lstrip("\ufeff") for h in header]
-    errors = []
+def _header_problems(names: list[str]) -> list[str]:
+    problems = []
     missing = [c for c in ("level", "metric") if c not in names]
     if missing:
-        errors.append(RowError(1, f"header lacks column(s): {', '.join(missing)}"))
+        problems.append(f"header lacks column(s): {', '.join(missing)}")
     unknown = [n for n in names if n and n not in COLUMNS]
     if unknown:
-        errors.append(
-            RowError(1, f"unknown column(s): {', '.join(unknown)}; expected {','.join(COLUMNS)}")
-        )
+        problems.append(f"unknown column(s): {', '.join(unknown)}; expected {','.join(COLUMNS)}")
     if not any(v in names for v in VALUES):
-        errors.append(RowError(1, f"header has none of {', '.join(VALUES)}"))
-    duplicated = sorted({n for n in names if n and names.count(n) > 1})
-    if duplicated:
-        errors.append(RowError(1, f"column(s) named twice: {', '.join(duplicated)}"))
-    if errors:
-        return errors
+        problems.append(f"header has none of {', '.join(VALUES)}")
+    return problems
 
-    def data() -> Iterator[tuple[int, dict[str, str]]]:
-        number = 1
-        while True:
-            number += 1
-            try:
-                cells = next(rows)
-            except StopIteration:
-                return
-            except csv.Error as exc:  # the reader cannot go on past this row
-                yield number, {"__broken__": _unreadable(exc)}
-                return
-            cells = [str(c).strip() if c is not None else "" for c in cells]
-            if not any(cells):
-                continue
-            padded = [*cells, *[""] * (len(names) - len(cells))]
-            record = {name: padded[i] for i, name in enumerate(names) if name}
-            if any(cells[len(names) :]):
-                record["__extra__"] = "filled"
-            yield number, record
 
-    return data()
+def _read(path: Path) -> Iterator[tuple[int, dict[str, str]]] | list[RowError]:
+    """(row number, stripped cells by column) for each data row, or the file-level errors."""
+    table = read_table(path, what="a targets file", header_problems=_header_problems)
+    if isinstance(table, list):
+        return table
+    return ((number, {k: v.strip() for k, v in cells.items()}) for number, cells in table)
 
 
 _NUMBER = re.compile(r"^\d{1,3}(,\d{2})*(,\d{3})$|^\d{1,3}(,\d{3})+$|^\d+$")
@@ -383,7 +339,7 @@ def parse_row(
     if "__broken__" in cells:
         return [RowError(number, cells["__broken__"])]
     problems: list[str] = []
-    if cells.get("__extra__"):
+    if cells.get("__extra__") == "filled":
         problems.append("text past the last column (a comma inside a name? quote it)")
     level = cells.get("level", "").strip().casefold()
     if level not in FILE_LEVELS:
