@@ -556,7 +556,8 @@ class Form(dict[str, str]):
         self._all: dict[str, list[str]] = {}
         for key, value in pairs:
             self._all.setdefault(key, []).append(value)
-            self.setdefault(key, value)
+            # The signature covers what was sent; what is read never holds NUL (PostgreSQL refuses it).
+            self.setdefault(key, value.replace("\x00", ""))
 
     def getlist(self, key: str) -> list[str]:
         return list(self._all.get(key, []))
