@@ -6,6 +6,7 @@ which the reply turns into a short example of the format.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -169,6 +170,7 @@ class ReportParser:
 
     def __init__(self, metrics: Sequence[tuple[str, Iterable[str]]]):
         """`metrics`: (key, names) in the configured order; names are every way to write it."""
+        self._remembered = functools.lru_cache(maxsize=4096)(self._parse_safely)
         self.order = [key for key, _ in metrics]
         phrases: dict[tuple[str, ...], str] = {}
         for key, names in metrics:
@@ -186,9 +188,16 @@ class ReportParser:
         return [match_key(m.group().replace(" ", "")) for m in _TOKEN.finditer(norm)]
 
     def parse(self, text: str | None) -> Parsed:
-        """Read one message. Never raises."""
+        """Read one message. Never raises.
+
+        The results are immutable and the same for the same text, so the latest few thousand are
+        kept: a message is read when it arrives and again where it is stored.
+        """
+        return self._remembered(text or "")
+
+    def _parse_safely(self, text: str) -> Parsed:
         try:
-            return self._parse(text or "")
+            return self._parse(text)
         except Exception:  # noqa: BLE001 - user text must never crash the bot
             return Unreadable("not_understood")
 
