@@ -10,7 +10,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, event, func, text, update
+from sqlalchemy import (
+    Table,
+    bindparam,
+    delete,
+    event,
+    func,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -20,6 +29,7 @@ from sqlmodel import Session, col, select
 
 from bot.messages import Reply
 from models import (
+    FIELD_ROLES,
     DailyReport,
     InboundMessage,
     Person,
@@ -43,6 +53,64 @@ def person_by_phone(*, session: Session, phone: str) -> Person | None:
 
 def person_by_telegram(*, session: Session, telegram_user_id: int) -> Person | None:
     return session.exec(select(Person).where(Person.telegram_user_id == telegram_user_id)).first()
+
+
+@dataclass(frozen=True)
+class Sender:
+    """What storing a report needs of the roster person who sent it, read without the ORM."""
+
+    id: int
+    role: str
+    language: str
+    active: bool
+    district_id: int | None
+    block_id: int | None
+    sector_id: int | None
+    village_id: int | None
+
+    @property
+    def is_field_worker(self) -> bool:
+        return self.role in FIELD_ROLES
+
+
+def _senders(session: Session, key: Any, where: Any) -> dict[Any, Sender]:
+    people = Person.__table__  # type: ignore[attr-defined]
+    query = sa_select(
+        key,
+        people.c.id,
+        people.c.role,
+        people.c.language,
+        people.c.active,
+        people.c.district_id,
+        people.c.block_id,
+        people.c.sector_id,
+        people.c.village_id,
+    ).where(where)
+    return {row[0]: Sender(*row[1:]) for row in session.execute(query).all()}
+
+
+def senders_by_telegram(*, session: Session, user_ids: Iterable[int]) -> dict[int, Sender]:
+    """The roster people behind these Telegram accounts, by account."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    people = Person.__table__  # type: ignore[attr-defined]
+    return _senders(session, people.c.telegram_user_id, people.c.telegram_user_id.in_(ids))
+
+
+def senders_by_phone(*, session: Session, phones: Iterable[str]) -> dict[str, Sender]:
+    """The people any of whose numbers these are, by number."""
+    numbers = sorted(set(phones))
+    if not numbers:
+        return {}
+    people = Person.__table__  # type: ignore[attr-defined]
+    phone_table = PersonPhone.__table__  # type: ignore[attr-defined]
+    query = sa_select(phone_table.c.phone, phone_table.c.person_id).where(
+        phone_table.c.phone.in_(numbers)
+    )
+    owners = dict(session.execute(query).all())
+    found = _senders(session, people.c.id, people.c.id.in_(sorted(set(owners.values()))))
+    return {phone: found[pid] for phone, pid in owners.items() if pid in found}
 
 
 def link_telegram(*, session: Session, person: Person, user_id: int, chat_id: int) -> None:
@@ -283,6 +351,139 @@ def revert_plan(*, session: Session, person: Person, earlier: Sequence[ReportCha
     return plan
 
 
+# ---------------------------------------------------------------- reports written in batches
+#
+# Many workers' reports stored in one transaction with a few multi-row statements: the path most
+# messages take (bot/batch.py). The aggregates are counted exactly as for a single report.
+
+
+@dataclass
+class LockedDay:
+    """A worker's report row for a day, locked for the transaction, and its values as they stand."""
+
+    report_id: int
+    person_id: int
+    day: dt.date
+    units: tuple[int, int, int]  # district, block, sector where the report was made
+    values: dict[str, int]
+
+
+def lock_days(
+    *, session: Session, people: Mapping[int, Sender], keys: Iterable[tuple[int, dt.date]]
+) -> dict[tuple[int, dt.date], LockedDay]:
+    """Each (person, day)'s report row, created where needed and locked in key order, with values."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    now = utcnow()
+    rows = []
+    for person_id, day in wanted:
+        person = people[person_id]
+        if person.sector_id is None or person.block_id is None or person.district_id is None:
+            raise ValueError("a report needs a field worker with a sector")
+        rows.append(
+            {
+                "person_id": person_id,
+                "day": day,
+                "district_id": person.district_id,
+                "block_id": person.block_id,
+                "sector_id": person.sector_id,
+                "village_id": person.village_id,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    table: Table = DailyReport.__table__  # type: ignore[attr-defined]
+    _execute_many(session, _insert(session, table).on_conflict_do_nothing(), rows)
+    query = (
+        sa_select(
+            table.c.id,
+            table.c.person_id,
+            table.c.day,
+            table.c.district_id,
+            table.c.block_id,
+            table.c.sector_id,
+        )
+        .where(tuple_(table.c.person_id, table.c.day).in_(wanted))
+        .order_by(table.c.person_id, table.c.day)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    locked: dict[tuple[int, dt.date], LockedDay] = {}
+    by_id: dict[int, LockedDay] = {}
+    for rid, person_id, day, district_id, block_id, sector_id in session.execute(query).all():
+        day_ = LockedDay(rid, person_id, day, (district_id, block_id, sector_id), {})
+        locked[(person_id, day)] = by_id[rid] = day_
+    values = ReportValue.__table__  # type: ignore[attr-defined]
+    for rid, metric, value in session.execute(
+        sa_select(values.c.report_id, values.c.metric, values.c.value).where(
+            values.c.report_id.in_(list(by_id))
+        )
+    ).all():
+        by_id[rid].values[metric] = value
+    pending: _Pending = session.info.setdefault(_PENDING, _Pending())
+    for day_ in by_id.values():
+        pending.days.setdefault(
+            day_.report_id,
+            _DayState(day_.person_id, day_.day, day_.units, bool(day_.values), set(day_.values)),
+        )
+    return locked
+
+
+def people_totals(
+    *, session: Session, person_ids: Iterable[int], start: dt.date
+) -> dict[int, dict[str, int]]:
+    """Each worker's sums per metric from `start` on (what `person_totals` gives one worker)."""
+    ids = sorted(set(person_ids))
+    out: dict[int, dict[str, int]] = {pid: {} for pid in ids}
+    if not ids:
+        return out
+    query = (
+        select(DailyReport.person_id, ReportValue.metric, func.sum(ReportValue.value))
+        .join(DailyReport, col(DailyReport.id) == col(ReportValue.report_id))
+        .where(col(DailyReport.person_id).in_(ids), DailyReport.day >= start)
+        .group_by(col(DailyReport.person_id), col(ReportValue.metric))
+    )
+    for person_id, metric, total in session.exec(query).all():
+        out[person_id][metric] = int(total or 0)
+    return out
+
+
+def set_value(session: Session, day: LockedDay, metric: str, value: int) -> int | None:
+    """Note one value of a locked day as set (written by `write_days`); return the old value."""
+    old = day.values.get(metric)
+    pending: _Pending = session.info.setdefault(_PENDING, _Pending())
+    _count_change(session, pending.days[day.report_id], metric, old, value)
+    day.values[metric] = value
+    return old
+
+
+def write_days(
+    *,
+    session: Session,
+    days: Iterable[LockedDay],
+    changes: Sequence[dict[str, Any]],
+) -> None:
+    """Store the values the changes set, as the locked days now hold them, and the audit rows."""
+    if not changes:
+        return
+    now = utcnow()
+    by_id = {day.report_id: day for day in days}
+    written = sorted({(c["report_id"], c["metric"]) for c in changes})
+    values = ReportValue.__table__  # type: ignore[attr-defined]
+    rows = [{"report_id": r, "metric": m, "value": by_id[r].values[m]} for r, m in written]
+    stmt = _insert(session, values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["report_id", "metric"], set_={"value": stmt.excluded.value}
+    )
+    _execute_many(session, stmt, rows)
+    audit = ReportChange.__table__  # type: ignore[attr-defined]
+    _execute_many(session, audit.insert(), [{**c, "changed_at": now} for c in changes])
+    reports = DailyReport.__table__  # type: ignore[attr-defined]
+    touched = sorted(by_id.keys() & {r for r, _ in written})
+    session.execute(update(reports).where(reports.c.id.in_(touched)).values(updated_at=now))
+
+
 # ---------------------------------------------------------------- aggregates
 #
 # Every value written above is also counted into unit_day_total (per sector, block and district
@@ -354,7 +555,12 @@ def _day_state(session: Session, report: DailyReport) -> _DayState:
 def _note_change(
     *, session: Session, report: DailyReport, metric: str, old: int | None, new: int | None
 ) -> None:
-    state = _day_state(session, report)
+    _count_change(session, _day_state(session, report), metric, old, new)
+
+
+def _count_change(
+    session: Session, state: _DayState, metric: str, old: int | None, new: int | None
+) -> None:
     if new is None:
         state.metrics.discard(metric)
     else:
@@ -363,6 +569,12 @@ def _note_change(
     if delta:
         pending: _Pending = session.info[_PENDING]
         pending.values[(state.units, state.day, metric)] += delta
+
+
+def _execute_many(session: Session, stmt: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Run a statement for many rows: the driver's executemany (pipelined on PostgreSQL)."""
+    if rows:
+        session.execute(stmt, rows)
 
 
 def _insert(session: Session, table: Table) -> Any:
@@ -374,12 +586,11 @@ def _upsert_adding(
     session: Session, table: Table, keys: Sequence[str], column: str, rows: list[dict[str, Any]]
 ) -> None:
     """INSERT ... ON CONFLICT (keys) DO UPDATE SET column = column + excluded.column, in row order."""
-    for chunk in range(0, len(rows), 500):
-        stmt = _insert(session, table).values(rows[chunk : chunk + 500])
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(keys), set_={column: table.c[column] + stmt.excluded[column]}
-        )
-        session.execute(stmt)
+    stmt = _insert(session, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={column: table.c[column] + stmt.excluded[column]}
+    )
+    _execute_many(session, stmt, rows)
 
 
 def apply_pending_totals(*, session: Session) -> None:
@@ -422,8 +633,8 @@ def apply_pending_totals(*, session: Session) -> None:
     if reported_rows:
         table = UnitDayReported.__table__  # type: ignore[attr-defined]
         _upsert_adding(session, table, ("level", "unit_id", "day"), "reported", reported_rows)
-    for (sector_id, bucket), (where, changes) in sorted(bits.items()):
-        _update_reporting_days(session, sector_id, bucket, where, changes)
+    if bits:
+        _update_reporting_days(session, bits)
 
 
 def parse_workers(text: str) -> dict[int, int]:
@@ -441,26 +652,47 @@ def _format_workers(workers: Mapping[int, int]) -> str:
 
 def _update_reporting_days(
     session: Session,
-    sector_id: int,
-    bucket: int,
-    where: tuple[int, int],
-    changes: Mapping[int, Sequence[int]],
+    bits: Mapping[tuple[int, int], tuple[tuple[int, int], Mapping[int, Sequence[int]]]],
 ) -> None:
-    """Set and clear workers' day bits in one sector's row, locked while it is rewritten."""
+    """Set and clear workers' day bits in sectors' rows, locked in key order while rewritten.
+
+    `bits`: (sector, bucket) -> ((district, block), {person: (bits to set, bits to clear)}).
+    """
     table = ReportingDays.__table__  # type: ignore[attr-defined]
-    key = and_(table.c.sector_id == sector_id, table.c.bucket == bucket)
-    session.execute(
-        _insert(session, table)
-        .values(sector_id=sector_id, bucket=bucket, district_id=where[0], block_id=where[1], workers="")
-        .on_conflict_do_nothing()
+    keys = sorted(bits)
+    _execute_many(
+        session,
+        _insert(session, table).on_conflict_do_nothing(),
+        [
+            {
+                "sector_id": sector_id,
+                "bucket": bucket,
+                "district_id": bits[(sector_id, bucket)][0][0],
+                "block_id": bits[(sector_id, bucket)][0][1],
+                "workers": "",
+            }
+            for sector_id, bucket in keys
+        ],
     )
-    query = sa_select(table.c.workers).where(key)
+    query = (
+        sa_select(table.c.sector_id, table.c.bucket, table.c.workers)
+        .where(tuple_(table.c.sector_id, table.c.bucket).in_(keys))
+        .order_by(table.c.sector_id, table.c.bucket)
+    )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
-    workers = parse_workers(session.execute(query).scalar_one())
-    for person, (add, remove) in changes.items():
-        workers[person] = (workers.get(person, 0) | add) & (_ALL_BITS ^ remove)
-    session.execute(update(table).where(key).values(workers=_format_workers(workers)))
+    rows = []
+    for sector_id, bucket, packed in session.execute(query).all():
+        workers = parse_workers(packed)
+        for person, (add, remove) in bits[(sector_id, bucket)][1].items():
+            workers[person] = (workers.get(person, 0) | add) & (_ALL_BITS ^ remove)
+        rows.append({"key_sector": sector_id, "key_bucket": bucket, "packed": _format_workers(workers)})
+    session.execute(
+        update(table)
+        .where(table.c.sector_id == bindparam("key_sector"), table.c.bucket == bindparam("key_bucket"))
+        .values(workers=bindparam("packed")),
+        rows,
+    )
 
 
 @event.listens_for(OrmSession, "before_commit")
@@ -551,6 +783,36 @@ def record_inbound(
         )
     )
     session.flush()
+
+
+def replies_for(*, session: Session, dedup_keys: Iterable[str]) -> dict[str, list[Reply]]:
+    """The replies already given to those of these messages that were processed before."""
+    keys = sorted(set(dedup_keys))
+    table = InboundMessage.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        sa_select(table.c.dedup_key, table.c.replies).where(table.c.dedup_key.in_(keys))
+    ).all()
+    return {key: [Reply.from_json(item) for item in json.loads(replies)] for key, replies in rows}
+
+
+def record_inbound_many(*, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """`record_inbound` for many messages: each row has its Inbound's keys, person and replies."""
+    if not rows:
+        return
+    table = InboundMessage.__table__  # type: ignore[attr-defined]
+    now = utcnow()
+    _execute_many(
+        session,
+        table.insert(),
+        [
+            {
+                **{k: v for k, v in row.items() if k != "replies"},
+                "received_at": now,
+                "replies": json.dumps([r.to_json() for r in row["replies"]], ensure_ascii=False),
+            }
+            for row in rows
+        ],
+    )
 
 
 def is_duplicate_error(exc: IntegrityError) -> bool:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Table, case
+from sqlalchemy import Table, case, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -72,3 +73,33 @@ def language_of(*, session: Session, inbound: Inbound) -> str:
         except PhoneError:
             person = None
     return person.language if person is not None else "hi"
+
+
+def count_many(*, session: Session, senders: Mapping[str, int], now: dt.datetime) -> dict[str, int]:
+    """`count` for many senders at once: add each one's messages and return the new counts.
+
+    The upsert leaves each sender's row locked until the transaction ends, so the counts read back
+    are this transaction's own, as `count`'s RETURNING would give them.
+    """
+    if not senders:
+        return {}
+    insert: Any = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(RATE)
+    same_minute = RATE.c["minute"] == stmt.excluded["minute"]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["sender"],
+        set_={
+            "count": case(
+                (same_minute, RATE.c["count"] + stmt.excluded["count"]), else_=stmt.excluded["count"]
+            ),
+            "minute": stmt.excluded["minute"],
+        },
+    )
+    minute = minute_of(now)
+    session.execute(
+        stmt, [{"sender": s, "minute": minute, "count": n} for s, n in sorted(senders.items())]
+    )
+    rows = session.execute(
+        select(RATE.c["sender"], RATE.c["count"]).where(RATE.c["sender"].in_(list(senders)))
+    ).all()
+    return {sender: int(total) for sender, total in rows}

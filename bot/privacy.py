@@ -48,6 +48,17 @@ def notice_due(*, session: Session, person_id: int, channel: str) -> bool:
     return session.get(PrivacyNotice, (person_id, channel)) is None
 
 
+def notices_shown(*, session: Session, person_ids: Iterable[int]) -> set[tuple[int, str]]:
+    """(person, channel) pairs among these people that have been shown the notice."""
+    ids = sorted(set(person_ids))
+    rows = session.exec(
+        select(PrivacyNotice.person_id, PrivacyNotice.channel).where(
+            col(PrivacyNotice.person_id).in_(ids)
+        )
+    ).all()
+    return {(person_id, channel) for person_id, channel in rows}
+
+
 def record_notice(*, session: Session, person_id: int, channel: str, now: dt.datetime) -> None:
     session.add(PrivacyNotice(person_id=person_id, channel=channel, shown_at=now))
 

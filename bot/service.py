@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -84,6 +84,17 @@ class Fieldbot:
         """The day a message was written, in the configured zone; never later than now."""
         written = min(inbound.sent_at, self.clock())
         return written.astimezone(self.settings.tz).date()
+
+    def handle_many(self, inbounds: Sequence[Inbound]) -> list[list[Reply]]:
+        """`handle` for messages that arrived together: reports share one transaction."""
+        from bot.batch import handle_batch
+
+        return handle_batch(self, inbounds)
+
+    def remember_language(self, inbound: Inbound, language: str) -> None:
+        if len(self._languages) > 100_000:
+            self._languages.clear()
+        self._languages[floods.sender_key(inbound)] = language
 
     def handle(self, inbound: Inbound) -> list[Reply]:
         """Process one message exactly once and return what to answer."""
@@ -182,9 +193,7 @@ class Fieldbot:
             if not isinstance(who, Person):
                 # Nothing is stored for people we cannot let in, and a group is not told about them.
                 return [] if inbound.is_group else who
-            if len(self._languages) > 100_000:
-                self._languages.clear()
-            self._languages[floods.sender_key(inbound)] = who.language
+            self.remember_language(inbound, who.language)
             ctx = Context(session, self.settings, self.parser, inbound, who, self.message_day(inbound))
             person_id = who.id
             try:

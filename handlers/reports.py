@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bot import crud
 from bot.config import Settings
@@ -72,12 +72,29 @@ def _check_ceilings(changes: Sequence[crud.Change], settings: Settings, lang: st
 
 def confirmation(ctx: Context, changes: Sequence[crud.Change]) -> Reply:
     """What was understood, that day's totals and the campaign so far."""
-    settings, lang, person = ctx.settings, ctx.lang, ctx.person
+    person = ctx.person
     assert person.id is not None
     days = sorted({c.day for c in changes})
+    values = {d: crud.report_values(session=ctx.session, person_id=person.id, day=d) for d in days}
+    start = ctx.settings.campaign.start
+    campaign = None
+    if start is not None:
+        campaign = crud.person_totals(session=ctx.session, person_id=person.id, start=start)
+    return confirmation_reply(ctx.settings, ctx.lang, ctx.today, changes, values, campaign)
+
+
+def confirmation_reply(
+    settings: Settings,
+    lang: str,
+    today: dt.date,
+    changes: Sequence[crud.Change],
+    values: Mapping[dt.date, Mapping[str, int]],
+    campaign: Mapping[str, int] | None,
+) -> Reply:
+    """The confirmation from figures already read: each changed day's values, the campaign's sums."""
     parts = []
-    for day in days:
-        label = day_label(day, ctx.today, lang)
+    for day in sorted({c.day for c in changes}):
+        label = day_label(day, today, lang)
         parts.append(
             t(
                 lang,
@@ -86,18 +103,15 @@ def confirmation(ctx: Context, changes: Sequence[crud.Change]) -> Reply:
                 lines=_change_lines([c for c in changes if c.day == day], settings, lang),
             )
         )
-        values = crud.report_values(session=ctx.session, person_id=person.id, day=day)
         parts.append(
             t(
                 lang,
                 "day_totals",
                 day=label,
-                totals=totals_line(settings, values, lang, reported_only=True),
+                totals=totals_line(settings, values[day], lang, reported_only=True),
             )
         )
-    start = settings.campaign.start
-    campaign = crud.person_totals(session=ctx.session, person_id=person.id, start=start)
-    if campaign and start is not None:
+    if campaign:
         parts.append(
             t(lang, "campaign_totals", totals=totals_line(settings, campaign, lang, reported_only=True))
         )

@@ -1,0 +1,315 @@
+"""Daily reports that arrive together, stored in one transaction and answered after it commits.
+
+Most messages on a campaign evening are plain reports from field workers. Handled one transaction
+each, every report pays for its own round trips and commit; here the reports in flight at the same
+moment (concurrent webhook requests, one getUpdates batch) share them. Each message gets exactly the
+answer `Fieldbot.handle` would give it, and nothing is answered before the commit that stores it.
+Anything unusual takes the one-message path: commands, photos, edits, unknown or inactive senders,
+officers, a message seen twice in one batch; and if the batch's transaction fails, every message in
+it is handled again one by one (each is still new, since nothing of the batch was kept).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session
+
+from bot import crud, floods, privacy
+from bot.db import session_scope
+from bot.i18n import t
+from bot.messages import Inbound, Reply
+from bot.parser import Report
+from bot.phones import PhoneError, normalize_phone
+
+if TYPE_CHECKING:
+    from bot.service import Fieldbot
+
+log = logging.getLogger("fieldbot.batch")
+MAX_BATCH = 200
+
+
+def batchable(core: Fieldbot, inbound: Inbound) -> bool:
+    """Whether a message reads as a plain daily report, the kind a batch stores (no database read)."""
+    text = inbound.text
+    if (
+        not text
+        or inbound.is_edit
+        or inbound.location is not None
+        or inbound.photo is not None
+        or inbound.photo_refused
+        or inbound.unsupported
+        or inbound.contact_phone is not None
+        or (inbound.channel == "telegram" and inbound.telegram_user_id is None)
+        or len(text) > core.settings.reporting.max_message_chars
+    ):
+        return False
+    return isinstance(core.parser.parse(text), Report)
+
+
+@dataclass
+class _Item:
+    index: int
+    inbound: Inbound
+    sender: str  # floods.sender_key
+    person: crud.Sender
+    report: Report
+    today: dt.date
+    replies: list[Reply] | None = None
+    notice: bool = False
+    day: dt.date | None = None
+
+
+def handle_batch(core: Fieldbot, inbounds: Sequence[Inbound]) -> list[list[Reply]]:
+    """The replies to each message, in order; reports stored together, the rest one by one."""
+    results: list[list[Reply] | None] = [None] * len(inbounds)
+    alone: list[int] = []
+    try:
+        with session_scope(core.engine) as session:
+            alone = _store(core, session, inbounds, results)
+    except Exception as exc:  # noqa: BLE001 - each message is retried alone, which logs its own cause
+        log.warning(
+            "a batch of %d reports failed (%s); handling them one by one",
+            len(inbounds),
+            type(exc).__name__,
+        )
+        results = [None] * len(inbounds)
+        alone = list(range(len(inbounds)))
+    for index in alone:
+        results[index] = core.handle(inbounds[index])
+    return [r if r is not None else [] for r in results]
+
+
+def _senders(session: Session, inbounds: Sequence[Inbound]) -> list[crud.Sender | None]:
+    """The roster person behind each message, where there is one (`Fieldbot._identify`'s lookups)."""
+    user_ids = [m.telegram_user_id for m in inbounds if m.channel == "telegram"]
+    by_user = crud.senders_by_telegram(session=session, user_ids=[u for u in user_ids if u])
+    phones: list[str | None] = []
+    for m in inbounds:
+        try:
+            phones.append(normalize_phone(m.phone or "") if m.channel != "telegram" else None)
+        except PhoneError:
+            phones.append(None)
+    by_phone = crud.senders_by_phone(session=session, phones=[p for p in phones if p])
+    out: list[crud.Sender | None] = []
+    for m, phone in zip(inbounds, phones, strict=True):
+        if m.channel == "telegram":
+            out.append(by_user.get(m.telegram_user_id or 0))
+        else:
+            out.append(by_phone.get(phone) if phone else None)
+    return out
+
+
+def _store(
+    core: Fieldbot, session: Session, inbounds: Sequence[Inbound], results: list[list[Reply] | None]
+) -> list[int]:
+    """Store the batch's reports in `session`, fill `results`; return the messages left to do alone."""
+    from bot.service import Refused, privacy_notice
+    from handlers.reports import _check_ceilings, confirmation_reply, resolve_day
+
+    settings = core.settings
+    stored = crud.replies_for(session=session, dedup_keys=[m.dedup_key for m in inbounds])
+    seen_keys: set[str] = set()
+    fresh: list[int] = []
+    repeated: list[int] = []
+    for index, inbound in enumerate(inbounds):
+        if inbound.dedup_key in stored:
+            results[index] = stored[inbound.dedup_key]
+        elif inbound.dedup_key in seen_keys:
+            repeated.append(index)  # the same delivery twice: answered from the first once it is in
+        else:
+            seen_keys.add(inbound.dedup_key)
+            fresh.append(index)
+
+    # Only active field workers' reports stay in the batch. A sender with any other message here
+    # has all of hers handled one by one, in order, so each sees the ones she sent before it.
+    candidates: list[_Item] = []
+    alone = set(repeated)
+    people = _senders(session, [inbounds[i] for i in fresh])
+    for index, person in zip(fresh, people, strict=True):
+        inbound = inbounds[index]
+        parsed = core.parser.parse(inbound.text or "")
+        usual = person is not None and person.active and person.is_field_worker
+        if person is None or not usual or not isinstance(parsed, Report):
+            alone.add(index)
+        else:
+            sender = floods.sender_key(inbound)
+            today = core.message_day(inbound)
+            candidates.append(_Item(index, inbound, sender, person, parsed, today))
+    set_aside = {floods.sender_key(inbounds[i]) for i in alone}
+    items: list[_Item] = []
+    for item in candidates:
+        if item.sender in set_aside:
+            alone.add(item.index)
+        else:
+            items.append(item)
+
+    # The flood limit, counted as `Fieldbot._flood_check` counts it, one upsert for the batch.
+    limit = settings.floods.messages_per_minute
+    per_sender = Counter(item.sender for item in items)
+    counts = floods.count_many(session=session, senders=per_sender, now=core.clock())
+    taken: Counter[str] = Counter()
+    kept: list[_Item] = []
+    for item in items:
+        sender = item.sender
+        taken[sender] += 1
+        seen = counts[sender] - per_sender[sender] + taken[sender]
+        core.remember_language(item.inbound, item.person.language)
+        if seen <= limit:
+            kept.append(item)
+        elif seen > limit + 1 or item.inbound.is_group:
+            results[item.index] = []
+        else:
+            log.warning("sender %s sent over %d messages a minute; refusing", sender, limit)
+            results[item.index] = [Reply(t(item.person.language, "slow_down", limit=limit))]
+    items = kept
+
+    # The day each report is for; a refused day is answered and changes nothing.
+    for item in items:
+        try:
+            item.day = resolve_day(item.report.when, item.today, settings, item.person.language)
+        except Refused as refusal:
+            item.replies = refusal.replies
+    people_by_id = {item.person.id: item.person for item in items}
+    days = crud.lock_days(
+        session=session,
+        people=people_by_id,
+        keys=[(p.person.id, p.day) for p in items if p.day is not None and p.person.id is not None],
+    )
+    start = settings.campaign.start
+    campaign = (
+        crud.people_totals(session=session, person_ids=people_by_id, start=start)
+        if start is not None
+        else {}
+    )
+
+    audit: list[dict[str, Any]] = []
+    for item in items:
+        if item.day is None:
+            continue
+        person_id = item.person.id
+        assert person_id is not None
+        day = days[(person_id, item.day)]
+        lang = item.person.language
+        entries = ((e.metric, e.value, e.add) for e in item.report.entries)
+        changes = crud.plan_changes(day.values, entries, item.day)
+        try:
+            _check_ceilings(changes, settings, lang)
+        except Refused as refusal:
+            item.replies = refusal.replies
+            continue
+        group = uuid.uuid4().hex
+        totals = campaign.get(person_id)
+        for change in changes:
+            assert change.new is not None
+            old = crud.set_value(session, day, change.metric, change.new)
+            if totals is not None and start is not None and item.day >= start:
+                totals[change.metric] = totals.get(change.metric, 0) + change.new - (old or 0)
+            audit.append(
+                {
+                    "report_id": day.report_id,
+                    "person_id": person_id,
+                    "day": item.day,
+                    "metric": change.metric,
+                    "old_value": old,
+                    "new_value": change.new,
+                    "kind": "report",
+                    "change_group": group,
+                    "source_key": item.inbound.source_key,
+                    "channel": item.inbound.channel,
+                    "undone": False,
+                }
+            )
+        reply = confirmation_reply(
+            settings,
+            lang,
+            item.today,
+            changes,
+            {item.day: dict(day.values)},
+            dict(totals) if totals is not None and start is not None else None,
+        )
+        item.replies = [reply]
+    crud.write_days(session=session, days=days.values(), changes=audit)
+
+    # First contact on a channel: the answer first, the notice with it (never in a group).
+    shown = privacy.notices_shown(session=session, person_ids=people_by_id)
+    now = core.clock()
+    for item in items:
+        person_id = item.person.id
+        assert person_id is not None and item.replies is not None
+        key = (person_id, item.inbound.channel)
+        if not item.inbound.is_group and key not in shown:
+            shown.add(key)
+            privacy.record_notice(
+                session=session, person_id=person_id, channel=item.inbound.channel, now=now
+            )
+            item.replies = [*item.replies, Reply(privacy_notice(settings, item.person.language))]
+        results[item.index] = item.replies
+    crud.record_inbound_many(
+        session=session,
+        rows=[
+            {
+                "channel": item.inbound.channel,
+                "dedup_key": item.inbound.dedup_key,
+                "source_key": item.inbound.source_key,
+                "person_id": item.person.id,
+                "sent_at": item.inbound.sent_at,
+                "replies": item.replies,
+            }
+            for item in items
+        ],
+    )
+    return sorted(alone)
+
+
+class Batcher:
+    """Gathers the reports waiting at the same moment and hands them to `handle` together.
+
+    Up to `lanes` batches are handled at once, each in a worker thread, so one batch's Python work
+    overlaps another's wait for the database; what arrives meanwhile forms the next batch. At low
+    traffic a batch is one message, handled as soon as it comes. Batches lock the rows they share in
+    one order (sender counts, then report rows, then totals, each sorted), so lanes cannot deadlock.
+    """
+
+    def __init__(
+        self,
+        handle: Callable[[Sequence[Inbound]], list[list[Reply]]],
+        max_batch: int = MAX_BATCH,
+        lanes: int = 2,
+    ):
+        self._handle = handle
+        self.max_batch = max_batch
+        self.lanes = lanes
+        self._waiting: list[tuple[Inbound, asyncio.Future[list[Reply]]]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def submit(self, inbound: Inbound) -> list[Reply]:
+        future: asyncio.Future[list[Reply]] = asyncio.get_running_loop().create_future()
+        self._waiting.append((inbound, future))
+        if len(self._tasks) < self.lanes:
+            task = asyncio.create_task(self._drain())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await future
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch = self._waiting[: self.max_batch]
+            del self._waiting[: self.max_batch]
+            try:
+                answers = await asyncio.to_thread(self._handle, [m for m, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - handed to each waiting caller
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), replies in zip(batch, answers, strict=True):
+                if not future.done():
+                    future.set_result(replies)
