@@ -26,6 +26,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot import leases
+from bot.batch import Batcher, batchable
 from bot.db import session_scope
 from bot.messages import Inbound, Location, Reply
 from bot.service import Fieldbot
@@ -36,6 +37,12 @@ TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+# Updates handled at once: a whole getUpdates batch (up to 100) fits, so its reports are stored
+# together (bot/batch.py).
+CONCURRENT_UPDATES = 128
+# Replies being sent at once. Sending a whole batch's replies together would queue them all in
+# the HTTP client's connection pool, which scans its queue for every request it hands out.
+SENDS_IN_FLIGHT = 16
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,56 @@ def to_inbound(update: Update) -> Inbound | None:
     )
 
 
+# Keys a message may have besides its text and still be a plain text message: nothing in them
+# changes what the bot does with it.
+PLAIN_MESSAGE_KEYS = frozenset(
+    {"message_id", "date", "chat", "from", "text", "entities", "link_preview_options"}
+)
+
+
+def plain_text_inbound(data: object) -> Inbound | None:
+    """The Inbound of an update that is a new plain text message, read from its JSON directly.
+
+    What `to_inbound` makes of the same update, without building python-telegram-bot's objects
+    (the largest cost of a webhook request). Any other update, or anything unexpected, gives None
+    and is read by python-telegram-bot as usual.
+    """
+    if not isinstance(data, dict) or data.keys() != {"update_id", "message"}:
+        return None
+    message = data["message"]
+    if not isinstance(message, dict) or not message.keys() <= PLAIN_MESSAGE_KEYS:
+        return None
+    chat, user = message.get("chat"), message.get("from")
+    if not isinstance(chat, dict) or not isinstance(user, dict):
+        return None
+    text, date, message_id = message.get("text"), message.get("date"), message.get("message_id")
+    chat_id, user_id = chat.get("id"), user.get("id")
+    first, last = user.get("first_name"), user.get("last_name")
+    if (
+        not isinstance(text, str)
+        or not text
+        or not all(type(v) is int for v in (data["update_id"], date, message_id, chat_id, user_id))
+        or not isinstance(chat.get("type"), str)
+        or user.get("is_bot") is not False
+        or not isinstance(first, str)
+        or not isinstance(last, str | None)
+    ):
+        return None
+    assert isinstance(date, int)
+    source_key = f"tg:{chat_id}:{message_id}"
+    return Inbound(
+        channel="telegram",
+        dedup_key=f"{source_key}:0",
+        source_key=source_key,
+        sent_at=dt.datetime.fromtimestamp(date, dt.UTC),
+        chat_id=str(chat_id),
+        text=text,
+        telegram_user_id=user_id,
+        is_group=chat["type"] in ("group", "supergroup"),
+        display_name=f"{first} {last}" if last else first,
+    )
+
+
 def _seconds(value: int | dt.timedelta | None) -> int | None:
     if isinstance(value, dt.timedelta):
         return int(value.total_seconds())
@@ -228,6 +285,15 @@ async def send_replies(
     chat_id: int | str,
     replies: list[Reply],
 ) -> None:
+    sends: asyncio.Semaphore | None = application.bot_data.get("sends")
+    if sends is None:
+        await _send_replies(application, chat_id, replies)
+        return
+    async with sends:
+        await _send_replies(application, chat_id, replies)
+
+
+async def _send_replies(application: TelegramApp, chat_id: int | str, replies: list[Reply]) -> None:
     bot = application.bot
     for reply in replies:
         markup: ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None
@@ -250,6 +316,25 @@ async def send_replies(
             markup = None
 
 
+async def answer(application: TelegramApp, inbound: Inbound) -> None:
+    """Let the core decide on one message, then send its replies (or leave them to the webhook)."""
+    core: Fieldbot = application.bot_data["core"]
+    batcher: Batcher = application.bot_data["batcher"]
+    if batchable(core, inbound):
+        replies = await batcher.submit(inbound)
+    else:
+        replies = await asyncio.to_thread(core.handle, inbound)
+    if not replies:
+        return
+    holder = INLINE_ANSWER.get()
+    if holder is not None and not holder:
+        call = inline_answer(int(inbound.chat_id), replies)
+        if call is not None:
+            holder.append(call)  # stored already: the web route answers with it
+            return
+    await send_replies(application, inbound.chat_id, replies)
+
+
 def build_application(core: Fieldbot, settings: TelegramSettings, *, webhook: bool) -> TelegramApp:
     """The python-telegram-bot application; without an updater in webhook mode."""
     builder = (
@@ -257,12 +342,14 @@ def build_application(core: Fieldbot, settings: TelegramSettings, *, webhook: bo
         .token(settings.token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
-        .concurrent_updates(True)
+        .concurrent_updates(CONCURRENT_UPDATES)
     )
     if webhook:
         builder = builder.updater(None)
     application = builder.build()
     application.bot_data["core"] = core
+    application.bot_data["batcher"] = Batcher(core.handle_many)
+    application.bot_data["sends"] = asyncio.Semaphore(SENDS_IN_FLIGHT)
     max_photo_bytes = int(core.settings.presence.max_photo_mb * 1024 * 1024)
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -273,16 +360,7 @@ def build_application(core: Fieldbot, settings: TelegramSettings, *, webhook: bo
         message = update.message or update.edited_message
         if message is not None:
             inbound = await with_photo(inbound, message, max_photo_bytes)
-        replies = await asyncio.to_thread(core.handle, inbound)
-        if not replies:
-            return
-        holder = INLINE_ANSWER.get()
-        if holder is not None and not holder:
-            call = inline_answer(int(inbound.chat_id), replies)
-            if call is not None:
-                holder.append(call)  # stored already: the web route answers with it
-                return
-        await send_replies(application, inbound.chat_id, replies)
+        await answer(application, inbound)
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram update failed: %s", context.error, exc_info=context.error)

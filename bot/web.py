@@ -27,7 +27,14 @@ from bot.messages import Inbound, Location
 from bot.outbox import inbox as outbox_inbox
 from bot.phones import PhoneError, normalize_phone
 from bot.service import Fieldbot
-from bot.telegram import INLINE_ANSWER, TelegramSettings, start_telegram, stop_telegram
+from bot.telegram import (
+    INLINE_ANSWER,
+    TelegramSettings,
+    answer,
+    plain_text_inbound,
+    start_telegram,
+    stop_telegram,
+)
 from bot.units import ROLE_ORDER, home_units
 from models import Person, Village, utcnow
 
@@ -232,25 +239,38 @@ def create_app(
             data = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             return PlainTextResponse("bad request", status_code=400)
-        try:
-            update = Update.de_json(data, telegram_app.bot)
-        except (TypeError, KeyError, ValueError, AttributeError):  # JSON, but not an Update
-            return PlainTextResponse("bad request", status_code=400)
-        if update is None:
-            return PlainTextResponse("bad request", status_code=400)
+        # A plain text message (most of a campaign evening's traffic) is read from its JSON;
+        # python-telegram-bot reads everything else.
+        inbound = plain_text_inbound(data)
+        if inbound is not None:
+            work = _answer_plain(inbound)
+        else:
+            try:
+                update = Update.de_json(data, telegram_app.bot)
+            except (TypeError, KeyError, ValueError, AttributeError):  # JSON, but not an Update
+                return PlainTextResponse("bad request", status_code=400)
+            if update is None:
+                return PlainTextResponse("bad request", status_code=400)
+            work = telegram_app.process_update(update)
         if not answer_inline:
-            await telegram_app.process_update(update)
+            await work
             return Response(status_code=200)
         holder: list[dict[str, Any]] = []
         token = INLINE_ANSWER.set(holder)
         try:
-            await telegram_app.process_update(update)
+            await work
         finally:
             INLINE_ANSWER.reset(token)
         if holder:
             # Sent only now, after the message is stored: Telegram makes this call for us.
             return JSONResponse(holder[0])
         return Response(status_code=200)
+
+    async def _answer_plain(inbound: Inbound) -> None:
+        try:
+            await answer(telegram_app, inbound)
+        except Exception:
+            log.exception("telegram update %s failed", inbound.dedup_key)
 
     routes = [
         Route("/healthz", healthz),
