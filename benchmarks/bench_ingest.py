@@ -325,6 +325,12 @@ def child(*args: str) -> Iterator[subprocess.Popen[str]]:
             process.wait()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (/proc/PID/stat, in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -435,11 +441,13 @@ async def run_webhook(
     with child("--serve-webhook", url, str(port), api.base_url, mode) as server:
         await wait_ready_http(port)
         api.reset_counts()
+        cpu_before = cpu_seconds(server.pid)
         result = await post_all(port, updates, connections, budget)
         posted = result["sent"]
         in_body = result["answered_in_body"]
         # Replies not carried in the response body go to the Bot API; wait for the stragglers.
         await api.wait_sent(posted - in_body, timeout=30)
+        cpu_ms = 1000 * (cpu_seconds(server.pid) - cpu_before) / max(posted, 1)
         rss = peak_rss_mb(server.pid)
     await api.stop()
     stored = stored_count(url)
@@ -447,7 +455,8 @@ async def run_webhook(
     log(
         f"webhook {url.split(':', 1)[0]} ({mode}): {posted} in {result['seconds']:.1f} s, "
         f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, statuses {result['statuses']}, "
-        f"stored {stored}, answered {answered} ({in_body} in the response), peak RSS {rss:.0f} MB"
+        f"stored {stored}, answered {answered} ({in_body} in the response), peak RSS {rss:.0f} MB, "
+        f"server CPU {cpu_ms:.2f} ms a report"
     )
     if stored != posted or answered != posted or result["statuses"] != {200: posted}:
         raise SystemExit("not every report was stored and answered")
@@ -457,6 +466,7 @@ async def run_webhook(
         "p99_ms": result["p99_ms"],
         "p50_ms": result["p50_ms"],
         "rss_mb": rss,
+        "cpu_ms": cpu_ms,
     }
 
 
@@ -559,6 +569,7 @@ def main() -> int:
         results["ingest_postgres_reports_per_s"] = round(pg["per_s"], 1)
         results["ingest_postgres_p99_ms"] = round(pg["p99_ms"], 1)
         results["ingest_postgres_p50_ms"] = round(pg["p50_ms"], 1)
+        results["ingest_postgres_server_cpu_ms_per_report"] = round(pg["cpu_ms"], 2)
         rss = max(rss, pg["rss_mb"])
     if "bare" in only:
         if "webhook_postgres" not in only:
@@ -582,6 +593,7 @@ def main() -> int:
         results["ingest_sqlite_reports"] = lite["reports"]
         results["ingest_sqlite_reports_per_s"] = round(lite["per_s"], 1)
         results["ingest_sqlite_p99_ms"] = round(lite["p99_ms"], 1)
+        results["ingest_sqlite_server_cpu_ms_per_report"] = round(lite["cpu_ms"], 2)
         rss = max(rss, lite["rss_mb"])
     if rss:
         results["ingest_peak_rss_mb"] = round(rss, 1)
