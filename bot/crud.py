@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -394,7 +395,9 @@ def lock_days(
             }
         )
     table: Table = DailyReport.__table__  # type: ignore[attr-defined]
-    _execute_many(session, _insert(session, table).on_conflict_do_nothing(), rows)
+    insert_many(
+        session, table, rows, lambda stmt: stmt.on_conflict_do_nothing(), name="daily_report.lock"
+    )
     query = (
         sa_select(
             table.c.id,
@@ -472,13 +475,17 @@ def write_days(
     written = sorted({(c["report_id"], c["metric"]) for c in changes})
     values = ReportValue.__table__  # type: ignore[attr-defined]
     rows = [{"report_id": r, "metric": m, "value": by_id[r].values[m]} for r, m in written]
-    stmt = _insert(session, values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["report_id", "metric"], set_={"value": stmt.excluded.value}
+    insert_many(
+        session,
+        values,
+        rows,
+        lambda stmt: stmt.on_conflict_do_update(
+            index_elements=["report_id", "metric"], set_={"value": stmt.excluded.value}
+        ),
+        name="report_value.set",
     )
-    _execute_many(session, stmt, rows)
     audit = ReportChange.__table__  # type: ignore[attr-defined]
-    _execute_many(session, audit.insert(), [{**c, "changed_at": now} for c in changes])
+    insert_many(session, audit, [{**c, "changed_at": now} for c in changes])
     reports = DailyReport.__table__  # type: ignore[attr-defined]
     touched = sorted(by_id.keys() & {r for r, _ in written})
     session.execute(update(reports).where(reports.c.id.in_(touched)).values(updated_at=now))
@@ -571,9 +578,45 @@ def _count_change(
         pending.values[(state.units, state.day, metric)] += delta
 
 
-def _execute_many(session: Session, stmt: Any, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Run a statement for many rows: the driver's executemany (pipelined on PostgreSQL)."""
-    if rows:
+_MANY: dict[tuple[str, str, tuple[str, ...]], Any] = {}  # built statements, see insert_many
+
+
+def insert_many(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    conflict: Callable[[Any], Any] | None = None,
+    *,
+    name: str = "",
+) -> None:
+    """INSERT many rows (all with the same keys) in one statement, `conflict` adding ON CONFLICT.
+
+    On PostgreSQL the rows go as one array per column, unnested by the server: one statement and
+    one round trip whatever their number, in the rows' order. SQLite takes them by executemany.
+    The statement is built once per `name` (which must be given with `conflict`) and columns.
+    """
+    if not rows:
+        return
+    assert conflict is None or name, "a statement with ON CONFLICT needs a name to be kept by"
+    dialect = session.get_bind().dialect.name
+    names = tuple(rows[0])
+    key = (dialect, name or table.name, names)
+    stmt = _MANY.get(key)
+    if stmt is None:
+        if dialect == "postgresql":
+            source = sa_select(
+                *(
+                    func.unnest(bindparam(f"many_{n}", type_=ARRAY(table.c[n].type))).label(n)
+                    for n in names
+                )
+            )
+            stmt = pg_insert(table).from_select(list(names), source)
+        else:
+            stmt = sqlite_insert(table)
+        stmt = _MANY[key] = conflict(stmt) if conflict else stmt
+    if dialect == "postgresql":
+        session.execute(stmt, {f"many_{n}": [row[n] for row in rows] for n in names})
+    else:
         session.execute(stmt, rows)
 
 
@@ -586,11 +629,15 @@ def _upsert_adding(
     session: Session, table: Table, keys: Sequence[str], column: str, rows: list[dict[str, Any]]
 ) -> None:
     """INSERT ... ON CONFLICT (keys) DO UPDATE SET column = column + excluded.column, in row order."""
-    stmt = _insert(session, table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(keys), set_={column: table.c[column] + stmt.excluded[column]}
+    insert_many(
+        session,
+        table,
+        rows,
+        lambda stmt: stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={column: table.c[column] + stmt.excluded[column]}
+        ),
+        name=f"{table.name}.add",
     )
-    _execute_many(session, stmt, rows)
 
 
 def apply_pending_totals(*, session: Session) -> None:
@@ -660,9 +707,9 @@ def _update_reporting_days(
     """
     table = ReportingDays.__table__  # type: ignore[attr-defined]
     keys = sorted(bits)
-    _execute_many(
+    insert_many(
         session,
-        _insert(session, table).on_conflict_do_nothing(),
+        table,
         [
             {
                 "sector_id": sector_id,
@@ -673,6 +720,8 @@ def _update_reporting_days(
             }
             for sector_id, bucket in keys
         ],
+        lambda stmt: stmt.on_conflict_do_nothing(),
+        name="reporting_days.ensure",
     )
     query = (
         sa_select(table.c.sector_id, table.c.bucket, table.c.workers)
@@ -801,9 +850,9 @@ def record_inbound_many(*, session: Session, rows: Sequence[Mapping[str, Any]]) 
         return
     table = InboundMessage.__table__  # type: ignore[attr-defined]
     now = utcnow()
-    _execute_many(
+    insert_many(
         session,
-        table.insert(),
+        table,
         [
             {
                 **{k: v for k, v in row.items() if k != "replies"},

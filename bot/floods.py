@@ -83,23 +83,24 @@ def count_many(*, session: Session, senders: Mapping[str, int], now: dt.datetime
     """
     if not senders:
         return {}
-    insert: Any = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(RATE)
-    same_minute = RATE.c["minute"] == stmt.excluded["minute"]
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["sender"],
-        set_={
-            "count": case(
-                (same_minute, RATE.c["count"] + stmt.excluded["count"]), else_=stmt.excluded["count"]
-            ),
-            "minute": stmt.excluded["minute"],
-        },
-    )
+
+    def adding(stmt: Any) -> Any:
+        same_minute = RATE.c["minute"] == stmt.excluded["minute"]
+        return stmt.on_conflict_do_update(
+            index_elements=["sender"],
+            set_={
+                "count": case(
+                    (same_minute, RATE.c["count"] + stmt.excluded["count"]),
+                    else_=stmt.excluded["count"],
+                ),
+                "minute": stmt.excluded["minute"],
+            },
+        )
+
     minute = minute_of(now)
-    session.execute(
-        stmt, [{"sender": s, "minute": minute, "count": n} for s, n in sorted(senders.items())]
-    )
-    rows = session.execute(
+    rows = [{"sender": s, "minute": minute, "count": n} for s, n in sorted(senders.items())]
+    crud.insert_many(session, RATE, rows, adding, name="sender_rate.add")
+    counts = session.execute(
         select(RATE.c["sender"], RATE.c["count"]).where(RATE.c["sender"].in_(list(senders)))
     ).all()
-    return {sender: int(total) for sender, total in rows}
+    return {sender: int(total) for sender, total in counts}
