@@ -42,6 +42,7 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import crud
+from bot.batch import Batcher, batchable
 from bot.config import ConfigError, Settings
 from bot.db import session_scope
 from bot.i18n import short_date, t
@@ -581,6 +582,7 @@ class WhatsAppEndpoints:
         self.validator = RequestValidator(twilio.auth_token)
         self.max_photo_bytes = int(core.settings.presence.max_photo_mb * 1024 * 1024)
         self.link_ttl = dt.timedelta(minutes=core.settings.whatsapp.media_link_minutes)
+        self.batcher = Batcher(core.handle_many)
 
     def routes(self) -> list[Route]:
         return [
@@ -678,7 +680,10 @@ class WhatsAppEndpoints:
             elif media is not None:
                 # Nobody we may let in: nothing is fetched, and the core answers the refusal.
                 inbound = dataclasses.replace(inbound, photo_refused="unavailable")
-            replies = await asyncio.to_thread(self.core.handle, inbound)
+            if batchable(self.core, inbound):
+                replies = await self.batcher.submit(inbound)  # stored with the reports in flight
+            else:
+                replies = await asyncio.to_thread(self.core.handle, inbound)
             if sender is not None:
                 await asyncio.to_thread(self._remember, inbound, sender)
         body = await asyncio.to_thread(self._answer, replies)
