@@ -398,6 +398,7 @@ def lock_days(
     insert_many(
         session, table, rows, lambda stmt: stmt.on_conflict_do_nothing(), name="daily_report.lock"
     )
+    values = ReportValue.__table__  # type: ignore[attr-defined]
     query = (
         sa_select(
             table.c.id,
@@ -406,24 +407,24 @@ def lock_days(
             table.c.district_id,
             table.c.block_id,
             table.c.sector_id,
+            values.c.metric,
+            values.c.value,
         )
+        .outerjoin(values, values.c.report_id == table.c.id)
         .where(tuple_(table.c.person_id, table.c.day).in_(wanted))
         .order_by(table.c.person_id, table.c.day)
     )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
+        query = query.with_for_update(of=table)
     locked: dict[tuple[int, dt.date], LockedDay] = {}
     by_id: dict[int, LockedDay] = {}
-    for rid, person_id, day, district_id, block_id, sector_id in session.execute(query).all():
-        day_ = LockedDay(rid, person_id, day, (district_id, block_id, sector_id), {})
-        locked[(person_id, day)] = by_id[rid] = day_
-    values = ReportValue.__table__  # type: ignore[attr-defined]
-    for rid, metric, value in session.execute(
-        sa_select(values.c.report_id, values.c.metric, values.c.value).where(
-            values.c.report_id.in_(list(by_id))
-        )
-    ).all():
-        by_id[rid].values[metric] = value
+    for rid, person_id, day, district, block, sector, metric, value in session.execute(query):
+        day_ = by_id.get(rid)
+        if day_ is None:
+            day_ = LockedDay(rid, person_id, day, (district, block, sector), {})
+            locked[(person_id, day)] = by_id[rid] = day_
+        if metric is not None:
+            day_.values[metric] = value
     pending: _Pending = session.info.setdefault(_PENDING, _Pending())
     for day_ in by_id.values():
         pending.days.setdefault(

@@ -43,6 +43,9 @@ CONCURRENT_UPDATES = 128
 # Replies being sent at once. Sending a whole batch's replies together would queue them all in
 # the HTTP client's connection pool, which scans its queue for every request it hands out.
 SENDS_IN_FLIGHT = 16
+# Webhook requests Telegram may have open at once (its default is 40, its most 100): the more
+# arrive together, the more reports share a transaction.
+WEBHOOK_CONNECTIONS = 100
 
 
 @dataclass(frozen=True)
@@ -447,6 +450,7 @@ async def start_telegram(
             settings.webhook_url,
             secret_token=settings.webhook_secret,
             allowed_updates=Update.ALL_TYPES,
+            max_connections=WEBHOOK_CONNECTIONS,
         )
         log.info("telegram: webhook mode")
     elif application.updater is not None:
