@@ -4,10 +4,12 @@ blocks with 90 days of reports, then the queries officers make, timed.
     python benchmarks/bench_rollups.py [--scale 1.0] [--out results.json] [--regenerate]
 
 The data goes into its own database (FIELDBOT_BENCH_URL, default fieldbot_bench on the local
-server) and is generated inside PostgreSQL with INSERT ... SELECT, secondary indexes built after
-the load. A marker row keeps it for the next run: only a different --scale, a newer data version,
-or --regenerate builds it again. Prints one JSON object of flat numeric results on its last
-line.
+server). The hierarchy is made with INSERT ... SELECT; the reports, their values and the aggregates
+are made with numpy a day at a time and streamed in with binary COPY on two connections side by
+side, each table in the order of its primary key, and the indexes dropped for the load are built
+again afterwards exactly as the migrations made them. A marker row keeps the data for the next
+run: only a different --scale, a newer data version, or --regenerate builds it again. Prints one
+JSON object of flat numeric results on its last line.
 """
 
 from __future__ import annotations
@@ -21,28 +23,31 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, select
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlmodel import Session, col, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import rollups  # noqa: E402
+from bot import crud, rollups  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
 from bot.db import make_engine, upgrade  # noqa: E402
 from bot.export import xlsx_bytes  # noqa: E402
 from bot.messages import Inbound  # noqa: E402
 from bot.service import Fieldbot  # noqa: E402
 from bot.units import district_unit, state_unit  # noqa: E402
-from models import DailyReport, District, Person, Post, UnitDayTotal  # noqa: E402
+from models import District, Person, Post  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/fieldbot_bench"
-DATA_VERSION = "5"  # bump when the generated data changes shape
+DATA_VERSION = "6"  # bump when the generated data changes shape
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 FIRST_DAY = dt.date(2026, 9, 1)
 DAYS = 90
@@ -92,12 +97,20 @@ def shape(scale: float) -> dict[str, int]:
     return {"districts": districts, "blocks": blocks, "sectors": blocks * 10, "workers": workers}
 
 
+# The loading sessions: big sorts in memory, no foreign key checks, commits not waited for.
+LOAD_SETTINGS = (
+    "SET work_mem = '512MB'",
+    "SET maintenance_work_mem = '1GB'",
+    "SET session_replication_role = replica",
+    "SET synchronous_commit = off",
+)
+
+
 def _exec(engine: Engine, *statements: str, **params: Any) -> None:
     """Statements in one transaction; `params` go to the first."""
     with engine.begin() as conn:
-        conn.exec_driver_sql("SET work_mem = '512MB'")
-        conn.exec_driver_sql("SET maintenance_work_mem = '1GB'")
-        conn.exec_driver_sql("SET session_replication_role = replica")  # no FK checks on the load
+        for setting in LOAD_SETTINGS:
+            conn.exec_driver_sql(setting)
         for index, statement in enumerate(statements):
             conn.execute(text(statement), params if index == 0 else {})
 
@@ -174,6 +187,153 @@ def ensure_database(url: str) -> None:
     admin.dispose()
 
 
+# Each report's numbers: every report has applications and cards; households half the time, 70+
+# cards and rejections now and then. Districts differ in pace so that rankings mean something.
+# In the order PostgreSQL sorts them, so that rows go in as report_value's primary key reads them.
+METRICS = ("applications", "cards", "elderly_cards", "households", "rejected")
+SEED = 7
+PG_EPOCH = dt.date(2000, 1, 1)  # day 0 of PostgreSQL's binary dates and timestamps
+COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # no flags, no header extension
+COPY_TRAILER = b"\xff\xff"
+
+Column = tuple[str, Any]  # a numpy type (">i4", ">i8" or "S<n>" for text) and the values
+
+
+def _day_values(
+    day: int, districts: npt.NDArray[np.int64]
+) -> tuple[list[npt.NDArray[np.int64]], list[npt.NDArray[np.bool_]]]:
+    """Each metric's value, and whether the report has it, for every worker's report of a day
+    (workers in id order, in their `districts`); the same for a day however often it is asked."""
+    rng = np.random.default_rng((SEED, day))
+    a, b = rng.random(len(districts)), rng.random(len(districts))
+    pace = districts % 9
+    values = [
+        np.rint(a * (12 + pace) * 2),
+        np.rint(a * (10 + pace) * 2),
+        np.rint(b * 10),
+        np.rint(b * 40),
+        np.rint(a * 5),
+    ]
+    everyone = np.ones(len(districts), dtype=np.bool_)
+    present = [everyone, everyone, b > 0.9, b < 0.5, b < 0.1]
+    return [v.astype(np.int64) for v in values], present
+
+
+def _reporters(day: int, persons: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Who reported on a day: all the workers, but on the last day most (not all) of them."""
+    if day < DAYS - 1:
+        return np.ones(len(persons), dtype=np.bool_)
+    return np.asarray(persons % 10 < round(TODAY_REPORTING * 10))
+
+
+def _copy_rows(
+    count: int, variants: Sequence[tuple[npt.NDArray[np.bool_] | None, Sequence[Column]]]
+) -> bytes:
+    """`count` rows in PostgreSQL's binary COPY format; a row per variant (its columns) where the
+    variant's mask is set (or always), the variants of a row one after the other."""
+    blocks, masks = [], []
+    for mask, columns in variants:
+        fields: list[tuple[str, str]] = [("n", ">i2")]
+        for i, (kind, _) in enumerate(columns):
+            fields += [(f"l{i}", ">i4"), (f"v{i}", kind)]
+        rows = np.empty(count, dtype=np.dtype(fields))
+        rows["n"] = len(columns)
+        for i, (_, values) in enumerate(columns):
+            rows[f"l{i}"] = rows.dtype[f"v{i}"].itemsize
+            rows[f"v{i}"] = values
+        blocks.append(rows.view(np.uint8).reshape(count, rows.dtype.itemsize))
+        everyone = np.ones(count, dtype=np.bool_)
+        masks.append(np.repeat((everyone if mask is None else mask)[:, None], rows.dtype.itemsize, 1))
+    if len(blocks) == 1 and variants[0][0] is None:
+        return blocks[0].tobytes()
+    return np.hstack(blocks)[np.hstack(masks)].tobytes()
+
+
+def _copy(conn: Connection, table: str, columns: str, chunks: Iterable[bytes]) -> None:
+    """COPY the binary `chunks` into a table."""
+    raw: Any = conn.connection.dbapi_connection
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy,
+    ):
+        copy.write(COPY_SIGNATURE)
+        for chunk in chunks:
+            copy.write(chunk)
+        copy.write(COPY_TRAILER)
+
+
+def _reporting_days(workers: int) -> str:
+    """Each worker's reported days as bits, per 63-day bucket: the run of days from the first to
+    her last (the day before the last for those who have not reported today)."""
+    first = (FIRST_DAY - crud.EPOCH).days
+    last = first + DAYS - 1
+    size = crud.BUCKET_DAYS
+    return f"""
+        INSERT INTO reporting_days (sector_id, bucket, block_id, district_id, workers)
+        SELECT sector_id, bucket, min(block_id), min(district_id),
+               string_agg(id || ':' || ((CAST(1 AS BIGINT) << hi) - (CAST(1 AS BIGINT) << lo)
+                                        + (CAST(1 AS BIGINT) << hi)), ' ' ORDER BY id)
+        FROM (SELECT p.id, p.sector_id, p.block_id, p.district_id, k AS bucket,
+                     greatest({first}, k * {size}) - k * {size} AS lo,
+                     least(CASE WHEN p.id % 10 < {round(TODAY_REPORTING * 10)} THEN {last}
+                                ELSE {last - 1} END, k * {size} + {size - 1}) - k * {size} AS hi
+              FROM person p CROSS JOIN generate_series({first // size}, {last // size}) k
+              WHERE p.role IN ('asha', 'anm') AND p.id <= {workers}) w
+        WHERE hi >= lo
+        GROUP BY sector_id, bucket"""
+
+
+def _drop_indexes(conn: Connection, table: str) -> list[str]:
+    """Drop a table's indexes (with their primary key or unique constraints) but those a foreign
+    key refers to; returns the statements that make them again, exactly as they were."""
+    rows = conn.exec_driver_sql(
+        """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), c.conname,
+                  pg_get_constraintdef(c.oid)
+           FROM pg_index i
+           LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.contype IN ('p', 'u')
+                                    AND c.conrelid = i.indrelid
+           WHERE i.indrelid = CAST(%s AS regclass)
+             AND NOT EXISTS (SELECT FROM pg_constraint f
+                             WHERE f.contype = 'f' AND f.conindid = i.indexrelid)
+           ORDER BY i.indexrelid""",
+        (table,),
+    ).all()
+    create = []
+    for index, definition, constraint, constraint_definition in rows:
+        if constraint is None:
+            conn.exec_driver_sql(f"DROP INDEX {index}")
+            create.append(definition)
+        else:
+            conn.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{constraint}"')
+            create.append(f'ALTER TABLE {table} ADD CONSTRAINT "{constraint}" {constraint_definition}')
+    return create
+
+
+class Lane:
+    """A connection of its own in one transaction, with the loading settings, timing its steps."""
+
+    def __init__(self, engine: Engine, timings: dict[str, float]):
+        self.engine, self.timings = engine, timings
+
+    def step(self, name: str, started: float) -> None:
+        took = time.perf_counter() - started
+        key = name.replace(" ", "_") + "_s"
+        self.timings[key] = self.timings.get(key, 0.0) + took
+        log(f"{name}: {took:.1f}s")
+
+    def run(self, work: Callable[[Connection, Lane], None]) -> None:
+        with self.engine.begin() as conn:
+            for setting in LOAD_SETTINGS:
+                conn.exec_driver_sql(setting)
+            work(conn, self)
+
+    def sql(self, conn: Connection, name: str, *statements: str) -> None:
+        for statement in statements:
+            started = time.perf_counter()
+            conn.execute(text(statement))
+            self.step(name, started)
+
+
 def generate(engine: Engine, scale: float) -> dict[str, float]:
     """Build the state and its reports from nothing; returns the seconds each part took."""
     s = shape(scale)
@@ -202,6 +362,7 @@ def generate(engine: Engine, scale: float) -> dict[str, float]:
            SELECT (s.id - 1) * 5 + k, s.id, 'Village ' || s.id || '-' || k,
                   26 + random(), 80 + random()
            FROM sector s, generate_series(1, 5) k""",
+        # Workers are persons 1 to s["workers"], in sector order: report ids build on that.
         f"""INSERT INTO person (id, worker_id, name, phone, role, language, active, village_id,
                                sector_id, block_id, district_id, created_at, updated_at)
             SELECT n, 'W' || n, 'ASHA ' || n, '+919' || lpad(n::text, 9, '0'),
@@ -251,102 +412,153 @@ def generate(engine: Engine, scale: float) -> dict[str, float]:
     )
     timings["hierarchy_s"] = time.perf_counter() - started
 
-    # Reports: secondary indexes off for the load, built once afterwards.
-    step = time.perf_counter()
-    report_indexes = list(DailyReport.__table__.indexes)  # type: ignore[attr-defined]
-    with engine.begin() as conn:
-        for index in report_indexes:
-            index.drop(conn)
-        conn.exec_driver_sql(
-            "ALTER TABLE daily_report DROP CONSTRAINT IF EXISTS daily_report_person_id_day_key"
-        )
-    last = FIRST_DAY + dt.timedelta(days=DAYS - 1)
-    _exec(
-        engine,
-        f"""INSERT INTO daily_report (person_id, day, district_id, block_id, sector_id, village_id,
-                                     created_at, updated_at)
-            SELECT p.id, d::date, p.district_id, p.block_id, p.sector_id, p.village_id, now(), now()
-            FROM generate_series(DATE '{FIRST_DAY}', DATE '{last}', interval '1 day') d
-            CROSS JOIN person p
-            WHERE p.role IN ('asha', 'anm')
-              AND (d::date < DATE '{last}' OR p.id % 10 < {round(TODAY_REPORTING * 10)})""",
-    )
-    timings["daily_report_s"] = time.perf_counter() - step
-    step = time.perf_counter()
-    # Every report has applications and cards; households half the time, 70+ cards and rejections
-    # now and then. Districts differ in pace so that rankings mean something.
-    _exec(
-        engine,
-        """INSERT INTO report_value (report_id, metric, value)
-           SELECT r.id, v.metric, v.value
-           FROM (SELECT id, district_id, random() AS a, random() AS b FROM daily_report) r
-           CROSS JOIN LATERAL (VALUES
-               ('applications', (r.a * (12 + r.district_id % 9) * 2)::int, true),
-               ('cards', (r.a * (10 + r.district_id % 9) * 2)::int, true),
-               ('households', (r.b * 40)::int, r.b < 0.5),
-               ('elderly_cards', (r.b * 10)::int, r.b > 0.9),
-               ('rejected', (r.a * 5)::int, r.b < 0.1)
-           ) AS v(metric, value, present)
-           WHERE v.present""",
-    )
-    timings["report_value_s"] = time.perf_counter() - step
+    # The reports, their values and the aggregates (as bot.crud would have kept them report by
+    # report) are made here a day at a time and streamed in with COPY on two connections side by
+    # side, each table in the order of its primary key; the indexes dropped for the load are then
+    # built again, exactly as they were, daily_report's primary key (the values' foreign key
+    # needs it) kept all along.
     step = time.perf_counter()
     with engine.begin() as conn:
-        conn.exec_driver_sql("SET maintenance_work_mem = '1GB'")
-        conn.exec_driver_sql(
-            "ALTER TABLE daily_report ADD CONSTRAINT daily_report_person_id_day_key"
-            " UNIQUE (person_id, day)"
+        people = np.array(
+            conn.exec_driver_sql(
+                "SELECT id, district_id, block_id, sector_id, village_id FROM person"
+                " WHERE role IN ('asha', 'anm') ORDER BY id"
+            ).all(),
+            dtype=np.int64,
         )
-        for index in report_indexes:
-            index.create(conn)
-    timings["report_indexes_s"] = time.perf_counter() - step
+        block_of = np.zeros(s["sectors"] + 1, dtype=np.int64)
+        for sector_id, block_id in conn.exec_driver_sql("SELECT id, block_id FROM sector"):
+            block_of[sector_id] = block_id
+        district_of = np.zeros(s["blocks"] + 1, dtype=np.int64)
+        for block_id, district_id in conn.exec_driver_sql("SELECT id, district_id FROM block"):
+            district_of[block_id] = district_id
+        rebuild = {
+            table: _drop_indexes(conn, table)
+            for table in ("daily_report", "report_value", "unit_day_total", "unit_day_reported")
+        }
+    persons, districts, blocks, sectors, villages = people.T
+    workers = len(persons)
+    assert persons.tolist() == list(range(1, workers + 1))  # report ids build on that
+    day_zero = (FIRST_DAY - PG_EPOCH).days
+    now = (dt.datetime.now(dt.UTC) - dt.datetime(2000, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(
+        microseconds=1
+    )
+    units = {"sector": s["sectors"], "block": s["blocks"], "district": s["districts"]}
+    sums = {level: np.zeros((n + 1, DAYS, len(METRICS)), dtype=np.int64) for level, n in units.items()}
+    counts = {level: np.zeros_like(sums[level]) for level in units}
+    reported = {level: np.zeros((n + 1, DAYS), dtype=np.int64) for level, n in units.items()}
 
-    # The aggregates, as bot.crud would have kept them report by report: sectors from the reports,
-    # blocks and districts from the sectors (a sector lies in one block, a block in one district).
-    step = time.perf_counter()
-    total_indexes = list(UnitDayTotal.__table__.indexes)  # type: ignore[attr-defined]
+    def reports() -> Iterator[bytes]:
+        for day in range(DAYS):
+            who = _reporters(day, persons)
+            yield _copy_rows(
+                int(who.sum()),
+                [
+                    (
+                        None,
+                        [
+                            (">i4", day * workers + persons[who]),
+                            (">i4", persons[who]),
+                            (">i4", day_zero + day),
+                            (">i4", districts[who]),
+                            (">i4", blocks[who]),
+                            (">i4", sectors[who]),
+                            (">i4", villages[who]),
+                            (">i8", now),
+                            (">i8", now),
+                        ],
+                    )
+                ],
+            )
+
+    def report_values() -> Iterator[bytes]:
+        for day in range(DAYS):
+            who = _reporters(day, persons)
+            values, present = _day_values(day, districts)
+            for m, (value, has) in enumerate(zip(values, present, strict=True)):
+                has = has & who
+                sums["sector"][:, day, m] = np.bincount(
+                    sectors, weights=value * has, minlength=s["sectors"] + 1
+                )
+                counts["sector"][:, day, m] = np.bincount(sectors[has], minlength=s["sectors"] + 1)
+            reported["sector"][:, day] = np.bincount(sectors[who], minlength=s["sectors"] + 1)
+            ids = day * workers + persons[who]
+            yield _copy_rows(
+                len(ids),
+                [
+                    (
+                        has[who],
+                        [(">i4", ids), (f"S{len(metric)}", metric.encode()), (">i4", value[who])],
+                    )
+                    for metric, value, has in zip(METRICS, values, present, strict=True)
+                ],
+            )
+
+    def aggregates(table: str) -> Iterator[bytes]:
+        """unit_day_total or unit_day_reported rows in primary key order, a few units at a time."""
+        for level in sorted(units):
+            for first in range(1, units[level] + 1, 1000):
+                ids = np.arange(first, min(first + 1000, units[level] + 1))
+                unit_ids, days = np.repeat(ids, DAYS), np.tile(day_zero + np.arange(DAYS), len(ids))
+                name = (f"S{len(level)}", level.encode())
+                if table == "unit_day_reported":
+                    done = reported[level][ids].reshape(-1)
+                    variants = [(done > 0, [name, (">i4", unit_ids), (">i4", days), (">i4", done)])]
+                else:
+                    variants = [
+                        (
+                            counts[level][ids, :, m].reshape(-1) > 0,
+                            [
+                                name,
+                                (">i4", unit_ids),
+                                (">i4", days),
+                                (f"S{len(metric)}", metric.encode()),
+                                (">i8", sums[level][ids, :, m].reshape(-1)),
+                            ],
+                        )
+                        for m, metric in enumerate(METRICS)
+                    ]
+                yield _copy_rows(len(unit_ids), variants)
+
+    # Two lanes of about the same work: the reports; the values, then the aggregates from them.
+    def load_reports(conn: Connection, lane: Lane) -> None:
+        started = time.perf_counter()
+        columns = "id, person_id, day, district_id, block_id, sector_id, village_id, created_at"
+        _copy(conn, "daily_report", columns + ", updated_at", reports())
+        lane.step("daily_report", started)
+        lane.sql(conn, "daily_report indexes", *rebuild["daily_report"])
+
+    def load_values(conn: Connection, lane: Lane) -> None:
+        started = time.perf_counter()
+        _copy(conn, "report_value", "report_id, metric, value", report_values())
+        lane.step("report_value", started)
+        started = time.perf_counter()
+        for upper, lower, parent_of in (
+            ("block", "sector", block_of),
+            ("district", "block", district_of),
+        ):
+            for totals in (sums, counts, reported):
+                np.add.at(totals[upper], parent_of[1:], totals[lower][1:])
+        for table, columns in (
+            ("unit_day_total", "level, unit_id, day, metric, value"),
+            ("unit_day_reported", "level, unit_id, day, reported"),
+        ):
+            _copy(conn, table, columns, aggregates(table))
+        lane.step("aggregates", started)
+        lane.sql(conn, "reporting_days", _reporting_days(workers))
+        lane.sql(conn, "report_value indexes", *rebuild["report_value"])
+        lane.sql(conn, "aggregate indexes", *rebuild["unit_day_total"], *rebuild["unit_day_reported"])
+
+    with ThreadPoolExecutor(2) as pool:
+        lanes = [pool.submit(Lane(engine, timings).run, work) for work in (load_reports, load_values)]
+        for lane in lanes:
+            lane.result()
     with engine.begin() as conn:
-        for index in total_indexes:
-            index.drop(conn)
-    day_number = "(r.day - DATE '2020-01-01')"
-    _exec(
-        engine,
-        """INSERT INTO unit_day_total (level, unit_id, day, metric, value)
-           SELECT 'sector', r.sector_id, r.day, v.metric, sum(v.value)
-           FROM daily_report r JOIN report_value v ON v.report_id = r.id
-           GROUP BY r.sector_id, r.day, v.metric""",
-        """INSERT INTO unit_day_total (level, unit_id, day, metric, value)
-           SELECT 'block', s.block_id, u.day, u.metric, sum(u.value)
-           FROM unit_day_total u JOIN sector s ON s.id = u.unit_id WHERE u.level = 'sector'
-           GROUP BY s.block_id, u.day, u.metric""",
-        """INSERT INTO unit_day_total (level, unit_id, day, metric, value)
-           SELECT 'district', b.district_id, u.day, u.metric, sum(u.value)
-           FROM unit_day_total u JOIN block b ON b.id = u.unit_id WHERE u.level = 'block'
-           GROUP BY b.district_id, u.day, u.metric""",
-        """INSERT INTO unit_day_reported (level, unit_id, day, reported)
-           SELECT 'sector', sector_id, day, count(*) FROM daily_report GROUP BY sector_id, day""",
-        """INSERT INTO unit_day_reported (level, unit_id, day, reported)
-           SELECT 'block', s.block_id, u.day, sum(u.reported)
-           FROM unit_day_reported u JOIN sector s ON s.id = u.unit_id WHERE u.level = 'sector'
-           GROUP BY s.block_id, u.day""",
-        """INSERT INTO unit_day_reported (level, unit_id, day, reported)
-           SELECT 'district', b.district_id, u.day, sum(u.reported)
-           FROM unit_day_reported u JOIN block b ON b.id = u.unit_id WHERE u.level = 'block'
-           GROUP BY b.district_id, u.day""",
-        f"""INSERT INTO reporting_days (sector_id, bucket, block_id, district_id, workers)
-            SELECT w.sector_id, w.bucket, min(w.block_id), min(w.district_id),
-                   string_agg(w.person_id || ':' || w.bits, ' ' ORDER BY w.person_id)
-            FROM (SELECT r.person_id, r.sector_id, {day_number} / 63 AS bucket,
-                         min(r.block_id) AS block_id, min(r.district_id) AS district_id,
-                         sum(CAST(1 AS BIGINT) << ({day_number} % 63)) AS bits
-                  FROM daily_report r GROUP BY r.person_id, r.sector_id, {day_number} / 63) w
-            GROUP BY w.sector_id, w.bucket""",
-    )
-    with engine.begin() as conn:
-        conn.exec_driver_sql("SET maintenance_work_mem = '1GB'")
-        for index in total_indexes:
-            index.create(conn)
-    timings["aggregates_s"] = time.perf_counter() - step
+        conn.exec_driver_sql(
+            "SELECT setval(pg_get_serial_sequence('daily_report', 'id'),"
+            " (SELECT max(id) FROM daily_report))"
+        )
+    timings["load_s"] = time.perf_counter() - step
     step = time.perf_counter()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for table in ("person", "person_phone", "post", "unit_day_total", "unit_day_reported"):
@@ -361,7 +573,7 @@ def generate(engine: Engine, scale: float) -> dict[str, float]:
 def check_aggregates(engine: Engine, settings: Settings) -> None:
     """The loaded aggregates read like the reports (one district, this week): else stop."""
     with Session(engine) as session:
-        district = session.exec(select(District).order_by(District.id)).first()
+        district = session.exec(select(District).order_by(col(District.id))).first()
         assert district is not None
         unit = district_unit(district)
         start = TODAY - dt.timedelta(days=6)
@@ -400,7 +612,7 @@ def measure(engine: Engine, settings: Settings, runs: int) -> dict[str, float]:
         )
         workers = list(
             session.exec(
-                select(Person.phone).where(Person.role == "asha").order_by(Person.id).limit(20000)
+                select(Person.phone).where(Person.role == "asha").order_by(col(Person.id)).limit(20000)
             ).all()
         )
         districts = [district_unit(d) for d in session.exec(select(District)).all()]
