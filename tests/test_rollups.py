@@ -39,7 +39,7 @@ from models import (
     UnitDayReported,
     UnitDayTotal,
 )
-from tests.conftest import IST, POSTGRES_URL, _postgres_engine
+from tests.conftest import IST, POSTGRES_URL, _postgres_engine, load_once
 from tests.small_state import (
     ADMIN,
     BMO_SANDILA,
@@ -56,7 +56,7 @@ from tests.small_state import (
 
 @pytest.fixture()
 def state(db: Engine, tmp_path: Path) -> Engine:
-    load_small_state(db, tmp_path)
+    load_once(db, "small_state", lambda: load_small_state(db, tmp_path))
     return db
 
 

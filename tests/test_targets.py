@@ -15,6 +15,7 @@ from bot.db import session_scope, upgrade
 from bot.targets import TargetsInvalid, goal_for, import_targets, parse_number
 from bot.units import resolve_units
 from models import UnitTarget
+from tests.conftest import load_once
 from tests.small_state import load_small_state, small_settings
 from tests.test_cli import _site
 
@@ -23,7 +24,7 @@ HEADER = "level,district,block,sector,metric,daily,campaign_total,eligible,basel
 
 @pytest.fixture()
 def state(db: Engine, tmp_path: Path) -> Engine:
-    load_small_state(db, tmp_path)
+    load_once(db, "small_state", lambda: load_small_state(db, tmp_path))
     return db
 
 
