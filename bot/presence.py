@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from geopy.distance import geodesic
 from sqlalchemy import ColumnElement, and_, func, or_, true, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.config import FieldHours, Settings
+from bot.geo import distance_m
 from bot.photos import PhotoFacts, hash_distance
 from bot.units import Unit
 from models import (
@@ -101,10 +101,6 @@ class Rules:
             exif_max_distance_m=presence.exif_max_distance_m,
             exif_max_minutes=presence.exif_max_minutes,
         )
-
-
-def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    return float(geodesic(a, b).meters)
 
 
 def judge(

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geopy.distance import geodesic
 from sqlmodel import Session, col, delete, select
 from tqdm import tqdm
 
+from bot.geo import distance_m
 from bot.phones import PhoneError, normalize_phone
 from models import Block, District, Person, PersonPhone, Post, Role, Sector, Village, utcnow
 
@@ -352,7 +352,7 @@ def check_rows(session: Session, rows: list[RosterRow]) -> list[RowError]:
             if seen is None:
                 villages[place] = row
             elif seen.lat is not None and seen.lon is not None:
-                apart = geodesic((seen.lat, seen.lon), (row.lat, row.lon)).km
+                apart = distance_m((seen.lat, seen.lon), (row.lat, row.lon)) / 1000
                 if apart > 2:
                     errors.append(
                         RowError(
