@@ -11,7 +11,12 @@ DEVANAGARI_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789"
 
 def indian(n: int | float) -> str:
     """Indian digit grouping: 100000 -> 1,00,000."""
-    return str(format_decimal(n, locale="en_IN", decimal_quantization=False))
+    if not isinstance(n, int):
+        return str(format_decimal(n, locale="en_IN", decimal_quantization=False))
+    digits = str(abs(n))
+    head, tail = digits[:-3], digits[-3:]
+    groups = [head[max(i - 2, 0) : i] for i in range(len(head), 0, -2)][::-1]
+    return ("-" if n < 0 else "") + ",".join([*groups, tail])
 
 
 def percent(value: float | None) -> str:

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from babel.numbers import format_decimal
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.config import ConfigError, load_settings
 from bot.numbers import indian
@@ -106,3 +109,9 @@ def test_indian_grouping() -> None:
     assert indian(100000) == "1,00,000"
     assert indian(2895000) == "28,95,000"
     assert indian(999) == "999"
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15))
+def test_indian_grouping_of_whole_numbers_is_the_locales(n: int) -> None:
+    assert indian(n) == format_decimal(n, locale="en_IN", decimal_quantization=False)
+    assert indian(n).replace(",", "") == str(n)
