@@ -12,7 +12,9 @@ from typing import Any
 
 from sqlalchemy import (
     Table,
+    Text,
     bindparam,
+    cast,
     delete,
     event,
     func,
@@ -20,8 +22,9 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy import column as sa_column
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -592,9 +595,10 @@ def insert_many(
 ) -> None:
     """INSERT many rows (all with the same keys) in one statement, `conflict` adding ON CONFLICT.
 
-    On PostgreSQL the rows go as one array per column, unnested by the server: one statement and
-    one round trip whatever their number, in the rows' order. SQLite takes them by executemany.
-    The statement is built once per `name` (which must be given with `conflict`) and columns.
+    On PostgreSQL the rows go as one JSON array that the server reads with json_to_recordset: one
+    statement, one parameter and one round trip whatever their number, in the rows' order. SQLite
+    takes them by executemany. The statement is built once per `name` (which must be given with
+    `conflict`) and columns.
     """
     if not rows:
         return
@@ -605,20 +609,31 @@ def insert_many(
     stmt = _MANY.get(key)
     if stmt is None:
         if dialect == "postgresql":
-            source = sa_select(
-                *(
-                    func.unnest(bindparam(f"many_{n}", type_=ARRAY(table.c[n].type))).label(n)
-                    for n in names
-                )
+            records = (
+                func.json_to_recordset(cast(bindparam("many", type_=Text()), JSON))
+                .table_valued(*(sa_column(n, table.c[n].type) for n in names))
+                .render_derived(name="many", with_types=True)
             )
+            source = sa_select(*(records.c[n] for n in names))
             stmt = pg_insert(table).from_select(list(names), source)
         else:
             stmt = sqlite_insert(table)
         stmt = _MANY[key] = conflict(stmt) if conflict else stmt
     if dialect == "postgresql":
-        session.execute(stmt, {f"many_{n}": [row[n] for row in rows] for n in names})
+        session.execute(stmt, {"many": json.dumps(rows, default=_json_value, ensure_ascii=False)})
     else:
         session.execute(stmt, rows)
+
+
+def _json_value(value: object) -> str:
+    """Dates and times as PostgreSQL reads them from JSON text (ISO 8601, with the zone)."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a timezone-aware column")
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a column value")
 
 
 def _insert(session: Session, table: Table) -> Any:
