@@ -1,6 +1,6 @@
 """Ingest: 20,000 daily reports from 3,000 roster workers through the real stack, as deployed.
 
-    python benchmarks/bench_ingest.py [--messages 20000] [--workers 3000] [--connections 16]
+    python benchmarks/bench_ingest.py [--messages 20000] [--workers 3000] [--connections 100]
                                       [--only webhook_postgres,webhook_sqlite,polling,bare]
 
 - webhook: the real web app (`bot.web.create_app` with a webhook-mode Telegram application) served
@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.fake_botapi import TOKEN, FakeBotAPI, text_update  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
 from bot.db import make_engine, upgrade  # noqa: E402
+from bot.telegram import WEBHOOK_CONNECTIONS  # noqa: E402
 from models import (  # noqa: E402
     Block,
     District,
@@ -546,10 +547,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=3_000)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=WEBHOOK_CONNECTIONS,
+        help="webhook requests at once (what the bot registers with Telegram as max_connections)",
+    )
     parser.add_argument("--only", default="webhook_postgres,webhook_sqlite,polling,bare")
     parser.add_argument(
-        "--budget", type=float, default=60, help="seconds at most per run; the rate is over what fit"
+        "--budget", type=float, default=45, help="seconds at most per run; the rate is over what fit"
     )
     parser.add_argument(
         "--no-inline", action="store_true", help="answer webhooks by a sendMessage request each"
