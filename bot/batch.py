@@ -14,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
 from bot import crud, floods, privacy
@@ -68,23 +70,48 @@ class _Item:
 
 
 def handle_batch(core: Fieldbot, inbounds: Sequence[Inbound]) -> list[list[Reply]]:
-    """The replies to each message, in order; reports stored together, the rest one by one."""
-    results: list[list[Reply] | None] = [None] * len(inbounds)
-    alone: list[int] = []
-    try:
-        with session_scope(core.engine) as session:
-            alone = _store(core, session, inbounds, results)
-    except Exception as exc:  # noqa: BLE001 - each message is retried alone, which logs its own cause
-        log.warning(
-            "a batch of %d reports failed (%s); handling them one by one",
-            len(inbounds),
-            type(exc).__name__,
-        )
-        results = [None] * len(inbounds)
-        alone = list(range(len(inbounds)))
-    for index in alone:
-        results[index] = core.handle(inbounds[index])
-    return [r if r is not None else [] for r in results]
+    """The replies to each message, in order; reports stored together, the rest one by one.
+
+    A lost database connection is retried for the whole batch with `Fieldbot.handle`'s pauses; if
+    the database stays away, every sender is told to send again, in her language, at once rather
+    than after each message's own retries. Any other failure hands each message to
+    `Fieldbot.handle`, which answers it as it would alone.
+    """
+    for pause in (*core.retry_pauses, None):
+        results: list[list[Reply] | None] = [None] * len(inbounds)
+        try:
+            with session_scope(core.engine) as session:
+                alone = _store(core, session, inbounds, results)
+        except DBAPIError as exc:
+            lost = exc.connection_invalidated or isinstance(exc, OperationalError)
+            if not lost:
+                return _one_by_one(core, inbounds, exc)
+            if pause is None:
+                log.error("database unavailable; %d reports answered with a resend", len(inbounds))
+                return [[Reply(t(core.language_of(m), "internal_error"))] for m in inbounds]
+            log.warning(
+                "database unavailable (%s) for a batch of %d reports; retrying in %.2f s",
+                type(exc.orig or exc).__name__,
+                len(inbounds),
+                pause,
+            )
+            time.sleep(pause)
+            continue
+        except Exception as exc:  # noqa: BLE001 - each message is handled alone, logging its cause
+            return _one_by_one(core, inbounds, exc)
+        for index in alone:
+            results[index] = core.handle(inbounds[index])
+        return [r if r is not None else [] for r in results]
+    raise AssertionError("unreachable: the last pause returns")
+
+
+def _one_by_one(core: Fieldbot, inbounds: Sequence[Inbound], exc: Exception) -> list[list[Reply]]:
+    log.warning(
+        "a batch of %d reports failed (%s); handling them one by one",
+        len(inbounds),
+        type(exc).__name__,
+    )
+    return [core.handle(m) for m in inbounds]
 
 
 def _senders(session: Session, inbounds: Sequence[Inbound]) -> list[crud.Sender | None]:

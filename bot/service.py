@@ -91,6 +91,10 @@ class Fieldbot:
 
         return handle_batch(self, inbounds)
 
+    def language_of(self, inbound: Inbound) -> str:
+        """The sender's language as last seen by this process, without asking the database."""
+        return self._languages.get(floods.sender_key(inbound), "hi")
+
     def remember_language(self, inbound: Inbound, language: str) -> None:
         if len(self._languages) > 100_000:
             self._languages.clear()
@@ -134,7 +138,7 @@ class Fieldbot:
                 person = self._identify(session, inbound)
                 return person.language if isinstance(person, Person) else "hi"
         except Exception:  # noqa: BLE001 - the database may be what failed
-            return self._languages.get(floods.sender_key(inbound), "hi")
+            return self.language_of(inbound)
 
     def _identify(self, session: Session, inbound: Inbound) -> Person | list[Reply]:
         """The roster person behind a message, or the replies for someone we cannot let in."""

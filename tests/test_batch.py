@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, select
 
 from bot import crud
 from bot.batch import Batcher, batchable
 from bot.config import Settings
 from bot.db import session_scope
+from bot.i18n import t
 from bot.messages import Inbound, Reply
 from bot.phones import normalize_phone
 from bot.roster import read_table
@@ -324,3 +326,60 @@ def test_day_refusals_in_a_batch_still_count_the_message(core: Fieldbot, distric
     with Session(district) as session:
         assert session.exec(select(SenderRate)).one().count == 2
         assert len(session.exec(select(InboundMessage)).all()) == 2
+
+
+def _lost_connection() -> OperationalError:
+    return OperationalError("SELECT", {}, Exception("server closed the connection unexpectedly"))
+
+
+def test_a_lost_connection_is_retried_for_the_whole_batch(
+    core: Fieldbot, district: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workers = field_phones()[:3]
+    messages = [
+        Inbound("simulator", f"sim:drop:{i}", at(23, 18), p, "कार्ड 4", phone=p)
+        for i, p in enumerate(workers)
+    ]
+    replies_for = crud.replies_for
+    failures = iter([_lost_connection()])
+
+    def flaky(**kwargs: Any) -> dict[str, list[Reply]]:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return replies_for(**kwargs)
+
+    monkeypatch.setattr(crud, "replies_for", flaky)
+    alone: list[Inbound] = []
+    handle = core.handle
+    monkeypatch.setattr(core, "handle", lambda inbound: alone.append(inbound) or handle(inbound))
+    core.retry_pauses = (0.01,)
+    replies = core.handle_many(messages)
+    assert all("✅" in r[0].text for r in replies)
+    assert alone == []  # stored by the batch's second attempt, not one by one
+    with Session(district) as session:
+        assert len(session.exec(select(InboundMessage)).all()) == 3
+
+
+def test_a_database_that_stays_away_gets_every_sender_a_resend_at_once(
+    core: Fieldbot, district: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workers = field_phones()[:4]
+    messages = [
+        Inbound("simulator", f"sim:down:{i}", at(23, 18), p, "कार्ड 4", phone=p)
+        for i, p in enumerate(workers)
+    ]
+    core.handle_many(messages[:1])  # her language is known from before
+
+    def down(**kwargs: Any) -> dict[str, list[Reply]]:
+        raise _lost_connection()
+
+    alone: list[Inbound] = []
+    monkeypatch.setattr(crud, "replies_for", down)
+    monkeypatch.setattr(core, "handle", lambda inbound: alone.append(inbound) or [])
+    core.retry_pauses = (0.01, 0.01)
+    replies = core.handle_many(messages[1:])
+    assert [r[0].text for r in replies] == [t("hi", "internal_error")] * 3
+    assert alone == []  # not retried again message by message
+    with Session(district) as session:
+        assert len(session.exec(select(InboundMessage)).all()) == 1
