@@ -34,7 +34,7 @@ def plain_updates(draw: st.DrawFn) -> dict[str, Any]:
     return {"update_id": draw(ids), "message": message}
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(plain_updates())
 def test_plain_text_update_reads_as_python_telegram_bot_reads_it(data: dict[str, Any]) -> None:
     update = Update.de_json(data, BOT)
@@ -42,7 +42,7 @@ def test_plain_text_update_reads_as_python_telegram_bot_reads_it(data: dict[str,
     assert plain_text_inbound(data) == to_inbound(update)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(
     plain_updates(),
     st.sampled_from(
