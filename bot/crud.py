@@ -150,25 +150,31 @@ class Change:
     added: int | None = None  # the `+5` that produced `new`
 
 
+def _new_report_row(
+    person_id: int, where: Person | Sender, day: dt.date, now: dt.datetime
+) -> dict[str, Any]:
+    """A daily_report row for a worker's day, in the units she reports from."""
+    if where.sector_id is None or where.block_id is None or where.district_id is None:
+        raise ValueError("a report needs a field worker with a sector")
+    return {
+        "person_id": person_id,
+        "day": day,
+        "district_id": where.district_id,
+        "block_id": where.block_id,
+        "sector_id": where.sector_id,
+        "village_id": where.village_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def _lock_report(*, session: Session, person: Person, day: dt.date) -> DailyReport:
     """The person's report row for the day, created if needed and locked for this transaction.
 
     Two messages from one worker at once (two web processes) serialise on this row.
     """
     assert person.id is not None
-    if person.sector_id is None or person.block_id is None or person.district_id is None:
-        raise ValueError("a report needs a field worker with a sector")
-    now = utcnow()
-    values = {
-        "person_id": person.id,
-        "day": day,
-        "district_id": person.district_id,
-        "block_id": person.block_id,
-        "sector_id": person.sector_id,
-        "village_id": person.village_id,
-        "created_at": now,
-        "updated_at": now,
-    }
+    values = _new_report_row(person.id, person, day, utcnow())
     dialect = session.get_bind().dialect.name
     table = DailyReport.__table__  # type: ignore[attr-defined]
     insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
@@ -380,23 +386,7 @@ def lock_days(
     if not wanted:
         return {}
     now = utcnow()
-    rows = []
-    for person_id, day in wanted:
-        person = people[person_id]
-        if person.sector_id is None or person.block_id is None or person.district_id is None:
-            raise ValueError("a report needs a field worker with a sector")
-        rows.append(
-            {
-                "person_id": person_id,
-                "day": day,
-                "district_id": person.district_id,
-                "block_id": person.block_id,
-                "sector_id": person.sector_id,
-                "village_id": person.village_id,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
+    rows = [_new_report_row(pid, people[pid], day, now) for pid, day in wanted]
     table: Table = DailyReport.__table__  # type: ignore[attr-defined]
     insert_many(
         session, table, rows, lambda stmt: stmt.on_conflict_do_nothing(), name="daily_report.lock"

@@ -62,6 +62,14 @@ def field_phones() -> list[str]:
     return [r["phone"] for _, r in table if r["role"] in ("asha", "anm") and r["active"] == "true"]
 
 
+def one_each(tag: str, phones: Sequence[str], texts: Sequence[str]) -> list[Inbound]:
+    """One report from each phone, at the same moment, keyed `sim:TAG:i`."""
+    return [
+        Inbound("simulator", f"sim:{tag}:{i}", at(23, 18), p, body, phone=p, source_key=f"sim:{tag}:{i}")
+        for i, (p, body) in enumerate(zip(phones, texts, strict=True))
+    ]
+
+
 def conversation(seed: int, workers: Sequence[str]) -> list[Inbound]:
     """An evening's messages in arrival order: mostly reports, some of everything else."""
     rng = random.Random(seed)
@@ -213,18 +221,7 @@ def test_a_batch_that_fails_is_handled_one_by_one(
     if district.dialect.name == "sqlite":
         pytest.skip("SQLite has one writer at a time: no other process can store while a batch writes")
     workers = field_phones()[:3]
-    messages = [
-        Inbound(
-            "simulator",
-            f"sim:race:{i}",
-            at(23, 18),
-            p,
-            f"कार्ड {i + 1}",
-            phone=p,
-            source_key=f"sim:race:{i}",
-        )
-        for i, p in enumerate(workers)
-    ]
+    messages = one_each("race", workers, [f"कार्ड {i + 1}" for i in range(3)])
     taken = messages[1]
     write_days = crud.write_days
 
@@ -335,11 +332,7 @@ def _lost_connection() -> OperationalError:
 def test_a_lost_connection_is_retried_for_the_whole_batch(
     core: Fieldbot, district: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    workers = field_phones()[:3]
-    messages = [
-        Inbound("simulator", f"sim:drop:{i}", at(23, 18), p, "कार्ड 4", phone=p)
-        for i, p in enumerate(workers)
-    ]
+    messages = one_each("drop", field_phones()[:3], ["कार्ड 4"] * 3)
     replies_for = crud.replies_for
     failures = iter([_lost_connection()])
 
@@ -364,11 +357,7 @@ def test_a_lost_connection_is_retried_for_the_whole_batch(
 def test_a_database_that_stays_away_gets_every_sender_a_resend_at_once(
     core: Fieldbot, district: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    workers = field_phones()[:4]
-    messages = [
-        Inbound("simulator", f"sim:down:{i}", at(23, 18), p, "कार्ड 4", phone=p)
-        for i, p in enumerate(workers)
-    ]
+    messages = one_each("down", field_phones()[:4], ["कार्ड 4"] * 4)
     core.handle_many(messages[:1])  # her language is known from before
 
     def down(**kwargs: Any) -> dict[str, list[Reply]]:
