@@ -138,27 +138,34 @@ def _store(
     core: Fieldbot, session: Session, inbounds: Sequence[Inbound], results: list[list[Reply] | None]
 ) -> list[int]:
     """Store the batch's reports in `session`, fill `results`; return the messages left to do alone."""
-    from bot.service import Refused, privacy_notice
-    from handlers.reports import _check_ceilings, confirmation_reply, resolve_day
+    items, alone = _sort_out(core, session, inbounds, results)
+    items = _within_limit(core, session, items, results)
+    _apply(core, session, items)
+    _answer(core, session, items, results)
+    return alone
 
-    settings = core.settings
+
+def _sort_out(
+    core: Fieldbot, session: Session, inbounds: Sequence[Inbound], results: list[list[Reply] | None]
+) -> tuple[list[_Item], list[int]]:
+    """The batch's plain reports from active field workers, and the messages to handle alone.
+
+    A message already processed gets its stored answer. A sender with any other message here has
+    all of hers handled one by one, in order, so each sees the ones she sent before it.
+    """
     stored = crud.replies_for(session=session, dedup_keys=[m.dedup_key for m in inbounds])
     seen_keys: set[str] = set()
     fresh: list[int] = []
-    repeated: list[int] = []
+    alone: set[int] = set()
     for index, inbound in enumerate(inbounds):
         if inbound.dedup_key in stored:
             results[index] = stored[inbound.dedup_key]
         elif inbound.dedup_key in seen_keys:
-            repeated.append(index)  # the same delivery twice: answered from the first once it is in
+            alone.add(index)  # the same delivery twice: answered from the first once it is in
         else:
             seen_keys.add(inbound.dedup_key)
             fresh.append(index)
-
-    # Only active field workers' reports stay in the batch. A sender with any other message here
-    # has all of hers handled one by one, in order, so each sees the ones she sent before it.
     candidates: list[_Item] = []
-    alone = set(repeated)
     people = _senders(session, [inbounds[i] for i in fresh])
     for index, person in zip(fresh, people, strict=True):
         inbound = inbounds[index]
@@ -171,15 +178,23 @@ def _store(
             today = core.message_day(inbound)
             candidates.append(_Item(index, inbound, sender, person, parsed, today))
     set_aside = {floods.sender_key(inbounds[i]) for i in alone}
-    items: list[_Item] = []
+    items = []
     for item in candidates:
         if item.sender in set_aside:
             alone.add(item.index)
         else:
             items.append(item)
+    return items, sorted(alone)
 
-    # The flood limit, counted as `Fieldbot._flood_check` counts it, one upsert for the batch.
-    limit = settings.floods.messages_per_minute
+
+def _within_limit(
+    core: Fieldbot, session: Session, items: list[_Item], results: list[list[Reply] | None]
+) -> list[_Item]:
+    """The items under the flood limit, counted as `Fieldbot._flood_check` counts, in one upsert.
+
+    The first message over the limit in a minute is told to slow down; later ones get nothing.
+    """
+    limit = core.settings.floods.messages_per_minute
     per_sender = Counter(item.sender for item in items)
     counts = floods.count_many(session=session, senders=per_sender, now=core.clock())
     taken: Counter[str] = Counter()
@@ -196,44 +211,46 @@ def _store(
         else:
             log.warning("sender %s sent over %d messages a minute; refusing", sender, limit)
             results[item.index] = [Reply(t(item.person.language, "slow_down", limit=limit))]
-    items = kept
+    return kept
 
-    # The day each report is for; a refused day is answered and changes nothing.
+
+def _apply(core: Fieldbot, session: Session, items: list[_Item]) -> None:
+    """Each report applied in turn to its day as it stands, audited, and its confirmation made.
+
+    A day or a value the rules refuse is answered and changes nothing (`handlers.reports`).
+    """
+    from bot.service import Refused
+    from handlers.reports import check_ceilings, confirmation_reply, resolve_day
+
+    settings = core.settings
     for item in items:
         try:
             item.day = resolve_day(item.report.when, item.today, settings, item.person.language)
         except Refused as refusal:
             item.replies = refusal.replies
-    people_by_id = {item.person.id: item.person for item in items}
+    people = {item.person.id: item.person for item in items}
     days = crud.lock_days(
         session=session,
-        people=people_by_id,
-        keys=[(p.person.id, p.day) for p in items if p.day is not None and p.person.id is not None],
+        people=people,
+        keys=[(item.person.id, item.day) for item in items if item.day is not None],
     )
     start = settings.campaign.start
-    campaign = (
-        crud.people_totals(session=session, person_ids=people_by_id, start=start)
-        if start is not None
-        else {}
-    )
-
+    campaign = crud.people_totals(session=session, person_ids=people, start=start) if start else {}
     audit: list[dict[str, Any]] = []
     for item in items:
         if item.day is None:
             continue
-        person_id = item.person.id
-        assert person_id is not None
-        day = days[(person_id, item.day)]
+        day = days[(item.person.id, item.day)]
         lang = item.person.language
         entries = ((e.metric, e.value, e.add) for e in item.report.entries)
         changes = crud.plan_changes(day.values, entries, item.day)
         try:
-            _check_ceilings(changes, settings, lang)
+            check_ceilings(changes, settings, lang)
         except Refused as refusal:
             item.replies = refusal.replies
             continue
         group = uuid.uuid4().hex
-        totals = campaign.get(person_id)
+        totals = campaign.get(item.person.id)
         for change in changes:
             assert change.new is not None
             old = crud.set_value(session, day, change.metric, change.new)
@@ -242,7 +259,7 @@ def _store(
             audit.append(
                 {
                     "report_id": day.report_id,
-                    "person_id": person_id,
+                    "person_id": item.person.id,
                     "day": item.day,
                     "metric": change.metric,
                     "old_value": old,
@@ -254,30 +271,30 @@ def _store(
                     "undone": False,
                 }
             )
-        reply = confirmation_reply(
-            settings,
-            lang,
-            item.today,
-            changes,
-            {item.day: dict(day.values)},
-            dict(totals) if totals is not None and start is not None else None,
-        )
-        item.replies = [reply]
+        values = {item.day: dict(day.values)}
+        so_far = dict(totals) if totals is not None else None
+        item.replies = [confirmation_reply(settings, lang, item.today, changes, values, so_far)]
     crud.write_days(session=session, days=days.values(), changes=audit)
 
-    # First contact on a channel: the answer first, the notice with it (never in a group).
-    shown = privacy.notices_shown(session=session, person_ids=people_by_id)
+
+def _answer(
+    core: Fieldbot, session: Session, items: list[_Item], results: list[list[Reply] | None]
+) -> None:
+    """Each item's replies, the privacy notice at first contact, the messages marked processed."""
+    from bot.service import privacy_notice
+
+    shown = privacy.notices_shown(session=session, person_ids={i.person.id for i in items})
     now = core.clock()
     for item in items:
-        person_id = item.person.id
-        assert person_id is not None and item.replies is not None
-        key = (person_id, item.inbound.channel)
+        assert item.replies is not None
+        key = (item.person.id, item.inbound.channel)
         if not item.inbound.is_group and key not in shown:
+            # First contact on a channel: the answer first, the notice with it (never in a group).
             shown.add(key)
             privacy.record_notice(
-                session=session, person_id=person_id, channel=item.inbound.channel, now=now
+                session=session, person_id=item.person.id, channel=item.inbound.channel, now=now
             )
-            item.replies = [*item.replies, Reply(privacy_notice(settings, item.person.language))]
+            item.replies = [*item.replies, Reply(privacy_notice(core.settings, item.person.language))]
         results[item.index] = item.replies
     crud.record_inbound_many(
         session=session,
@@ -293,7 +310,6 @@ def _store(
             for item in items
         ],
     )
-    return sorted(alone)
 
 
 class Batcher:

@@ -51,7 +51,7 @@ def _change_lines(changes: Sequence[crud.Change], settings: Settings, lang: str)
     return "\n".join(lines)
 
 
-def _check_ceilings(changes: Sequence[crud.Change], settings: Settings, lang: str) -> None:
+def check_ceilings(changes: Sequence[crud.Change], settings: Settings, lang: str) -> None:
     for change in changes:
         metric = settings.metric(change.metric)
         if change.new is not None and change.new > metric.max_per_day:
@@ -125,7 +125,7 @@ def report(ctx: Context, parsed: Report) -> list[Reply]:
     day = resolve_day(parsed.when, ctx.today, ctx.settings, ctx.lang)
     current = crud.lock_for_report(session=ctx.session, person=ctx.person, day=day)
     changes = crud.plan_changes(current, ((e.metric, e.value, e.add) for e in parsed.entries), day)
-    _check_ceilings(changes, ctx.settings, ctx.lang)
+    check_ceilings(changes, ctx.settings, ctx.lang)
     crud.apply_changes(
         session=ctx.session,
         person=ctx.person,
@@ -166,7 +166,7 @@ def edited(ctx: Context, parsed: Parsed) -> list[Reply]:
     ctx.session.flush()
     current = crud.lock_for_report(session=ctx.session, person=ctx.person, day=day)
     changes = crud.plan_changes(current, ((e.metric, e.value, e.add) for e in parsed.entries), day)
-    _check_ceilings(changes, ctx.settings, ctx.lang)
+    check_ceilings(changes, ctx.settings, ctx.lang)
     crud.apply_changes(
         session=ctx.session,
         person=ctx.person,
