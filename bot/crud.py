@@ -435,13 +435,15 @@ def people_totals(
     out: dict[int, dict[str, int]] = {pid: {} for pid in ids}
     if not ids:
         return out
+    reports = DailyReport.__table__  # type: ignore[attr-defined]
+    values = ReportValue.__table__  # type: ignore[attr-defined]
     query = (
-        select(DailyReport.person_id, ReportValue.metric, func.sum(ReportValue.value))
-        .join(DailyReport, col(DailyReport.id) == col(ReportValue.report_id))
-        .where(col(DailyReport.person_id).in_(ids), DailyReport.day >= start)
-        .group_by(col(DailyReport.person_id), col(ReportValue.metric))
+        sa_select(reports.c.person_id, values.c.metric, func.sum(values.c.value))
+        .join(reports, reports.c.id == values.c.report_id)
+        .where(reports.c.person_id.in_(ids), reports.c.day >= start)
+        .group_by(reports.c.person_id, values.c.metric)
     )
-    for person_id, metric, total in session.exec(query).all():
+    for person_id, metric, total in session.execute(query):
         out[person_id][metric] = int(total or 0)
     return out
 

@@ -287,16 +287,17 @@ class ReportParser:
         items: list[_Item] = []
         unknown: list[str] = []
         day_words: list[int] = []
+        keys = [match_key(value) for _, value in tokens]
         i = 0
         while i < len(tokens):
             kind, value = tokens[i]
-            phrase = self._match_phrase(tokens, i)
+            phrase = self._match_phrase(tokens, keys, i)
             if phrase:
-                length, key = phrase
-                items.append(_Item("metric", metric=key))
+                length, metric = phrase
+                items.append(_Item("metric", metric=metric))
                 i += length
                 continue
-            key = match_key(value)
+            key = keys[i]
             if kind == "sep" or key in SEPARATOR_WORDS:
                 items.append(_Item("sep"))
             elif kind == "num":
@@ -321,14 +322,16 @@ class ReportParser:
             i += 1
         return items, unknown, day_words
 
-    def _match_phrase(self, tokens: list[tuple[str, str]], start: int) -> tuple[int, str] | None:
+    def _match_phrase(
+        self, tokens: list[tuple[str, str]], keys: list[str], start: int
+    ) -> tuple[int, str] | None:
+        """The longest metric name starting at token `start`: (its length in tokens, the metric)."""
         for length in range(min(self._longest, len(tokens) - start), 0, -1):
-            window = tokens[start : start + length]
-            if any(kind == "sep" for kind, _ in window):
+            if any(kind == "sep" for kind, _ in tokens[start : start + length]):
                 continue
-            key = tuple(match_key(value) for _, value in window)
-            if key in self._phrases:
-                return length, self._phrases[key]
+            metric = self._phrases.get(tuple(keys[start : start + length]))
+            if metric is not None:
+                return length, metric
         return None
 
     @staticmethod
