@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, func, or_, true, update
@@ -336,18 +337,34 @@ class PhotoPart:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def save_photo_part(
-    *, session: Session, arrival: Arrival, photo: PhotoPart, expires_at: dt.datetime
+def _save_part(
+    session: Session, arrival: Arrival, kind: str, expires_at: dt.datetime, **half: Any
 ) -> PresencePart:
+    """Keep one half of a proof (`kind` photo or location) until its other half or its expiry."""
     assert arrival.person.id is not None
     part = PresencePart(
         person_id=arrival.person.id,
-        kind="photo",
+        kind=kind,
         channel=arrival.channel,
         chat_id=arrival.chat_id,
         is_group=arrival.is_group,
         sent_at=arrival.sent_at,
         expires_at=expires_at,
+        **half,
+    )
+    session.add(part)
+    session.flush()
+    return part
+
+
+def save_photo_part(
+    *, session: Session, arrival: Arrival, photo: PhotoPart, expires_at: dt.datetime
+) -> PresencePart:
+    return _save_part(
+        session,
+        arrival,
+        "photo",
+        expires_at,
         photo_sha256=photo.facts.sha256,
         photo_phash=photo.facts.phash,
         photo_path=str(photo.path) if photo.path else None,
@@ -356,9 +373,6 @@ def save_photo_part(
         exif_lon=photo.facts.exif_lon,
         exif_taken_at=photo.facts.exif_taken_at,
     )
-    session.add(part)
-    session.flush()
-    return part
 
 
 def save_location_part(
@@ -370,22 +384,7 @@ def save_location_part(
     accuracy_m: float | None,
     expires_at: dt.datetime,
 ) -> PresencePart:
-    assert arrival.person.id is not None
-    part = PresencePart(
-        person_id=arrival.person.id,
-        kind="location",
-        channel=arrival.channel,
-        chat_id=arrival.chat_id,
-        is_group=arrival.is_group,
-        sent_at=arrival.sent_at,
-        expires_at=expires_at,
-        lat=lat,
-        lon=lon,
-        accuracy_m=accuracy_m,
-    )
-    session.add(part)
-    session.flush()
-    return part
+    return _save_part(session, arrival, "location", expires_at, lat=lat, lon=lon, accuracy_m=accuracy_m)
 
 
 def photo_facts_of(part: PresencePart) -> PhotoFacts:
