@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from bot.db import is_sqlite
+from bot.files import private_folder
 
 PG_DUMP_HINT = (
     "backup copies SQLite databases; for PostgreSQL use pg_dump "
@@ -54,7 +55,7 @@ def backup(engine: Engine, out: Path) -> Copied:
         raise BackupError("the backup would overwrite the database itself; choose another --out")
     if out.is_dir():
         raise BackupError(f"{out} is a folder; give a file name")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(out.parent)
     partial = out.with_name(f".{out.name}.partial")
     partial.unlink(missing_ok=True)
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -28,6 +28,7 @@ from bot.db import (
     session_scope,
     upgrade,
 )
+from bot.files import PRIVATE_UMASK
 from bot.logs import configure_logging
 from bot.service import Fieldbot
 
@@ -194,6 +195,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_proofs(args: argparse.Namespace) -> int:
     from bot.export import csv_bytes
+    from bot.files import write_private
     from bot.presence import PROOF_COLUMNS, proof_table
 
     if args.end < args.start:
@@ -202,7 +204,7 @@ def cmd_proofs(args: argparse.Namespace) -> int:
     engine = _migrated_engine(settings)
     with session_scope(engine) as session:
         rows = proof_table(session=session, settings=settings, start=args.start, end=args.end)
-    args.out.write_bytes(csv_bytes(PROOF_COLUMNS, rows))
+    write_private(args.out, csv_bytes(PROOF_COLUMNS, rows))
     review = sum(1 for row in rows if row[PROOF_COLUMNS.index("verdict")] == "needs_review")
     print(f"wrote {len(rows)} proofs ({review} needing review) to {args.out}")
     return 0
@@ -246,6 +248,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 def cmd_access(args: argparse.Namespace) -> int:
     from bot import privacy
+    from bot.files import write_private
 
     phone = _phone(args.phone)
     settings = _settings(args)
@@ -255,8 +258,7 @@ def cmd_access(args: argparse.Namespace) -> int:
             data = privacy.access(session=session, phone=phone)
     except privacy.UnknownPerson as exc:
         raise CliError("no one on the roster has that number") from exc
-    args.out.write_bytes(privacy.access_json(data))
-    args.out.chmod(0o600)
+    write_private(args.out, privacy.access_json(data))
     counts = ", ".join(f"{len(v)} {k}" for k, v in data.items() if isinstance(v, list) and v)
     print(f"wrote what is held about {data['person']['name']} to {args.out} ({counts})")
     return 0
@@ -553,6 +555,15 @@ def main(argv: list[str] | None = None) -> int:
     # logs URLs with the bot token and twilio every request's headers: those only warn.
     configure_logging(os.environ.get("FIELDBOT_LOG_LEVEL", "INFO"))
     args = build_parser().parse_args(argv)
+    # Everything a command writes holds personal data or leads to it: readable by this user alone.
+    umask = os.umask(PRIVATE_UMASK)
+    try:
+        return _dispatch(args)
+    finally:
+        os.umask(umask)  # for a caller that runs commands inside its own process
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     handlers = {
         "demo": cmd_demo,
         "run": cmd_run,

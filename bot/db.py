@@ -18,8 +18,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 import models
+from bot.files import private_file, private_folder, tighten
 
 MIGRATIONS = Path(models.__file__).resolve().parent / "migrations"
+SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 class DatabaseNotReady(Exception):
@@ -30,19 +32,40 @@ class DatabaseInUse(Exception):
     """Another process already serves this SQLite file."""
 
 
+def _database_file(database: str | None) -> Path | None:
+    """The file behind an SQLite URL's database part; None for memory and `file:` URIs."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the settings each backend needs: WAL and foreign keys on SQLite."""
+    """An engine with the settings each backend needs: WAL and foreign keys on SQLite.
+
+    An SQLite file is made with mode 0600 before SQLite opens it (its WAL and shared-memory files take
+    that mode), and one left readable by others by an older version is tightened.
+    """
     parsed = make_url(url)
     # Errors must not carry the statement's values (phones, message text) into logs.
     kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        database = _database_file(parsed.database)
+        if database is not None:
+            private_folder(database.parent)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+
+        if database is not None:
+
+            @event.listens_for(engine, "do_connect")
+            def _private(*_args: Any) -> None:
+                # SQLite gives its -wal, -shm and -journal files the mode of the database file.
+                private_file(database)
+                for suffix in SIDE_FILES:
+                    tighten(database.with_name(database.name + suffix))
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -13,6 +13,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from bot.files import write_private
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -78,4 +80,4 @@ def write_table(
     path: Path, fmt: str, level: str, header: Sequence[str], rows: Sequence[Sequence[object]]
 ) -> None:
     data = csv_bytes(header, rows) if fmt == "csv" else xlsx_bytes([(level, header, rows)])
-    path.write_bytes(data)
+    write_private(path, data)  # names and numbers of workers: mode 0600

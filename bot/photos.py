@@ -15,6 +15,8 @@ from typing import Any
 import imagehash
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from bot.files import private_folder
+
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 GPS_IFD = 0x8825
 EXIF_IFD = 0x8769
@@ -91,7 +93,7 @@ def store(folder: Path, facts: PhotoFacts, data: bytes) -> Path:
     target = folder / facts.sha256[:2] / f"{facts.sha256}.{facts.extension}"
     if target.exists():
         return target
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_folder(target.parent)  # the photo folder too, when this makes it
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
     try:
         with os.fdopen(handle, "wb") as out:
