@@ -227,7 +227,7 @@ def forget(*, session: Session, phone: str, now: dt.datetime) -> Forgotten:
         .where(col(Outbox.person_id) == pid)
         .values(text="", address=None, attachment=None, attachment_name=None)
     )
-    _scrub_texts(session, [name, *[form for p in phones for form in _phone_forms(p)]])
+    _scrub_texts(session, [name], [form for p in phones for form in _phone_forms(p)])
     session.execute(delete(ChannelContact).where(col(ChannelContact.person_id) == pid))
     session.execute(delete(PrivacyNotice).where(col(PrivacyNotice.person_id) == pid))
     session.execute(delete(PersonPhone).where(col(PersonPhone.person_id) == pid))
@@ -248,19 +248,59 @@ def forget(*, session: Session, phone: str, now: dt.datetime) -> Forgotten:
     return Forgotten(pid, reports, len(proofs), [f for f in set(files) if str(f) not in in_use])
 
 
-def _scrub_texts(session: Session, needles: list[str]) -> None:
+# What may stand inside a word: Python's \w leaves out the vowel signs, viramas and nuktas of Hindi
+# (\b finds a word's end in रामेश्वर right after राम), so the Devanagari block and the other Indian
+# scripts' blocks count whole, with joiners and combining accents; the dandas (।, ॥) end a sentence.
+_WORD = (
+    r"\w\u0300-\u036f\u0900-\u0963\u0966-\u097f\u0980-\u0dff"
+    r"\u1cd0-\u1cff\ua8e0-\ua8ff\u200c\u200d"
+)
+
+
+def erasing_pattern(names: Iterable[str], numbers: Iterable[str]) -> re.Pattern[str] | None:
+    """What `forget` takes out of text: names of any length as whole words, numbers wherever they are."""
+    words = {n.strip() for n in names if n.strip()}
+    alternatives = [(n, rf"(?<![{_WORD}]){re.escape(n)}(?![{_WORD}])") for n in words]
+    alternatives += [(n, re.escape(n)) for n in set(numbers) - words if n]
+    if not alternatives:
+        return None
+    alternatives.sort(key=lambda pair: len(pair[0]), reverse=True)  # "Ram Kumar" before "Ram"
+    return re.compile("|".join(pattern for _, pattern in alternatives))
+
+
+def erase(pattern: re.Pattern[str], value: str) -> str:
+    return pattern.sub("•••", value)
+
+
+def _erase_replies(pattern: re.Pattern[str], replies: str) -> str:
+    """Replies are stored as JSON: erase inside each text, not in its escaped form (`\\n` + name)."""
+    try:
+        items = json.loads(replies)
+    except json.JSONDecodeError:
+        return erase(pattern, replies)
+    if not isinstance(items, list):
+        return erase(pattern, replies)
+    for item in items:
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if isinstance(value, str):
+                    item[key] = erase(pattern, value)
+    return json.dumps(items, ensure_ascii=False)
+
+
+def _scrub_texts(session: Session, names: list[str], numbers: list[str]) -> None:
     """Take a name and numbers out of messages the bot wrote to others (digests, lists)."""
-    needles = sorted({n for n in needles if len(n) >= 4}, key=len, reverse=True)
-    if not needles:
+    pattern = erasing_pattern(names, numbers)
+    if pattern is None:
         return
-    pattern = re.compile("|".join(re.escape(n) for n in needles))
-    clauses = [col(Outbox.text).contains(n) for n in needles]
+    needles = sorted({n.strip() for n in names if n.strip()} | {n for n in numbers if n})
+    clauses = [col(Outbox.text).contains(n, autoescape=True) for n in needles]
     for row in session.exec(select(Outbox).where(or_(*clauses))).all():
-        row.text = pattern.sub("•••", row.text)
+        row.text = erase(pattern, row.text)
         session.add(row)
-    replies = [col(InboundMessage.replies).contains(n) for n in needles]
+    replies = [col(InboundMessage.replies).contains(n, autoescape=True) for n in needles]
     for message in session.exec(select(InboundMessage).where(or_(*replies))).all():
-        message.replies = pattern.sub("•••", message.replies)
+        message.replies = _erase_replies(pattern, message.replies)
         session.add(message)
 
 

@@ -18,9 +18,11 @@ from sqlmodel import Session, SQLModel, col, select
 from bot.config import Settings
 from bot.logs import configure_logging, mask_numbers
 from bot.messages import Inbound, Location
+from bot.privacy import _phone_forms, erase, erasing_pattern
 from bot.service import Fieldbot
 from models import (
     DailyReport,
+    InboundMessage,
     LiveTrack,
     Outbox,
     Person,
@@ -281,6 +283,74 @@ def test_forget_keeps_every_total_and_leaves_no_trace(
     assert "79733" not in _cli(district, "forget", SUNITA, "--yes").stderr  # unknown now; masked
     # Reports she made stay in her unit's totals; the BMO's /status still adds them up.
     assert "कार्ड 18" in chat.say("8124645116", "/status Sandila-1 week", at(23, 20))
+
+
+ERASURES = [
+    # (name, text, what is left)
+    ("Ram", "Ram, Ramesh and Rampur", "•••, Ramesh and Rampur"),
+    ("Ram", "• Ram (Atwa) — 79733 21377\n• Ramesh (Atwa)", "• ••• (Atwa) — •••\n• Ramesh (Atwa)"),
+    ("Ram", "Sitaram, Ram.", "Sitaram, •••."),
+    ("Om", "Om Prakash, Omvati", "••• Prakash, Omvati"),
+    ("Sunita Devi", "Sunita Devi; Sunita Devika", "•••; Sunita Devika"),
+    ("राम", "राम, रामेश्वर, रामपुर", "•••, रामेश्वर, रामपुर"),
+    ("राम", "रामा रामू राम्या रामकली", "रामा रामू राम्या रामकली"),  # a vowel sign or virama after
+    ("राम", "श्रीराम, सीताराम", "श्रीराम, सीताराम"),
+    ("राम", "राम। राम॥ (राम)", "•••। •••॥ (•••)"),  # a danda ends the word
+    ("सीता", "सीताराम और सीता", "सीताराम और •••"),
+    ("ज़रीना", "ज़रीना, ज़रीनाबी", "•••, ज़रीनाबी"),  # a nukta is part of the letter
+]
+
+
+@pytest.mark.parametrize(("name", "text", "left"), ERASURES)
+def test_forget_erases_a_name_of_any_length_as_a_whole_word(name: str, text: str, left: str) -> None:
+    pattern = erasing_pattern([name], _phone_forms("+917973321377"))
+    assert pattern is not None
+    assert erase(pattern, text) == left
+
+
+def test_numbers_are_erased_wherever_they_stand() -> None:
+    pattern = erasing_pattern(["Ram"], _phone_forms("+917973321377"))
+    assert pattern is not None
+    text = "+917973321377, 79733 21377, 07973321377, 917973321377"
+    assert erase(pattern, text) == "•••, •••, •••, 91•••"
+
+
+@pytest.mark.parametrize(
+    ("short", "longer", "third"),
+    [("Ram", "Ramesh", "Rampur Wali"), ("राम", "रामेश्वर", "रामपुर वाली")],
+)
+def test_a_short_name_leaves_every_digest_and_reply_sent_before(
+    district: Engine, settings: Settings, short: str, longer: str, third: str
+) -> None:
+    renamed = {"Sunita Devi": short, "Rekha Verma": longer, "Poonam Yadav": third}
+    with Session(district) as session:
+        for person in session.exec(select(Person).where(col(Person.name).in_(renamed))).all():
+            person.name = renamed[person.name]
+            session.add(person)
+        session.commit()
+    chat = Chat(Fieldbot(settings, district, clock=lambda: at(23, 23, 59)))
+    chat.say(SUNITA, "कार्ड 9", at(22, 11))
+    assert f"• {short} (Atwa)" in chat.say(USHA, "/missing", at(23, 19))
+    run_job(district, settings, "supervisor_digest", at(23, 18, 30))
+
+    result = _cli(district, "forget", SUNITA, "--yes")
+    assert result.returncode == 0, result.stderr
+
+    with Session(district) as session:
+        usha = session.exec(select(Person).where(Person.name == "Usha Srivastava")).one()
+        digest = session.exec(
+            select(Outbox).where(Outbox.job == "supervisor_digest", Outbox.person_id == usha.id)
+        ).one()
+        asked = session.exec(
+            select(InboundMessage).where(
+                InboundMessage.person_id == usha.id, col(InboundMessage.replies).contains("Atwa")
+            )
+        ).one()
+    missing = json.loads(asked.replies)[0]["text"]
+    for sent in (digest.text, missing):
+        assert f"• {short} (" not in sent
+        assert "• ••• (Atwa) — •••" in sent
+        assert f"• {longer} (Behta Gokul)" in sent and f"• {third} (Kasimpur)" in sent
 
 
 def test_access_writes_what_is_held(district: Engine, settings: Settings, tmp_path: Path) -> None:
