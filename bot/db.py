@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from collections.abc import Iterator
@@ -63,9 +64,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             @event.listens_for(engine, "do_connect")
             def _private(*_args: Any) -> None:
                 # SQLite gives its -wal, -shm and -journal files the mode of the database file.
-                private_file(database)
-                for suffix in SIDE_FILES:
-                    tighten(database.with_name(database.name + suffix))
+                # A folder it cannot write to makes SQLite fail next, with its own one-line reason.
+                with contextlib.suppress(OSError):
+                    private_file(database)
+                    for suffix in SIDE_FILES:
+                        tighten(database.with_name(database.name + suffix))
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
