@@ -239,11 +239,7 @@ class Scheduler:
     def _acquire(self) -> bool:
         with session_scope(self.engine) as session:
             return leases.try_acquire(
-                session=session,
-                name=leases.SCHEDULER,
-                holder=self.holder,
-                ttl=self.lease_ttl,
-                now=self.clock(),
+                session=session, name=leases.SCHEDULER, holder=self.holder, ttl=self.lease_ttl
             )
 
     async def keep_lease(self) -> None:
