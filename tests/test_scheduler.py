@@ -350,6 +350,46 @@ def test_stale_claims_of_a_dead_sender_are_sent_again(
     assert drain(district, settings, api) == 2
 
 
+def test_claims_of_a_live_lease_holder_stay_and_a_lapsed_ones_go_back(
+    district: Engine, settings: Settings
+) -> None:
+    link_everyone(district)
+    scheduler.run_job(district, settings, "bmo_digest", at(23, 19))
+    with session_scope(district) as session:  # "b" holds the lease and is sending them
+        assert leases.try_acquire(
+            session=session, name=leases.SCHEDULER, holder="b", ttl=dt.timedelta(seconds=0.5)
+        )
+        session.execute(update(Outbox).values(status="sending", claimed_at=at(23, 19), claimed_by="b"))
+    newcomer = OutboxSender(district, settings, {}, clock=later_clock(), holder="a")
+    assert newcomer.recover() == 0
+    assert {r.status for r in outbox_rows(district)} == {"sending"}
+    time.sleep(0.6)  # "b" stopped renewing: its lease lapsed, its claims are a dead sender's
+    assert newcomer.recover() == 2
+    assert {(r.status, r.claimed_by) for r in outbox_rows(district)} == {("pending", None)}
+
+
+def test_a_stopped_drain_ends_between_messages_and_leaves_the_rest_queued(
+    district: Engine, settings: Settings, api: FakeTelegramAPI
+) -> None:
+    link_everyone(district)
+    scheduler.run_job(district, settings, "bmo_digest", at(23, 19))
+    stop = asyncio.Event()
+
+    class StopAfterOne(SimulatorChannel):
+        async def send(self, row: Outbox) -> None:
+            stop.set()  # the lease is lost while this one goes out
+
+    async def go() -> int:
+        sender = OutboxSender(district, settings, {"telegram": StopAfterOne()}, clock=later_clock())
+        return await sender.drain_once(stop)
+
+    assert asyncio.run(go()) == 1
+    rows = outbox_rows(district)
+    assert sorted(r.status for r in rows) == ["pending", "sent"]
+    waiting = next(r for r in rows if r.status == "pending")
+    assert waiting.attempts == 0 and waiting.claimed_by is None
+
+
 def test_rate_limits() -> None:
     now = [0.0]
     limits = Limits(per_second=30, chat_interval=1, group_per_minute=20, clock=lambda: now[0])
