@@ -136,11 +136,15 @@ def test_database_away_mid_fan_out_delivers_each_message_once(
 ) -> None:
     count = 300
 
+    during: list[int] = []
+
     async def outage(_: scheduler.Scheduler) -> None:
         with database_away(district):
             await asyncio.sleep(3.0)
+            during.append(sum(deliveries(api).values()))
 
     leading = asyncio.run(run_fan_out(district, settings, api, count, 400, outage))
+    assert during[0] < count // 2  # the outage came in the middle: sending waited for the database
     sent = deliveries(api)
     assert sorted(sent) == sorted(f"fan-out {i}" for i in range(count))
     assert [text for text, times in sent.items() if times > 1] == []
