@@ -9,8 +9,10 @@ job runs once a day whatever restarts or races happen.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ LAST_RUN_KEY = "scheduler_last_run"
 LEASE_TTL = dt.timedelta(seconds=15)
 EXPIRY_INTERVAL = dt.timedelta(seconds=30)
 RETENTION_AT = dt.time(2, 30)  # the quietest hour
+STOP_GRACE = 5.0  # seconds a stopping sender loop gets to finish the message in flight
 
 
 def last_run(session: Session) -> str | None:
@@ -178,8 +181,14 @@ class Scheduler:
         self.holder = holder or leases.process_id()
         self.lease_ttl = lease_ttl
         self.leader = False
+        # Until when (time.monotonic) the lease is surely ours: the start of the last renewal plus
+        # the TTL, which the database's expiry is never earlier than.
+        self._held_until = 0.0
+        self._due_pending = False
         self._stop = asyncio.Event()
         self._sender_task: asyncio.Task[None] | None = None
+        if sender is not None:
+            sender.holder = self.holder  # its claims carry the lease holder's name
         grace = settings.schedule.misfire_grace_minutes * 60
         self.aps = AsyncIOScheduler(timezone=settings.tz)
         for job, at in job_times(settings).items():
@@ -239,34 +248,61 @@ class Scheduler:
     def _acquire(self) -> bool:
         with session_scope(self.engine) as session:
             return leases.try_acquire(
-                session=session,
-                name=leases.SCHEDULER,
-                holder=self.holder,
-                ttl=self.lease_ttl,
-                now=self.clock(),
+                session=session, name=leases.SCHEDULER, holder=self.holder, ttl=self.lease_ttl
             )
 
     async def keep_lease(self) -> None:
-        """Take or renew the lease; start work on winning it, stop on losing it."""
+        """Take or renew the lease; start work on winning it, stop only once it is really lost.
+
+        A failed check (the database locked or away for a moment) is not a lost lease: while the
+        last renewal's TTL runs, this process still holds it and goes on working.
+        """
+        started = time.monotonic()
         try:
             held = await asyncio.to_thread(self._acquire)
         except Exception:
+            if self.leader and time.monotonic() < self._held_until:
+                left = self._held_until - time.monotonic()
+                log.warning("scheduler lease check failed; still held for %.0f s", left)
+                return
             log.exception("scheduler lease check failed")
             held = False
+        if held:
+            self._held_until = started + self.lease_ttl.total_seconds()
         if held and not self.leader:
             self.leader = True
             log.info("scheduler lease taken by %s", self.holder)
-            await asyncio.to_thread(run_due, self.engine, self.settings, self.clock())
+            await self.stop_sender()  # never two sender loops: an old one has ended first
             if self.sender is not None:
-                self._stop.clear()
+                self._stop = asyncio.Event()
                 self._sender_task = asyncio.create_task(self.sender.run(self._stop))
+            self._due_pending = True
         elif not held and self.leader:
             self.leader = False
             log.warning("scheduler lease lost by %s; standing by", self.holder)
-            self._stop.set()
-        if self.leader:
+            await self.stop_sender()
+        if not self.leader:
+            return
+        try:
+            if self._due_pending:
+                await asyncio.to_thread(run_due, self.engine, self.settings, self.clock())
+                self._due_pending = False
             with session_scope(self.engine) as session:
                 record_run(session, self.clock())
+        except Exception:
+            log.exception("scheduler could not run due jobs; trying again at the next lease check")
+
+    async def stop_sender(self) -> None:
+        """Stop the sender loop and wait for it to end (it finishes the message in flight)."""
+        task, self._sender_task = self._sender_task, None
+        self._stop.set()
+        if task is None or task.done():
+            return
+        done, _ = await asyncio.wait({task}, timeout=STOP_GRACE)
+        if not done:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     async def sweep(self) -> None:
         """Nightly: delete what has outlived its retention period."""

@@ -7,7 +7,7 @@ import os
 import socket
 import uuid
 
-from sqlalchemy import case, update
+from sqlalchemy import case, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -22,10 +22,25 @@ def process_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def try_acquire(
-    *, session: Session, name: str, holder: str, ttl: dt.timedelta, now: dt.datetime
-) -> bool:
-    """Take or renew the lease; true while `holder` has it. Commits nothing itself."""
+def database_now(session: Session) -> dt.datetime:
+    """The database's own clock, so every process judges a lease by the same time.
+
+    PostgreSQL's server clock; SQLite's file lives on one machine, whose clock all its processes read.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        value = session.execute(text("SELECT clock_timestamp()")).scalar_one()
+        assert isinstance(value, dt.datetime)
+        return value.astimezone(dt.UTC)
+    raw = session.execute(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")).scalar_one()
+    return dt.datetime.fromisoformat(str(raw)).replace(tzinfo=dt.UTC)
+
+
+def try_acquire(*, session: Session, name: str, holder: str, ttl: dt.timedelta) -> bool:
+    """Take or renew the lease by the database's clock; true while `holder` has it.
+
+    Commits nothing itself.
+    """
+    now = database_now(session)
     expires = now + ttl
     renewed = session.execute(
         update(Lease)
@@ -60,8 +75,17 @@ def current(*, session: Session, name: str) -> Lease | None:
     return session.get(Lease, name)
 
 
-def holders(*, session: Session, now: dt.datetime) -> dict[str, str | None]:
+def live_holder(*, session: Session, name: str) -> str | None:
+    """Who holds the lease now by the database's clock; None if nobody or it has lapsed."""
+    lease = session.get(Lease, name)
+    if lease is None or lease.expires_at < database_now(session):
+        return None
+    return lease.holder
+
+
+def holders(*, session: Session, now: dt.datetime | None = None) -> dict[str, str | None]:
     """Each lock and the process holding it (None where it has lapsed), for /healthz."""
+    now = database_now(session) if now is None else now
     return {
         lease.name: lease.holder if lease.expires_at >= now else None
         for lease in session.exec(select(Lease).order_by(col(Lease.name))).all()

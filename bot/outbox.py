@@ -13,8 +13,6 @@ from sqlmodel import Session, col, select
 
 from models import Outbox, Person
 
-STALE_CLAIM = dt.timedelta(minutes=2)
-
 
 @dataclass(frozen=True)
 class Message:
@@ -95,8 +93,10 @@ def enqueue(
     return written
 
 
-def claim_due(*, session: Session, now: dt.datetime, limit: int = 100) -> list[Outbox]:
-    """Mark due messages as being sent and return them, oldest first."""
+def claim_due(
+    *, session: Session, now: dt.datetime, holder: str | None = None, limit: int = 100
+) -> list[Outbox]:
+    """Mark due messages as being sent by `holder` and return them, oldest first."""
     query = (
         select(Outbox)
         .where(Outbox.status == "pending", col(Outbox.next_attempt_at) <= now)
@@ -108,20 +108,22 @@ def claim_due(*, session: Session, now: dt.datetime, limit: int = 100) -> list[O
     rows = list(session.exec(query).all())
     for row in rows:
         row.status, row.claimed_at, row.attempts = "sending", now, row.attempts + 1
+        row.claimed_by = holder
         session.add(row)
     return rows
 
 
-def release_stale(*, session: Session, now: dt.datetime, older_than: dt.timedelta = STALE_CLAIM) -> int:
-    """Messages a dead sender had claimed go back to the queue, due now.
+def release_claims(*, session: Session, now: dt.datetime, keep: str | None = None) -> int:
+    """Messages claimed by senders that are gone go back to the queue, due now.
 
-    The one in flight when it died may have gone out already: at-least-once, never lost.
+    `keep` is a sender still alive (the live lease holder, when it is another process): its claims
+    stay, for it is sending them. The one in flight when a sender died may have gone out already:
+    at-least-once, never lost.
     """
-    result = session.execute(
-        update(Outbox)
-        .where(col(Outbox.status) == "sending", col(Outbox.claimed_at) <= now - older_than)
-        .values(status="pending", next_attempt_at=now)
-    )
+    query = update(Outbox).where(col(Outbox.status) == "sending")
+    if keep is not None:
+        query = query.where(col(Outbox.claimed_by).is_(None) | (col(Outbox.claimed_by) != keep))
+    result = session.execute(query.values(status="pending", next_attempt_at=now, claimed_by=None))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

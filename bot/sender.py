@@ -9,13 +9,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot import outbox
+from bot import leases, outbox
 from bot.config import Settings
 from bot.db import session_scope
 from bot.phones import mask_phone
@@ -23,6 +25,8 @@ from models import Outbox, utcnow
 
 log = logging.getLogger("fieldbot.sender")
 MAX_BACKOFF = dt.timedelta(minutes=10)
+RETRY_SOON = dt.timedelta(seconds=5)
+STORE_RETRY = (0.1, 2.0)  # first and longest wait between tries to write down a message's outcome
 
 
 class SendFailed(Exception):
@@ -141,11 +145,14 @@ class OutboxSender:
         settings: Settings,
         channels: dict[str, Channel],
         clock: Callable[[], dt.datetime] = utcnow,
+        holder: str | None = None,
     ):
         self.engine = engine
         self.settings = settings
         self.channels = channels
         self.clock = clock
+        # Who claims rows: the scheduler sets its lease holder id, so a successor knows whose they are.
+        self.holder = holder or leases.process_id()
         sending = settings.sending
         self.limits = Limits(
             sending.telegram_per_second,
@@ -161,35 +168,68 @@ class OutboxSender:
         self.wake = asyncio.Event()
 
     def recover(self) -> int:
-        """On taking over: every claim is a dead sender's (only the lease holder sends), so queue it."""
-        with session_scope(self.engine) as session:
-            return outbox.release_stale(session=session, now=self.clock(), older_than=dt.timedelta(0))
+        """On starting: queue again the claims of senders that are gone.
 
-    async def drain_once(self) -> int:
-        """Send everything due now; return how many went out."""
+        A claim of another process that holds the scheduler lease now (by the database's clock) is
+        that live sender's and stays; everything else (a dead process, an earlier loop of this one,
+        which has ended before this runs) goes back to the queue.
+        """
+        with session_scope(self.engine) as session:
+            live = leases.live_holder(session=session, name=leases.SCHEDULER)
+            keep = live if live != self.holder else None
+            return outbox.release_claims(session=session, now=self.clock(), keep=keep)
+
+    async def drain_once(self, stop: asyncio.Event | None = None) -> int:
+        """Send everything due now, until `stop` is set; return how many went out."""
         sent = 0
-        while True:
+        while stop is None or not stop.is_set():
             now = self.clock()
             with session_scope(self.engine) as session:
-                rows = outbox.claim_due(session=session, now=now, limit=50)
+                rows = outbox.claim_due(session=session, now=now, holder=self.holder, limit=50)
             if not rows:
                 return sent
             for index, row in enumerate(rows):
                 paused = self.paused_until.get(row.channel)
                 if paused is not None and paused > self.clock():
-                    self._requeue(rows[index:], paused)
+                    await self._store(partial(self._requeue, rows[index:], paused), stop)
                     return sent
-                sent += await self._send_one(row)
+                if stop is not None and stop.is_set():
+                    # Stopped between messages: what is left goes back to the queue, unsent.
+                    await self._store(partial(self._requeue, rows[index:], now), stop)
+                    return sent
+                sent += await self._send_one(row, stop)
+        return sent
+
+    async def _store(self, write: Callable[[], None], stop: asyncio.Event | None) -> None:
+        """Write down an outcome, trying again while the database is away.
+
+        A message that went out must not be sent again because its row could not be written: the
+        outcome is kept here and written once the database answers. Only a stop (the lease lost)
+        gives up, leaving the row claimed for whoever takes over.
+        """
+        wait, longest = STORE_RETRY
+        while True:
+            try:
+                await asyncio.to_thread(write)
+                return
+            except (OperationalError, InterfaceError):  # locked, or the server away: not for long
+                if stop is not None and stop.is_set():
+                    raise
+                log.warning("cannot write to the database; trying again in %.1f s", wait)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, longest)
 
     def _requeue(self, rows: list[Outbox], at: dt.datetime) -> None:
         with session_scope(self.engine) as session:
             for row in rows:
-                fresh = session.get_one(Outbox, row.id)
-                fresh.status, fresh.next_attempt_at = "pending", at
+                fresh = session.get(Outbox, row.id)
+                if fresh is None:  # erased meanwhile (a person forgotten): nothing to send
+                    continue
+                fresh.status, fresh.next_attempt_at, fresh.claimed_by = "pending", at, None
                 fresh.attempts = max(fresh.attempts - 1, 0)
                 session.add(fresh)
 
-    async def _send_one(self, row: Outbox) -> int:
+    async def _send_one(self, row: Outbox, stop: asyncio.Event | None = None) -> int:
         channel = self.channels.get(row.channel) or UnreachableChannel(
             f"no {row.channel} channel is configured"
         )
@@ -205,11 +245,28 @@ class OutboxSender:
             await channel.send(row)
         except SendFailed as failure:
             outcome = failure
+        except SQLAlchemyError as exc:
+            # The channel could not even try (its database reads failed): again soon, not counted.
+            log.warning("message %s not sent: %s", row.id, type(exc).__name__)
+            await self._store(lambda: self._requeue([row], self.clock() + RETRY_SOON), stop)
+            return 0
         if limits is not None:
             limits.record(address, is_group)
         now = self.clock()
+        await self._store(lambda: self._write_outcome(row, channel, outcome, now), stop)
+        if outcome is None:
+            log.debug(
+                "sent %s to %s", row.job, mask_phone(address) if address.startswith("+") else row.channel
+            )
+        return 1 if outcome is None else 0
+
+    def _write_outcome(
+        self, row: Outbox, channel: Channel, outcome: SendFailed | None, now: dt.datetime
+    ) -> None:
         with session_scope(self.engine) as session:
-            fresh = session.get_one(Outbox, row.id)
+            fresh = session.get(Outbox, row.id)
+            if fresh is None:  # erased while it went out (a person forgotten): nothing to note
+                return
             if outcome is None and fresh.delivery_status in ("failed", "undelivered"):
                 # The provider's failure report came in before this write: it stands.
                 fresh.status, fresh.sent_at = "failed", now
@@ -232,19 +289,24 @@ class OutboxSender:
                 backoff = min(dt.timedelta(seconds=2**fresh.attempts), MAX_BACKOFF)
                 fresh.status, fresh.next_attempt_at = "pending", now + backoff
                 fresh.last_error = outcome.reason
+            if fresh.status != "sending":
+                fresh.claimed_by = None
             session.add(fresh)
-        if outcome is None:
-            log.debug(
-                "sent %s to %s", row.job, mask_phone(address) if address.startswith("+") else row.channel
-            )
-        return 1 if outcome is None else 0
 
     async def run(self, stop: asyncio.Event, idle: float = 1.0) -> None:
         """Drain until stopped; `wake` cuts the idle wait short when a job has queued messages."""
-        self.recover()
         while not stop.is_set():
             try:
-                await self.drain_once()
+                await asyncio.to_thread(self.recover)
+                break
+            except Exception:
+                log.exception("outbox recovery failed; retrying")
+                stopped = asyncio.ensure_future(stop.wait())
+                await asyncio.wait([stopped], timeout=idle)
+                stopped.cancel()
+        while not stop.is_set():
+            try:
+                await self.drain_once(stop)
             except Exception:
                 log.exception("outbox drain failed; retrying")
             self.wake.clear()

@@ -30,7 +30,6 @@ from bot.batch import Batcher, batchable
 from bot.db import session_scope
 from bot.messages import Inbound, Location, Reply
 from bot.service import Fieldbot
-from models import utcnow
 
 log = logging.getLogger("fieldbot.telegram")
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
@@ -393,7 +392,7 @@ class PollingLeader:
     def _hold(self) -> bool:
         with session_scope(self.engine) as session:
             return leases.try_acquire(
-                session=session, name=POLLING_LEASE, holder=self.holder, ttl=self.ttl, now=utcnow()
+                session=session, name=POLLING_LEASE, holder=self.holder, ttl=self.ttl
             )
 
     def _release(self) -> None:

@@ -19,6 +19,7 @@ import logging
 import mimetypes
 import os
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ from sqlalchemy import delete, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -770,6 +772,10 @@ def template_values(settings: Settings, person: Person, row: Outbox) -> dict[str
     }
 
 
+RECORD_TRIES = 10  # about 20 s of tries to note a part Twilio took, while the database is away
+RECORD_RETRY = (0.1, 5.0)  # first and longest wait between tries
+
+
 class WhatsAppChannel:
     """Sends outbox rows through Twilio: free text inside the 24-hour window, a template outside."""
 
@@ -800,7 +806,7 @@ class WhatsAppChannel:
             if in_window(session=session, person_id=person.id or 0, now=now):
                 pieces = split_text(row.text, MAX_TEXT) if row.text else []
                 parts = [_Part(body=piece) for piece in pieces]
-                if row.attachment is not None:
+                if row.attachment is not None and row.parts_sent == 0:  # the file goes with part 1
                     name = row.attachment_name or "file"
                     mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
                     ttl = dt.timedelta(minutes=self.settings.whatsapp.media_link_minutes)
@@ -853,10 +859,35 @@ class WhatsAppChannel:
         return str(message.sid)
 
     def _send(self, row: Outbox) -> None:
+        """Send the parts not yet sent, noting each one as it goes: a retry resumes where this stopped.
+
+        A template is one message of its own; it is sent whole whatever went before it.
+        """
         address = row.address or ""
         to = address if address.startswith("whatsapp:") else f"whatsapp:{address}"
         parts = self._plan(row)
-        sids = [self._create(to, part) for part in parts]
-        with session_scope(self.engine) as session:
-            record_sent(session=session, outbox_id=row.id, sids=sids, now=self.clock())
-        log.debug("whatsapp %s to %s: %d message(s)", row.job, mask_phone(address), len(sids))
+        free_text = all(part.content_sid is None for part in parts)
+        done = min(row.parts_sent, len(parts)) if free_text else 0
+        for number, part in enumerate(parts[done:], start=done + 1):
+            sid = self._create(to, part)
+            self._record_part(row, sid, number)
+        log.debug("whatsapp %s to %s: %d message(s)", row.job, mask_phone(address), len(parts) - done)
+
+    def _record_part(self, row: Outbox, sid: str, number: int) -> None:
+        """Note a part Twilio took; while the database is away, keep trying, as it went out."""
+        wait = RECORD_RETRY[0]
+        for attempt in range(RECORD_TRIES):
+            try:
+                with session_scope(self.engine) as session:
+                    record_sent(session=session, outbox_id=row.id, sids=[sid], now=self.clock())
+                    stored = session.get(Outbox, row.id) if row.id is not None else None
+                    if stored is not None:
+                        stored.parts_sent = number
+                        session.add(stored)
+                return
+            except SQLAlchemyError:
+                if attempt == RECORD_TRIES - 1:
+                    raise
+                log.warning("cannot note WhatsApp part %d; trying again in %.1f s", number, wait)
+                time.sleep(wait)
+                wait = min(wait * 2, RECORD_RETRY[1])

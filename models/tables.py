@@ -197,6 +197,9 @@ class Outbox(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: dt.datetime = _ts()
     claimed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_by: str | None = None  # the sender process (its lease holder id) that claimed it
+    # How many parts of a split message have gone out: a retry resumes at the first unsent one.
+    parts_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     sent_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = None
     created_at: dt.datetime = _ts()

@@ -17,10 +17,11 @@ from sqlmodel import Session, col, select
 from telegram import Bot
 
 import scheduler
+from bot import leases
 from bot.config import Settings
 from bot.db import session_scope
 from bot.sender import Limits, OutboxSender, SimulatorChannel, TelegramChannel
-from models import JobRun, Outbox, Person
+from models import JobRun, Lease, Outbox, Person
 from tests.conftest import SUNITA, Chat, at
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -158,9 +159,9 @@ def test_two_schedulers_at_once_fire_each_job_once(district: Engine, settings: S
 
 
 def test_only_one_process_holds_the_scheduler_lease(district: Engine, settings: Settings) -> None:
-    clock = [at(23, 8)]
-    first = scheduler.Scheduler(district, settings, None, clock=lambda: clock[0], holder="a")
-    second = scheduler.Scheduler(district, settings, None, clock=lambda: clock[0], holder="b")
+    ttl = dt.timedelta(seconds=0.5)
+    first = scheduler.Scheduler(district, settings, None, holder="a", lease_ttl=ttl)
+    second = scheduler.Scheduler(district, settings, None, holder="b", lease_ttl=ttl)
 
     async def both() -> None:
         await first.keep_lease()
@@ -168,14 +169,41 @@ def test_only_one_process_holds_the_scheduler_lease(district: Engine, settings: 
 
     asyncio.run(both())
     assert first.leader and not second.leader
-    clock[0] += dt.timedelta(seconds=5)
     asyncio.run(both())
     assert first.leader and not second.leader  # renewed in time: kept
-    clock[0] += dt.timedelta(seconds=30)  # the first process died: its lease expires
+    time.sleep(0.6)  # the first process died: its lease expires
     asyncio.run(second.keep_lease())
     assert second.leader
     asyncio.run(first.keep_lease())
     assert not first.leader  # it came back: it stands by
+
+
+def test_a_skewed_process_clock_neither_steals_nor_loses_the_lease(
+    district: Engine, settings: Settings
+) -> None:
+    """The lease is judged by the database's clock, whatever each process believes the time is."""
+    minutes = dt.timedelta(minutes=10)
+    slow = scheduler.Scheduler(
+        district, settings, None, clock=lambda: dt.datetime.now(dt.UTC) - minutes, holder="slow"
+    )
+    fast = scheduler.Scheduler(
+        district, settings, None, clock=lambda: dt.datetime.now(dt.UTC) + minutes, holder="fast"
+    )
+    right = scheduler.Scheduler(district, settings, None, holder="right")
+
+    async def rounds() -> None:
+        for _ in range(3):
+            await slow.keep_lease()  # ten minutes behind: its renewal must not look long lapsed
+            await fast.keep_lease()  # ten minutes ahead: the lease must not look expired to it
+            await right.keep_lease()
+
+    asyncio.run(rounds())
+    assert slow.leader and not fast.leader and not right.leader
+    with Session(district) as session:
+        lease = session.get_one(Lease, leases.SCHEDULER)
+        assert lease.holder == "slow"
+        left = lease.expires_at - leases.database_now(session)
+    assert dt.timedelta(seconds=10) < left <= scheduler.LEASE_TTL
 
 
 def test_digest_inside_field_hours_is_a_config_error(base_settings: Settings) -> None:
@@ -320,6 +348,46 @@ def test_stale_claims_of_a_dead_sender_are_sent_again(
     bot_sender = OutboxSender(district, settings, {}, clock=later_clock())
     assert bot_sender.recover() == 2
     assert drain(district, settings, api) == 2
+
+
+def test_claims_of_a_live_lease_holder_stay_and_a_lapsed_ones_go_back(
+    district: Engine, settings: Settings
+) -> None:
+    link_everyone(district)
+    scheduler.run_job(district, settings, "bmo_digest", at(23, 19))
+    with session_scope(district) as session:  # "b" holds the lease and is sending them
+        assert leases.try_acquire(
+            session=session, name=leases.SCHEDULER, holder="b", ttl=dt.timedelta(seconds=0.5)
+        )
+        session.execute(update(Outbox).values(status="sending", claimed_at=at(23, 19), claimed_by="b"))
+    newcomer = OutboxSender(district, settings, {}, clock=later_clock(), holder="a")
+    assert newcomer.recover() == 0
+    assert {r.status for r in outbox_rows(district)} == {"sending"}
+    time.sleep(0.6)  # "b" stopped renewing: its lease lapsed, its claims are a dead sender's
+    assert newcomer.recover() == 2
+    assert {(r.status, r.claimed_by) for r in outbox_rows(district)} == {("pending", None)}
+
+
+def test_a_stopped_drain_ends_between_messages_and_leaves_the_rest_queued(
+    district: Engine, settings: Settings, api: FakeTelegramAPI
+) -> None:
+    link_everyone(district)
+    scheduler.run_job(district, settings, "bmo_digest", at(23, 19))
+    stop = asyncio.Event()
+
+    class StopAfterOne(SimulatorChannel):
+        async def send(self, row: Outbox) -> None:
+            stop.set()  # the lease is lost while this one goes out
+
+    async def go() -> int:
+        sender = OutboxSender(district, settings, {"telegram": StopAfterOne()}, clock=later_clock())
+        return await sender.drain_once(stop)
+
+    assert asyncio.run(go()) == 1
+    rows = outbox_rows(district)
+    assert sorted(r.status for r in rows) == ["pending", "sent"]
+    waiting = next(r for r in rows if r.status == "pending")
+    assert waiting.attempts == 0 and waiting.claimed_by is None
 
 
 def test_rate_limits() -> None:

@@ -29,7 +29,7 @@ from bot.digests import supervisor_digests
 from bot.messages import Document, Inbound, Location, Reply
 from bot.sender import OutboxSender
 from bot.service import Fieldbot
-from bot.telegram import TelegramSettings, build_application
+from bot.telegram import TelegramSettings, build_application, split_text
 from bot.web import create_app
 from bot.whatsapp import (
     MAX_TEXT,
@@ -604,6 +604,36 @@ def test_long_free_text_is_split_into_messages_twilio_accepts(
     assert len(parts) == 4 and all(len(p.body or "") <= MAX_TEXT for p in parts)
     assert "\n".join(p.body or "" for p in parts) == text
     assert twilio_api.rejected == []
+
+
+def test_a_message_in_three_parts_resumes_at_the_part_that_failed(
+    app: str, twilio: TwilioSettings, twilio_api: FakeTwilioAPI, wa_core: SpyCore
+) -> None:
+    with Session(wa_core.engine) as session:
+        sunita = session.exec(select(Person).where(Person.phone == SUNITA)).one()
+        record_contact(session=session, person_id=sunita.id or 0, address=SUNITA, at=at(23, 16))
+        text = "\n".join(f"पंक्ति {n}: " + "क" * 80 for n in range(40))
+        outbox.enqueue(
+            session=session,
+            job="supervisor_digest",
+            day=dt.date(2026, 11, 23),
+            messages=[outbox.Message(sunita, text)],
+            now=at(23, 17),
+            whatsapp=True,
+        )
+        session.commit()
+    pieces = split_text(text, MAX_TEXT)
+    assert len(pieces) == 3
+    twilio_api.fail_next(500, 20500, "Internal Server Error", after=1)  # part 2 is refused once
+    assert drain(wa_core, twilio, at(23, 17, 1)) == 0
+    assert [p.body for p in twilio_api.messages_to(SUNITA)] == pieces[:1]
+    assert drain(wa_core, twilio, at(23, 17, 5)) == 1  # after the backoff: parts 2 and 3 only
+    assert [p.body for p in twilio_api.messages_to(SUNITA)] == pieces
+    row = outbox_row(wa_core.engine, SUNITA, "supervisor_digest")
+    assert row.status == "sent" and row.parts_sent == 3
+    with Session(wa_core.engine) as session:
+        sids = session.exec(select(ProviderMessage.sid).where(ProviderMessage.outbox_id == row.id))
+        assert len(sids.all()) == 3  # each part's status callback finds the message
 
 
 def test_twilio_refusals_retry_or_fail_as_they_should(

@@ -193,7 +193,7 @@ class _State:
     rejected: list[SentMessage] = field(default_factory=list)
     downloads: list[Fetch] = field(default_factory=list)
     fetched: list[Fetch] = field(default_factory=list)
-    faults: list[_Fault] = field(default_factory=list)
+    faults: list[_Fault | None] = field(default_factory=list)  # None: that creation goes through
     media: dict[str, _Media] = field(default_factory=dict)
     deleted: list[str] = field(default_factory=list)  # media SIDs the app deleted after fetching
 
@@ -336,10 +336,10 @@ class FakeTwilioAPI:
 
     # -------------------------------------------------------------- what the tests set up
 
-    def fail_next(self, status: int, code: int, message: str, times: int = 1) -> None:
-        """The next `times` message creations fail with Twilio's error `code`."""
+    def fail_next(self, status: int, code: int, message: str, times: int = 1, *, after: int = 0) -> None:
+        """The next `times` message creations fail with Twilio's error `code`, once `after` went."""
         with self._lock:
-            self._state.faults += [_Fault(status, code, message)] * times
+            self._state.faults += [None] * after + [_Fault(status, code, message)] * times
 
     def add_media(self, content: bytes, content_type: str, *, chunked: bool = False) -> str:
         """Host a file a person sent; returns its media URL (fetched with the account's credentials)."""
