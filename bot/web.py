@@ -23,6 +23,7 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from telegram import Update
 
+from bot.limits import RequestLimits, request_limits
 from bot.messages import Inbound, Location
 from bot.outbox import inbox as outbox_inbox
 from bot.phones import PhoneError, normalize_phone
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("fieldbot.web")
 STATIC = Path(__file__).resolve().parent / "static"
-MAX_BODY = 15 * 1024 * 1024
 
 
 def _json_error(message: str, status: int = 400) -> JSONResponse:
@@ -159,9 +159,7 @@ def create_app(
         return JSONResponse({"messages": await asyncio.to_thread(read)})
 
     async def simulator_message(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return _json_error("request too large", 413)
+        body = await request.body()  # bot.limits caps it as it arrives
         try:
             data = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -300,4 +298,6 @@ def create_app(
             if telegram_app is not None:
                 await stop_telegram(telegram_app)
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(RequestLimits, **request_limits(core.settings.http))
+    return app

@@ -63,7 +63,6 @@ MAX_TEXT = 1500  # longer messages are split
 WINDOW = dt.timedelta(hours=24)
 # A message handed to Twilio just before the window closes may reach WhatsApp just after it.
 WINDOW_MARGIN = dt.timedelta(minutes=10)
-MAX_FORM_BYTES = 64 * 1024
 TEMPLATE_TEXT_MAX = 700  # a template's whole body may not pass 1,024 characters
 PHOTO_TYPES = frozenset({"image/jpeg", "image/jpg", "image/png"})
 STATUS_CALLBACK_PATH = "/twilio/status"
@@ -597,12 +596,7 @@ class WhatsAppEndpoints:
         return f"{self.twilio.public_url}{request.url.path}{'?' + query if query else ''}"
 
     async def _signed_form(self, request: Request) -> Form | Response:
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
-            return PlainTextResponse("request too large", status_code=413)
-        body = await request.body()
-        if len(body) > MAX_FORM_BYTES:
-            return PlainTextResponse("request too large", status_code=413)
+        body = await request.body()  # bot.limits caps it (http.twilio_form_kb) as it arrives
         form = Form(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature or not self.validator.validate(self.signed_url(request), form, signature):

@@ -1,0 +1,282 @@
+"""Limits on every HTTP request, over real HTTP: bodies refused as soon as they pass their cap,
+and requests over the bound refused with 503."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.config import Http, Settings
+from bot.limits import KIB, MIB
+from bot.service import Fieldbot
+from bot.telegram import build_application
+from bot.web import create_app
+from bot.whatsapp import TwilioSettings, WhatsAppEndpoints
+from tests.conftest import SECRET, telegram_settings
+from tests.fakes.live import serving
+from tests.fakes.telegram_api import FakeTelegramAPI
+
+PUBLIC = "https://fieldbot.example.org"
+TWILIO = TwilioSettings(
+    account_sid="AC" + "0" * 32,
+    auth_token="f" * 32,
+    whatsapp_from="whatsapp:+14155238886",
+    api_base_url="http://127.0.0.1:9",  # nothing is fetched in these tests
+    public_url=PUBLIC,
+)
+HUGE = 60 * MIB
+TELEGRAM = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+
+
+class BodyMeter:
+    """An ASGI middleware outside the whole app: counts the body bytes the app took from the server."""
+
+    def __init__(self, app: ASGIApp, read: list[int]):
+        self.app, self.read = app, read
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def counted() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                self.read[0] += len(message.get("body", b""))
+            return message
+
+        await self.app(scope, counted, send)
+
+
+@dataclass
+class Served:
+    url: str
+    read: list[int]
+
+    @property
+    def bytes_read(self) -> int:
+        return self.read[0]
+
+
+@contextmanager
+def fieldbot(core: Fieldbot, api: FakeTelegramAPI) -> Iterator[Served]:
+    """Every endpoint on: the Telegram webhook, Twilio's, the simulator."""
+    settings = telegram_settings(api, webhook=True)
+    application = build_application(core, settings, webhook=True)
+    app = create_app(
+        core,
+        telegram_app=application,
+        telegram_settings=settings,
+        whatsapp=WhatsAppEndpoints(core, TWILIO),
+    )
+    read = [0]
+    app.add_middleware(BodyMeter, read=read)
+    with serving(app) as url:
+        yield Served(url, read)
+
+
+@pytest.fixture()
+def served(core: Fieldbot, api: FakeTelegramAPI) -> Iterator[Served]:
+    with fieldbot(core, api) as found:
+        yield found
+
+
+def with_http(settings: Settings, **values: int) -> Settings:
+    return settings.model_copy(update={"http": Http(**values)})  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- a raw HTTP/1.1 client
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    sent: int  # body bytes the client got out before the answer came
+
+
+async def lazy_body(total: int, chunk: int = 64 * KIB) -> AsyncIterator[bytes]:
+    """`total` bytes of a form, made as they are sent: never held in memory."""
+    piece = b"Body=" + b"x" * (chunk - 5)
+    for _ in range(total // chunk):
+        yield piece
+        piece = b"x" * chunk
+
+
+async def post(
+    url: str,
+    path: str,
+    headers: dict[str, str],
+    *,
+    chunks: AsyncIterator[bytes] | None = None,
+    content_length: int | None = None,
+    timeout: float = 20.0,
+) -> Answer:
+    """POST with a body streamed chunk by chunk (or only announced), reading the answer while the
+    body is still going out, as a client does whose request the server cuts short."""
+    parts = urlsplit(url)
+    loop = asyncio.get_running_loop()
+    # A bare socket: a send the server cuts off fails alone, and its answer can still be read.
+    sock = socket.create_connection((parts.hostname, parts.port))
+    sock.setblocking(False)
+    lines = [f"POST {path} HTTP/1.1", f"Host: {parts.netloc}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    lines.append(
+        f"Content-Length: {content_length}"
+        if content_length is not None
+        else "Transfer-Encoding: chunked"
+    )
+    await loop.sock_sendall(sock, ("\r\n".join(lines) + "\r\n\r\n").encode())
+    sent = [0]
+
+    async def pump() -> None:
+        if chunks is None:
+            return  # announced, never sent
+        async for chunk in chunks:
+            await loop.sock_sendall(sock, b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            sent[0] += len(chunk)
+        await loop.sock_sendall(sock, b"0\r\n\r\n")
+
+    async def head() -> bytes:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            more = await loop.sock_recv(sock, 65536)
+            if not more:
+                break
+            data += more
+        return data
+
+    pumping = asyncio.create_task(pump())
+    try:
+        data = await asyncio.wait_for(head(), timeout)
+    finally:
+        pumping.cancel()
+        with suppress(asyncio.CancelledError, OSError):
+            await pumping
+        sock.close()
+    status_line, *header_lines = data.split(b"\r\n\r\n")[0].decode().split("\r\n")
+    found = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        found[name.strip().lower()] = value.strip()
+    return Answer(int(status_line.split()[1]), found, sent[0])
+
+
+# ---------------------------------------------------------------- body caps
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "cap"),
+    [
+        ("/twilio/whatsapp", {"Content-Type": "application/x-www-form-urlencoded"}, 64 * KIB),
+        ("/twilio/status", {"Content-Type": "application/x-www-form-urlencoded"}, 64 * KIB),
+        ("/telegram/webhook", {**TELEGRAM, "Content-Type": "application/json"}, MIB),
+        ("/simulator/messages", {"Content-Type": "application/json"}, 15 * MIB),
+    ],
+)
+def test_a_chunked_60_mb_body_is_refused_as_soon_as_it_passes_its_cap(
+    served: Served, path: str, headers: dict[str, str], cap: int
+) -> None:
+    answer = asyncio.run(post(served.url, path, headers, chunks=lazy_body(HUGE)))
+    assert answer.status == 413
+    # The app held no more than the cap and what uvicorn had buffered (it pauses at 64 KiB).
+    assert cap < served.bytes_read <= cap + 256 * KIB
+    assert answer.sent < HUGE // 2  # the sender was stopped well before the end
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/twilio/whatsapp", {"Content-Type": "application/x-www-form-urlencoded"}),
+        ("/telegram/webhook", {**TELEGRAM, "Content-Type": "application/json"}),
+        ("/simulator/messages", {"Content-Type": "application/json"}),
+        ("/healthz", {}),
+    ],
+)
+def test_a_too_large_content_length_is_refused_without_reading(
+    served: Served, path: str, headers: dict[str, str]
+) -> None:
+    answer = asyncio.run(post(served.url, path, headers, content_length=HUGE, timeout=10))
+    assert answer.status == 413
+    assert answer.headers["connection"] == "close"
+    assert served.bytes_read == 0
+
+
+def test_caps_come_from_the_config(core: Fieldbot, api: FakeTelegramAPI) -> None:
+    body = 256 * KIB
+    with fieldbot(core, api) as default:
+        refused = asyncio.run(post(default.url, "/twilio/whatsapp", {}, chunks=lazy_body(body)))
+        assert refused.status == 413
+    core.settings = with_http(core.settings, twilio_form_kb=512)
+    with fieldbot(core, api) as larger:
+        answer = asyncio.run(post(larger.url, "/twilio/whatsapp", {}, chunks=lazy_body(body)))
+        assert answer.status == 403  # read whole, then refused for its (missing) signature
+        assert larger.bytes_read == body
+
+
+def test_a_body_under_its_cap_is_served(served: Served) -> None:
+    photo_sized = {"phone": "+917973321377", "text": "कार्ड 5", "pad": "x" * (12 * MIB)}
+    response = httpx.post(f"{served.url}/simulator/messages", json=photo_sized, timeout=30)
+    assert response.status_code == 200
+    assert "5" in response.json()["replies"][0]["text"]
+
+
+@pytest.mark.parametrize("secret", [None, "wrong"])
+def test_a_wrong_telegram_secret_is_refused_before_any_of_the_body_is_read(
+    served: Served, secret: str | None
+) -> None:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+    answer = asyncio.run(post(served.url, "/telegram/webhook", headers, chunks=lazy_body(HUGE)))
+    assert answer.status == 403
+    assert served.bytes_read == 0
+
+
+# ---------------------------------------------------------------- requests at once
+
+
+def test_requests_over_the_bound_get_503_with_retry_after(core: Fieldbot, api: FakeTelegramAPI) -> None:
+    core.settings = with_http(core.settings, max_concurrent_requests=3)
+
+    async def scenario(url: str) -> tuple[list[int], int]:
+        release = asyncio.Event()
+
+        async def slow_body() -> AsyncIterator[bytes]:
+            yield b'{"phone": "+917973321377", '
+            await release.wait()  # the request stays in progress until the test lets it go
+            yield b'"text": "x"}'
+
+        held = [
+            asyncio.create_task(post(url, "/simulator/messages", {}, chunks=slow_body(), timeout=10))
+            for _ in range(3)
+        ]
+        await asyncio.sleep(0.5)
+        async with httpx.AsyncClient() as client:
+            over = await client.get(f"{url}/healthz")
+            assert over.headers["retry-after"] == "1"
+            release.set()
+            answers = [a.status for a in await asyncio.gather(*held)]
+            after = await client.get(f"{url}/healthz")
+        return [over.status_code, *answers], after.status_code
+
+    with fieldbot(core, api) as small:
+        statuses, after = asyncio.run(scenario(small.url))
+    assert statuses == [503, 200, 200, 200]
+    assert after == 200  # the finished requests no longer count
+
+
+def test_the_default_bound_lets_telegrams_100_connections_in(
+    core: Fieldbot, api: FakeTelegramAPI
+) -> None:
+    assert Settings.model_fields["http"].default.max_concurrent_requests > 100
+
+    async def hundred(url: str) -> list[int]:
+        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=110)) as client:
+            calls = [client.get(f"{url}/healthz") for _ in range(110)]
+            return [r.status_code for r in await asyncio.gather(*calls)]
+
+    with fieldbot(core, api) as default:
+        assert set(asyncio.run(hundred(default.url))) == {200}
