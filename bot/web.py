@@ -162,7 +162,7 @@ def create_app(
         body = await request.body()  # bot.limits caps it as it arrives
         try:
             data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # nested past Python's depth
             return _json_error("body is not JSON")
         if not isinstance(data, dict):
             return _json_error("body must be a JSON object")
@@ -235,7 +235,7 @@ def create_app(
             return PlainTextResponse("forbidden", status_code=403)
         try:
             data = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             return PlainTextResponse("bad request", status_code=400)
         # A plain text message (most of a campaign evening's traffic) is read from its JSON;
         # python-telegram-bot reads everything else.
@@ -245,7 +245,7 @@ def create_app(
         else:
             try:
                 update = Update.de_json(data, telegram_app.bot)
-            except (TypeError, KeyError, ValueError, AttributeError):  # JSON, but not an Update
+            except (TypeError, KeyError, ValueError, AttributeError, RecursionError):  # not an Update
                 return PlainTextResponse("bad request", status_code=400)
             if update is None:
                 return PlainTextResponse("bad request", status_code=400)

@@ -1,9 +1,10 @@
 """Limits on every HTTP request, over real HTTP: bodies refused as soon as they pass their cap,
-and requests over the bound refused with 503."""
+requests over the bound refused with 503, and malformed JSON answered 400."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager, suppress
@@ -20,9 +21,9 @@ from bot.service import Fieldbot
 from bot.telegram import build_application
 from bot.web import create_app
 from bot.whatsapp import TwilioSettings, WhatsAppEndpoints
-from tests.conftest import SECRET, telegram_settings
+from tests.conftest import SECRET, SUNITA_TG, telegram_settings
 from tests.fakes.live import serving
-from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.fakes.telegram_api import FakeTelegramAPI, text_update
 
 PUBLIC = "https://fieldbot.example.org"
 TWILIO = TwilioSettings(
@@ -280,3 +281,39 @@ def test_the_default_bound_lets_telegrams_100_connections_in(
 
     with fieldbot(core, api) as default:
         assert set(asyncio.run(hundred(default.url))) == {200}
+
+
+# ---------------------------------------------------------------- malformed JSON
+
+
+def nested(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+def deep_update(depth: int) -> bytes:
+    """A Telegram update whose message quotes a message that quotes one... `depth` times."""
+    message = text_update("कार्ड 5", user_id=SUNITA_TG)["message"]
+    for _ in range(depth):
+        message = {**text_update("x", user_id=SUNITA_TG)["message"], "reply_to_message": message}
+    return json.dumps({"update_id": 9, "message": message}).encode()
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "body"),
+    [
+        ("/telegram/webhook", TELEGRAM, nested(100_000)),
+        ("/telegram/webhook", TELEGRAM, json.dumps({"update_id": 1, "message": 1}).encode()),
+        ("/telegram/webhook", TELEGRAM, deep_update(600)),
+        ("/simulator/messages", {}, nested(100_000)),
+        ("/simulator/messages", {}, b'{"phone": ' + nested(100_000) + b"}"),
+    ],
+    ids=["telegram-array", "telegram-not-an-update", "telegram-deep-quotes", "sim-array", "sim-field"],
+)
+def test_deeply_nested_json_is_a_bad_request(
+    served: Served, path: str, headers: dict[str, str], body: bytes
+) -> None:
+    response = httpx.post(
+        served.url + path, content=body, headers={**headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert "Traceback" not in response.text
