@@ -1,11 +1,16 @@
 """Limits on every HTTP request, over real HTTP: bodies refused as soon as they pass their cap,
-requests over the bound refused with 503, and malformed JSON answered 400."""
+requests over the bound refused with 503, malformed JSON answered 400, and log lines that a
+request cannot forge or fill with phone numbers."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
 import socket
+import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -13,16 +18,23 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.cli import server_config
 from bot.config import Http, Settings
 from bot.limits import KIB, MIB
+from bot.logs import configure_logging
 from bot.service import Fieldbot
 from bot.telegram import build_application
 from bot.web import create_app
 from bot.whatsapp import TwilioSettings, WhatsAppEndpoints
 from tests.conftest import SECRET, SUNITA_TG, telegram_settings
-from tests.fakes.live import serving
+from tests.fakes.live import free_port, serving
 from tests.fakes.telegram_api import FakeTelegramAPI, text_update
 
 PUBLIC = "https://fieldbot.example.org"
@@ -317,3 +329,75 @@ def test_deeply_nested_json_is_a_bad_request(
     )
     assert response.status_code == 400
     assert "Traceback" not in response.text
+
+
+# ---------------------------------------------------------------- logs
+
+
+@contextmanager
+def captured_log() -> Iterator[io.StringIO]:
+    """The log exactly as `fieldbot run` writes it."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = io.StringIO()
+    configure_logging("INFO", stream)
+    try:
+        yield stream
+    finally:
+        root.handlers, root.level = saved[0], saved[1]
+
+
+def test_a_newline_in_a_message_sid_does_not_forge_a_log_line(served: Served) -> None:
+    forged = "2026-11-23 10:00:00,000 CRITICAL fieldbot: database dropped"
+    form = {"MessageSid": f"SM1\r\x1b[2K\n{forged}", "From": "whatsapp:+917973321377", "Body": "x"}
+    with captured_log() as stream:
+        response = httpx.post(
+            f"{served.url}/twilio/whatsapp", data=form, headers={"X-Twilio-Signature": "bogus"}
+        )
+        time.sleep(0.1)
+    assert response.status_code == 403
+    lines = stream.getvalue().splitlines()
+    refused = [line for line in lines if "signature" in line]
+    assert len(refused) == 1
+    assert "(MessageSid SM1\\r\\u001b[2K\\n2026-11-23 10:00:00" in refused[0]
+    assert not any(line.startswith("2026-11-23") for line in lines)
+
+
+def test_a_traceback_cannot_pass_for_a_record() -> None:
+    with captured_log() as stream:
+        try:
+            raise ValueError("bad\n2026-11-23 10:00:00,000 INFO fieldbot: all well")
+        except ValueError:
+            logging.getLogger("fieldbot").exception("failed for +91 79733 21377")
+    first, *rest = stream.getvalue().splitlines()
+    assert first.endswith("failed for ******1377")
+    assert rest and all(line.startswith("    ") for line in rest)
+
+
+def test_uvicorns_own_error_log_is_masked_like_every_record(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    async def boom(request: Request) -> Response:
+        raise RuntimeError("no roster entry for +91 79733 21377")
+
+    for name in ("uvicorn", "uvicorn.error"):  # as a fresh process has them, before uvicorn runs
+        logging.getLogger(name).handlers, logging.getLogger(name).propagate = [], True
+    with captured_log() as stream:
+        port = free_port()
+        # As `fieldbot run` and `fieldbot demo` start it.
+        server = uvicorn.Server(server_config(Starlette(routes=[Route("/", boom)]), "127.0.0.1", port))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        try:
+            assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 500
+            time.sleep(0.1)
+        finally:
+            server.should_exit = True
+            thread.join(10)
+    written = stream.getvalue() + "".join(capfd.readouterr())
+    assert "uvicorn.error: Exception in ASGI application" in stream.getvalue()
+    assert "******1377" in stream.getvalue()
+    assert "79733 21377" not in written
