@@ -19,6 +19,7 @@ import logging
 import mimetypes
 import os
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ from sqlalchemy import delete, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, col, select
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -548,6 +550,10 @@ def one_line(text: str, limit: int = TEMPLATE_TEXT_MAX) -> str:
 # ---------------------------------------------------------------- web endpoints
 
 
+def _no_file(document: Document) -> str:
+    raise AssertionError(f"{document.filename}: a file needs a stored link")
+
+
 class Form(dict[str, str]):
     """Twilio's form fields, the first value of each; `getlist` has them all, for the signature."""
 
@@ -627,17 +633,44 @@ class WhatsAppEndpoints:
             )
         return stored, sender
 
+    def _who_retried(self, inbound: Inbound) -> tuple[list[Reply] | None, _Sender | None] | None:
+        """`_who`, retried like `Fieldbot.handle` while the database connection is lost; None if
+        the database stays away."""
+        for pause in (*self.core.retry_pauses, None):
+            try:
+                return self._who(inbound)
+            except DBAPIError as exc:
+                if not (exc.connection_invalidated or isinstance(exc, OperationalError)):
+                    raise
+                if pause is None:
+                    break
+                log.warning(
+                    "database unavailable (%s) for message %s; retrying in %.2f s",
+                    type(exc.orig or exc).__name__,
+                    inbound.dedup_key,
+                    pause,
+                )
+                time.sleep(pause)
+        log.error("database unavailable; message %s answered with a resend", inbound.dedup_key)
+        return None
+
     def _remember(self, inbound: Inbound, sender: _Sender) -> None:
         """Open her 24-hour window, and note the number she uses on WhatsApp."""
-        with session_scope(self.core.engine) as session:
-            record_contact(
-                session=session,
-                person_id=sender.person_id,
-                address=normalize_phone(inbound.phone or ""),
-                at=inbound.sent_at,
-            )
+        try:
+            with session_scope(self.core.engine) as session:
+                record_contact(
+                    session=session,
+                    person_id=sender.person_id,
+                    address=normalize_phone(inbound.phone or ""),
+                    at=inbound.sent_at,
+                )
+        except DBAPIError as exc:
+            # Her message is stored and answered; the window opens with her next one.
+            log.warning("whatsapp contact of %s not noted: %s", inbound.dedup_key, type(exc).__name__)
 
     def _answer(self, replies: list[Reply]) -> str:
+        if not any(reply.document is not None for reply in replies):
+            return twiml(replies, _no_file)
         now = self.core.clock()
         with session_scope(self.core.engine) as session:
 
@@ -657,7 +690,12 @@ class WhatsAppEndpoints:
             return PlainTextResponse("MessageSid and From are required", status_code=400)
         inbound, media = translated
         fetched: Media | None = None
-        stored, sender = await asyncio.to_thread(self._who, inbound)
+        known = await asyncio.to_thread(self._who_retried, inbound)
+        if known is None:
+            # Nothing of it was stored: she is told so in her language, as on every channel.
+            answer = [Reply(t(self.core.language_of(inbound), "internal_error"))]
+            return Response(twiml(answer, _no_file), media_type="application/xml")
+        stored, sender = known
         if stored is not None:
             # Twilio retried: the same answer, and nothing changes.
             replies = stored
