@@ -347,6 +347,30 @@ def test_a_database_outage_asks_her_to_send_again_in_her_language(
     assert card_total(district) == 7
 
 
+def test_her_answer_still_goes_when_the_database_goes_away_after_her_message_is_stored(
+    app: str,
+    twilio_api: FakeTwilioAPI,
+    wa_core: SpyCore,
+    district: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    handled = wa_core.handle
+
+    def then_gone(inbound: Inbound) -> list[Reply]:
+        replies = handled(inbound)
+        wa_core.engine = unreachable(district, tmp_path)  # before her 24-hour window is noted
+        return replies
+
+    monkeypatch.setattr(wa_core, "handle", then_gone)
+    try:
+        answer = say(twilio_api, SUNITA, "/help")
+    finally:
+        wa_core.engine = district
+    assert answer and answer != t("hi", "internal_error")
+    assert count(district, InboundMessage) == 1
+
+
 def test_unknown_number_is_refused_and_its_media_never_fetched(
     app: str, twilio_api: FakeTwilioAPI, district: Engine
 ) -> None:
