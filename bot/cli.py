@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -31,6 +31,9 @@ from bot.db import (
 from bot.files import PRIVATE_UMASK
 from bot.logs import configure_logging
 from bot.service import Fieldbot
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger("fieldbot")
 
@@ -366,6 +369,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def server_config(app: Any, host: str, port: int) -> uvicorn.Config:
+    """uvicorn as `run` and `demo` serve: its own log goes to the one masking handler (no dictConfig)."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", log_config=None)
+
+
 async def serve(core: Fieldbot, host: str, port: int, *, scheduler: bool, simulator: bool) -> None:
     """The web app, Telegram (polling or webhook) and the scheduler in one event loop."""
     import uvicorn
@@ -395,7 +405,7 @@ async def serve(core: Fieldbot, host: str, port: int, *, scheduler: bool, simula
         simulator=simulator,
         whatsapp=WhatsAppEndpoints(core, twilio) if twilio else None,
     )
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    server = uvicorn.Server(server_config(app, host, port))
     print(
         f"Fieldbot is serving on http://{host}:{port}"
         + (" — open it in a browser to chat as anyone on the roster" if simulator else ""),

@@ -159,6 +159,18 @@ class Simulator(_Strict):
     enabled: bool = True
 
 
+class Http(_Strict):
+    """Limits on every HTTP request: bodies are counted as they arrive and refused past their cap."""
+
+    # Telegram opens up to 100 webhook connections at once; over this many requests, 503.
+    max_concurrent_requests: Annotated[int, Field(ge=1, le=100_000)] = 256
+    twilio_form_kb: Annotated[int, Field(ge=1, le=1024)] = 64  # photos come by URL
+    telegram_update_kb: Annotated[int, Field(ge=16, le=16 * 1024)] = 1024
+    # A photo uploaded from the page, as base64 in JSON: presence.max_photo_mb and a third more.
+    simulator_mb: Annotated[float, Field(gt=0, le=100)] = 15
+    other_kb: Annotated[int, Field(ge=1, le=1024)] = 64
+
+
 class Demo(_Strict):
     roster: str = "examples/sample_district.csv"
 
@@ -182,6 +194,7 @@ class Settings(_Strict):
     privacy: Privacy = Privacy()
     whatsapp: WhatsApp = WhatsApp()
     simulator: Simulator = Simulator()
+    http: Http = Http()
     demo: Demo = Demo()
     # Where the file was read from; relative paths in it are relative to this folder.
     base_dir: Path = Field(default=Path("."), exclude=True)

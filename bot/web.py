@@ -23,6 +23,7 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from telegram import Update
 
+from bot.limits import RequestLimits, request_limits
 from bot.messages import Inbound, Location
 from bot.outbox import inbox as outbox_inbox
 from bot.phones import PhoneError, normalize_phone
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("fieldbot.web")
 STATIC = Path(__file__).resolve().parent / "static"
-MAX_BODY = 15 * 1024 * 1024
 
 
 def _json_error(message: str, status: int = 400) -> JSONResponse:
@@ -159,12 +159,10 @@ def create_app(
         return JSONResponse({"messages": await asyncio.to_thread(read)})
 
     async def simulator_message(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return _json_error("request too large", 413)
+        body = await request.body()  # bot.limits caps it as it arrives
         try:
             data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # nested past Python's depth
             return _json_error("body is not JSON")
         if not isinstance(data, dict):
             return _json_error("body must be a JSON object")
@@ -237,7 +235,7 @@ def create_app(
             return PlainTextResponse("forbidden", status_code=403)
         try:
             data = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             return PlainTextResponse("bad request", status_code=400)
         # A plain text message (most of a campaign evening's traffic) is read from its JSON;
         # python-telegram-bot reads everything else.
@@ -247,7 +245,7 @@ def create_app(
         else:
             try:
                 update = Update.de_json(data, telegram_app.bot)
-            except (TypeError, KeyError, ValueError, AttributeError):  # JSON, but not an Update
+            except (TypeError, KeyError, ValueError, AttributeError, RecursionError):  # not an Update
                 return PlainTextResponse("bad request", status_code=400)
             if update is None:
                 return PlainTextResponse("bad request", status_code=400)
@@ -300,4 +298,6 @@ def create_app(
             if telegram_app is not None:
                 await stop_telegram(telegram_app)
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(RequestLimits, **request_limits(core.settings.http))
+    return app

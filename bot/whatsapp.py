@@ -31,7 +31,7 @@ from sqlalchemy import delete, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, col, select
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -65,7 +65,6 @@ MAX_TEXT = 1500  # longer messages are split
 WINDOW = dt.timedelta(hours=24)
 # A message handed to Twilio just before the window closes may reach WhatsApp just after it.
 WINDOW_MARGIN = dt.timedelta(minutes=10)
-MAX_FORM_BYTES = 64 * 1024
 TEMPLATE_TEXT_MAX = 700  # a template's whole body may not pass 1,024 characters
 PHOTO_TYPES = frozenset({"image/jpeg", "image/jpg", "image/png"})
 STATUS_CALLBACK_PATH = "/twilio/status"
@@ -551,6 +550,10 @@ def one_line(text: str, limit: int = TEMPLATE_TEXT_MAX) -> str:
 # ---------------------------------------------------------------- web endpoints
 
 
+def _no_file(document: Document) -> str:
+    raise AssertionError(f"{document.filename}: a file needs a stored link")
+
+
 class Form(dict[str, str]):
     """Twilio's form fields, the first value of each; `getlist` has them all, for the signature."""
 
@@ -599,12 +602,7 @@ class WhatsAppEndpoints:
         return f"{self.twilio.public_url}{request.url.path}{'?' + query if query else ''}"
 
     async def _signed_form(self, request: Request) -> Form | Response:
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
-            return PlainTextResponse("request too large", status_code=413)
-        body = await request.body()
-        if len(body) > MAX_FORM_BYTES:
-            return PlainTextResponse("request too large", status_code=413)
+        body = await request.body()  # bot.limits caps it (http.twilio_form_kb) as it arrives
         form = Form(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature or not self.validator.validate(self.signed_url(request), form, signature):
@@ -635,17 +633,44 @@ class WhatsAppEndpoints:
             )
         return stored, sender
 
+    def _who_retried(self, inbound: Inbound) -> tuple[list[Reply] | None, _Sender | None] | None:
+        """`_who`, retried like `Fieldbot.handle` while the database connection is lost; None if
+        the database stays away."""
+        for pause in (*self.core.retry_pauses, None):
+            try:
+                return self._who(inbound)
+            except DBAPIError as exc:
+                if not (exc.connection_invalidated or isinstance(exc, OperationalError)):
+                    raise
+                if pause is None:
+                    break
+                log.warning(
+                    "database unavailable (%s) for message %s; retrying in %.2f s",
+                    type(exc.orig or exc).__name__,
+                    inbound.dedup_key,
+                    pause,
+                )
+                time.sleep(pause)
+        log.error("database unavailable; message %s answered with a resend", inbound.dedup_key)
+        return None
+
     def _remember(self, inbound: Inbound, sender: _Sender) -> None:
         """Open her 24-hour window, and note the number she uses on WhatsApp."""
-        with session_scope(self.core.engine) as session:
-            record_contact(
-                session=session,
-                person_id=sender.person_id,
-                address=normalize_phone(inbound.phone or ""),
-                at=inbound.sent_at,
-            )
+        try:
+            with session_scope(self.core.engine) as session:
+                record_contact(
+                    session=session,
+                    person_id=sender.person_id,
+                    address=normalize_phone(inbound.phone or ""),
+                    at=inbound.sent_at,
+                )
+        except DBAPIError as exc:
+            # Her message is stored and answered; the window opens with her next one.
+            log.warning("whatsapp contact of %s not noted: %s", inbound.dedup_key, type(exc).__name__)
 
     def _answer(self, replies: list[Reply]) -> str:
+        if not any(reply.document is not None for reply in replies):
+            return twiml(replies, _no_file)
         now = self.core.clock()
         with session_scope(self.core.engine) as session:
 
@@ -665,7 +690,12 @@ class WhatsAppEndpoints:
             return PlainTextResponse("MessageSid and From are required", status_code=400)
         inbound, media = translated
         fetched: Media | None = None
-        stored, sender = await asyncio.to_thread(self._who, inbound)
+        known = await asyncio.to_thread(self._who_retried, inbound)
+        if known is None:
+            # Nothing of it was stored: she is told so in her language, as on every channel.
+            answer = [Reply(t(self.core.language_of(inbound), "internal_error"))]
+            return Response(twiml(answer, _no_file), media_type="application/xml")
+        stored, sender = known
         if stored is not None:
             # Twilio retried: the same answer, and nothing changes.
             replies = stored

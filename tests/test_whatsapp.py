@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 from twilio.request_validator import RequestValidator
@@ -26,6 +27,7 @@ from bot import outbox
 from bot.config import ConfigError, Settings
 from bot.db import session_scope
 from bot.digests import supervisor_digests
+from bot.i18n import t
 from bot.messages import Document, Inbound, Location, Reply
 from bot.sender import OutboxSender
 from bot.service import Fieldbot
@@ -51,12 +53,13 @@ from bot.whatsapp import (
 from models import InboundMessage, Outbox, Person, ProviderMessage, ReportValue
 from scheduler import run_job
 from tests.conftest import at
-from tests.fakes.live import serving
+from tests.fakes.live import free_port, serving
 from tests.fakes.telegram_api import FakeTelegramAPI, contact_update, text_update
 from tests.fakes.twilio_api import WHATSAPP_FROM, FakeTwilioAPI, inbound_form
 
 PUBLIC = "https://fieldbot.example.org"
 SUNITA = "+917973321377"  # ASHA, Sandila-1
+POOJA = "+919769757560"  # ASHA, Sandila-2; reads English
 REKHA = "+917339325088"  # ASHA, Sandila-1; also writes from +919934650561
 REKHA_ALT = "+919934650561"
 MEENA = "+919723569578"  # ASHA, Sandila-1
@@ -304,6 +307,68 @@ def test_a_retried_message_sid_changes_nothing_and_gets_the_same_answer(
     assert first.text == again.text and "20 + 5 = 25" in first.text
     assert card_total(district) == 25
     assert count(district, InboundMessage) == 2
+
+
+def unreachable(engine: Engine, tmp_path: Path) -> Engine:
+    """The same kind of database, gone: an SQLite file that cannot be opened, a server that is down."""
+    if engine.dialect.name == "sqlite":
+        return create_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'fieldbot.db'}")
+    return create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test")
+
+
+@pytest.mark.parametrize(
+    ("phone", "before", "report", "language"),
+    [(POOJA, "cards 3", "cards +4", "en"), (SUNITA, "कार्ड 3", "कार्ड +4", "hi")],
+)
+def test_a_database_outage_asks_her_to_send_again_in_her_language(
+    app: str,
+    twilio_api: FakeTwilioAPI,
+    wa_core: SpyCore,
+    district: Engine,
+    tmp_path: Path,
+    phone: str,
+    before: str,
+    report: str,
+    language: str,
+) -> None:
+    assert "3" in say(twilio_api, phone, before)  # the bot has seen her: it knows her language
+    wa_core.retry_pauses = (0.05, 0.05)
+    form = inbound_form(phone, report)
+    wa_core.engine = unreachable(district, tmp_path)
+    try:
+        during = parse(twilio_api.post(f"{PUBLIC}/twilio/whatsapp", form))  # type: ignore[arg-type]
+    finally:
+        wa_core.engine = district
+    assert during == [(t(language, "internal_error"), [])]
+    assert card_total(district) == 3
+    # Nothing is lost: sent again (or retried by Twilio) once the database is back, it counts.
+    after = say(twilio_api, phone, report, sid=form["MessageSid"])
+    assert "3 + 4 = 7" in after
+    assert card_total(district) == 7
+
+
+def test_her_answer_still_goes_when_the_database_goes_away_after_her_message_is_stored(
+    app: str,
+    twilio_api: FakeTwilioAPI,
+    wa_core: SpyCore,
+    district: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    handled = wa_core.handle
+
+    def then_gone(inbound: Inbound) -> list[Reply]:
+        replies = handled(inbound)
+        wa_core.engine = unreachable(district, tmp_path)  # before her 24-hour window is noted
+        return replies
+
+    monkeypatch.setattr(wa_core, "handle", then_gone)
+    try:
+        answer = say(twilio_api, SUNITA, "/help")
+    finally:
+        wa_core.engine = district
+    assert answer and answer != t("hi", "internal_error")
+    assert count(district, InboundMessage) == 1
 
 
 def test_unknown_number_is_refused_and_its_media_never_fetched(

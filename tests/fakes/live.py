@@ -23,7 +23,10 @@ def serving(app: Starlette, timeout: float = 10.0) -> Iterator[str]:
     """Yield the base URL while uvicorn serves `app`; lifespan start-up has finished by then."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        # log_config=None, as `fieldbot run`: uvicorn's records go to the root logger's handlers.
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", log_config=None
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
