@@ -482,7 +482,8 @@ async def _serve(
     from bot.sender import TelegramChannel
     from bot.whatsapp import WhatsAppEndpoints
 
-    channels, twilio = _whatsapp_channels(core)
+    # Only a process that runs the scheduler sends what may need an approved template.
+    channels, twilio = _whatsapp_channels(core, scheduled=scheduler)
     if telegram_app:
         channels["telegram"] = TelegramChannel(telegram_app.bot)
     token, new_token = _simulator_token(simulator=simulator, open_demo=demo and is_loopback(host))
@@ -556,14 +557,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return _run(settings, args.host, args.port, scheduler=True, simulator=True, demo=True)
 
 
-def _whatsapp_channels(core: Fieldbot) -> tuple[dict[str, Any], Any]:
-    """The WhatsApp channel when its TWILIO_* variables are set, its templates checked first."""
-    from bot.whatsapp import TwilioSettings, WhatsAppChannel, check_templates
+def _whatsapp_channels(core: Fieldbot, *, scheduled: bool) -> tuple[dict[str, Any], Any]:
+    """The WhatsApp channel when its TWILIO_* variables are set.
+
+    A process that runs the scheduler says which jobs have no approved template yet: until one is
+    set, their messages reach only people inside the 24-hour window, the others are marked failed
+    with the reason. Replies never need a template.
+    """
+    from bot.whatsapp import TwilioSettings, WhatsAppChannel, missing_templates
 
     twilio = TwilioSettings.from_env()
     if twilio is None:
         return {}, None
-    check_templates(core.settings)
+    missing = missing_templates(core.settings) if scheduled else []
+    if missing:
+        print(
+            "WhatsApp: no approved template yet for "
+            + ", ".join(missing)
+            + " (whatsapp.templates.<job>.content_sid): until one is set, those messages reach "
+            "only people who wrote in the last 24 hours; the others are marked failed, with the "
+            "reason",
+            flush=True,
+        )
     return {"whatsapp": WhatsAppChannel(core.engine, core.settings, twilio)}, twilio
 
 
@@ -574,7 +589,7 @@ async def _telegram_channels(core: Fieldbot) -> tuple[dict[str, Any], Any]:
     from bot.sender import TelegramChannel
     from bot.telegram import TelegramSettings
 
-    channels, _ = _whatsapp_channels(core)
+    channels, _ = _whatsapp_channels(core, scheduled=True)
     tg = TelegramSettings.from_env()
     if tg is None:
         return channels, None

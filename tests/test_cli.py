@@ -520,6 +520,29 @@ def test_run_on_a_taken_port_fails_before_it_polls_telegram_or_takes_the_lease(
         assert f"cannot listen on 127.0.0.1:{port}" in line and "--port" in line
 
 
+WHATSAPP_ENV = {
+    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "TWILIO_AUTH_TOKEN": "not-a-real-auth-token",
+    "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
+    "TWILIO_API_BASE_URL": "http://127.0.0.1:9",  # never called while nothing is sent
+    "FIELDBOT_PUBLIC_URL": "https://bot.example.org",
+}
+
+
+def test_whatsapp_replies_work_before_any_template_is_approved(tmp_path: Path) -> None:
+    """The sample config names no template: a web-only process starts as it is, and one that
+    runs the scheduler starts too, saying which jobs have none (their messages outside the
+    24-hour window are marked failed with that reason: tests/test_whatsapp.py)."""
+    with _site("sqlite", tmp_path) as site:
+        upgrade(site.engine())
+        with running(site, "run", "--no-scheduler", env=WHATSAPP_ENV) as (_, out):
+            assert "template" not in out.read_text()
+        with running(site, "run", env=WHATSAPP_ENV) as (_, out):
+            said = out.read_text()
+            assert "no approved template yet for start_message, reminder" in said
+            assert "marked failed" in said
+
+
 # ---------------------------------------------------------------- a bad config
 
 
