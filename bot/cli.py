@@ -228,7 +228,13 @@ def cmd_forget(args: argparse.Namespace) -> int:
     settings = _settings(args)
     engine = _migrated_engine(settings)
     if not args.yes:
-        answer = input(f"erase the personal data of {phone}? Their counts stay, anonymous. [y/N] ")
+        try:
+            answer = input(f"erase the personal data of {phone}? Their counts stay, anonymous. [y/N] ")
+        except EOFError:  # no terminal (a script, cron): nobody to ask
+            raise CliError(
+                "forget asks before it erases, and there is no one to answer here: "
+                "run it again with --yes to erase without asking"
+            ) from None
         if answer.strip().lower() not in ("y", "yes"):
             print("nothing changed")
             return 1

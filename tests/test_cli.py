@@ -543,6 +543,26 @@ def test_whatsapp_replies_work_before_any_template_is_approved(tmp_path: Path) -
             assert "marked failed" in said
 
 
+def test_forget_without_a_terminal_says_to_use_yes(site: Site) -> None:
+    upgrade(site.engine())
+    with session_scope(site.engine()) as session:
+        roster.import_roster(session, SAMPLE, progress=False)
+    done = subprocess.run(
+        site.command("forget", SUNITA),
+        cwd=site.folder,
+        env=_env(site.url),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "--yes" in _one_line(done) and "Traceback" not in done.stderr
+    with Session(site.engine()) as session:
+        assert crud.person_by_phone(session=session, phone=normalize_phone(SUNITA)) is not None
+
+
 # ---------------------------------------------------------------- a bad config
 
 
