@@ -441,7 +441,7 @@ async def wait_ready_http(port: int, timeout: float = 60) -> None:
     while time.monotonic() < deadline:
         try:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             line = await reader.readline()
             writer.close()
             if b" 200 " in line:

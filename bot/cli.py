@@ -9,6 +9,8 @@ import datetime as dt
 import json
 import logging
 import os
+import secrets
+import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -231,7 +233,13 @@ def cmd_forget(args: argparse.Namespace) -> int:
     settings = _settings(args)
     engine = _migrated_engine(settings)
     if not args.yes:
-        answer = input(f"erase the personal data of {phone}? Their counts stay, anonymous. [y/N] ")
+        try:
+            answer = input(f"erase the personal data of {phone}? Their counts stay, anonymous. [y/N] ")
+        except EOFError:  # no terminal (a script, cron): nobody to ask
+            raise CliError(
+                "forget asks before it erases, and there is no one to answer here: "
+                "run it again with --yes to erase without asking"
+            ) from None
         if answer.strip().lower() not in ("y", "yes"):
             print("nothing changed")
             return 1
@@ -376,10 +384,108 @@ def server_config(app: Any, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(app, host=host, port=port, log_level="warning", log_config=None)
 
 
-async def serve(core: Fieldbot, host: str, port: int, *, scheduler: bool, simulator: bool) -> None:
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, taken before anything else starts: a port in use stops the process
+    before it takes the scheduler's lease, registers a webhook or polls Telegram."""
+    address = host.strip("[]")
+    sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((address, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise CliError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; another fieldbot (or another "
+            "program) may be using that port: stop it, or choose another with --port"
+        ) from None
+    return sock
+
+
+def _simulator_token(*, simulator: bool, open_demo: bool) -> tuple[str | None, bool]:
+    """The simulator's token and whether it was made up now (so it must be printed).
+
+    A demo on loopback has none; otherwise FIELDBOT_SIMULATOR_TOKEN, or a random one. With the
+    simulator off the variable still lets its holder read /healthz in full.
+    """
+    given = os.environ.get("FIELDBOT_SIMULATOR_TOKEN", "").strip() or None
+    if not simulator or open_demo:
+        return (None if open_demo else given), False
+    if given is not None:
+        return given, False
+    return secrets.token_urlsafe(24), True
+
+
+def _announce(
+    host: str, port: int, *, simulator: bool, demo: bool, token: str | None, new_token: bool
+) -> None:
+    from bot.guard import WILDCARDS, own_hosts
+
+    print(
+        f"Fieldbot is serving on http://{host}:{port}"
+        + (" — open it in a browser to chat as anyone on the roster" if simulator and not token else ""),
+        flush=True,
+    )
+    wildcard = host.strip("[]") in WILDCARDS
+    if wildcard:
+        names = ", ".join(sorted(own_hosts(host)))
+        print(
+            f"requests are answered for these host names only: {names}; set FIELDBOT_PUBLIC_URL "
+            "to the address browsers and webhooks use",
+            flush=True,
+        )
+    if not simulator or token is None:
+        return
+    if not demo:
+        print(
+            "WARNING: the simulator is on. Whoever has its token speaks as any person on the "
+            "roster, into this database's real figures, and reads their scheduled messages. "
+            "For training, give it a database of its own "
+            "(FIELDBOT_DATABASE_URL=sqlite:///training.db).",
+            flush=True,
+        )
+    public = os.environ.get("FIELDBOT_PUBLIC_URL", "").rstrip("/")
+    shown = f"[{host.strip('[]')}]" if ":" in host else host
+    base = (public or f"http://127.0.0.1:{port}") if wildcard else f"http://{shown}:{port}"
+    if new_token:
+        print(
+            f"simulator token (new at every start; set FIELDBOT_SIMULATOR_TOKEN to keep one): {token}\n"
+            f"open {base}/?token={token} once in the browser; "
+            f"API clients send Authorization: Bearer {token}",
+            flush=True,
+        )
+    else:
+        print(
+            f"simulator token: FIELDBOT_SIMULATOR_TOKEN; open {base}/?token=<it> once in the "
+            "browser; API clients send Authorization: Bearer <it>",
+            flush=True,
+        )
+
+
+async def serve(
+    core: Fieldbot, host: str, port: int, *, scheduler: bool, simulator: bool, demo: bool = False
+) -> None:
     """The web app, Telegram (polling or webhook) and the scheduler in one event loop."""
+    listener = _listen(host, port)
+    try:
+        await _serve(core, listener, host, port, scheduler=scheduler, simulator=simulator, demo=demo)
+    finally:
+        listener.close()
+
+
+async def _serve(
+    core: Fieldbot,
+    listener: socket.socket,
+    host: str,
+    port: int,
+    *,
+    scheduler: bool,
+    simulator: bool,
+    demo: bool,
+) -> None:
     import uvicorn
 
+    from bot.guard import is_loopback, own_hosts
     from bot.telegram import TelegramSettings, build_application
     from bot.web import create_app
     from scheduler import build_scheduler
@@ -394,9 +500,11 @@ async def serve(core: Fieldbot, host: str, port: int, *, scheduler: bool, simula
     from bot.sender import TelegramChannel
     from bot.whatsapp import WhatsAppEndpoints
 
-    channels, twilio = _whatsapp_channels(core)
+    # Only a process that runs the scheduler sends what may need an approved template.
+    channels, twilio = _whatsapp_channels(core, scheduled=scheduler)
     if telegram_app:
         channels["telegram"] = TelegramChannel(telegram_app.bot)
+    token, new_token = _simulator_token(simulator=simulator, open_demo=demo and is_loopback(host))
     app = create_app(
         core,
         telegram_app=telegram_app,
@@ -404,17 +512,17 @@ async def serve(core: Fieldbot, host: str, port: int, *, scheduler: bool, simula
         scheduler=build_scheduler(core, channels) if scheduler else None,
         simulator=simulator,
         whatsapp=WhatsAppEndpoints(core, twilio) if twilio else None,
+        simulator_token=token,
+        hosts=own_hosts(host),
     )
     server = uvicorn.Server(server_config(app, host, port))
-    print(
-        f"Fieldbot is serving on http://{host}:{port}"
-        + (" — open it in a browser to chat as anyone on the roster" if simulator else ""),
-        flush=True,
-    )
-    await server.serve()
+    _announce(host, port, simulator=simulator, demo=demo, token=token, new_token=new_token)
+    await server.serve(sockets=[listener])
 
 
-def _run(settings: Settings, host: str, port: int, *, scheduler: bool, simulator: bool) -> int:
+def _run(
+    settings: Settings, host: str, port: int, *, scheduler: bool, simulator: bool, demo: bool = False
+) -> int:
     engine = make_engine(settings.database_url_resolved())
     require_migrated(engine)
     lock = SqliteProcessLock(engine) if is_sqlite(engine) else None
@@ -422,7 +530,14 @@ def _run(settings: Settings, host: str, port: int, *, scheduler: bool, simulator
         lock.acquire()
     try:
         asyncio.run(
-            serve(Fieldbot(settings, engine), host, port, scheduler=scheduler, simulator=simulator)
+            serve(
+                Fieldbot(settings, engine),
+                host,
+                port,
+                scheduler=scheduler,
+                simulator=simulator,
+                demo=demo,
+            )
         )
     except KeyboardInterrupt:
         pass
@@ -457,17 +572,31 @@ def cmd_demo(args: argparse.Namespace) -> int:
             path = settings.resolve_path(settings.demo.roster)
             summary = roster.import_roster(session, path, progress=False)
             print(f"loaded the sample district from {path}: {summary.people} people")
-    return _run(settings, args.host, args.port, scheduler=True, simulator=True)
+    return _run(settings, args.host, args.port, scheduler=True, simulator=True, demo=True)
 
 
-def _whatsapp_channels(core: Fieldbot) -> tuple[dict[str, Any], Any]:
-    """The WhatsApp channel when its TWILIO_* variables are set, its templates checked first."""
-    from bot.whatsapp import TwilioSettings, WhatsAppChannel, check_templates
+def _whatsapp_channels(core: Fieldbot, *, scheduled: bool) -> tuple[dict[str, Any], Any]:
+    """The WhatsApp channel when its TWILIO_* variables are set.
+
+    A process that runs the scheduler says which jobs have no approved template yet: until one is
+    set, their messages reach only people inside the 24-hour window, the others are marked failed
+    with the reason. Replies never need a template.
+    """
+    from bot.whatsapp import TwilioSettings, WhatsAppChannel, missing_templates
 
     twilio = TwilioSettings.from_env()
     if twilio is None:
         return {}, None
-    check_templates(core.settings)
+    missing = missing_templates(core.settings) if scheduled else []
+    if missing:
+        print(
+            "WhatsApp: no approved template yet for "
+            + ", ".join(missing)
+            + " (whatsapp.templates.<job>.content_sid): until one is set, those messages reach "
+            "only people who wrote in the last 24 hours; the others are marked failed, with the "
+            "reason",
+            flush=True,
+        )
     return {"whatsapp": WhatsAppChannel(core.engine, core.settings, twilio)}, twilio
 
 
@@ -478,7 +607,7 @@ async def _telegram_channels(core: Fieldbot) -> tuple[dict[str, Any], Any]:
     from bot.sender import TelegramChannel
     from bot.telegram import TelegramSettings
 
-    channels, _ = _whatsapp_channels(core)
+    channels, _ = _whatsapp_channels(core, scheduled=True)
     tg = TelegramSettings.from_env()
     if tg is None:
         return channels, None

@@ -156,7 +156,9 @@ class Privacy(_Strict):
 
 
 class Simulator(_Strict):
-    enabled: bool = True
+    """The chat simulator in `run` (always on in `demo`); when on, it needs its token."""
+
+    enabled: bool = False
 
 
 class Http(_Strict):

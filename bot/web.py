@@ -10,7 +10,7 @@ import hmac
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from telegram import Update
 
+from bot.guard import HostGuard, SimulatorGate, own_hosts, trusted_caller
 from bot.limits import RequestLimits, request_limits
 from bot.messages import Inbound, Location
 from bot.outbox import inbox as outbox_inbox
@@ -70,11 +72,16 @@ def create_app(
     scheduler: Any = None,
     simulator: bool = True,
     whatsapp: WhatsAppEndpoints | None = None,
+    simulator_token: str | None = None,
+    hosts: Collection[str] | None = None,
 ) -> Starlette:
     """The web app; Telegram (webhook or polling) and the scheduler start and stop with it.
 
     `whatsapp` adds Twilio's webhook, its status callbacks and the file links Twilio fetches.
+    `simulator_token` locks the simulator (None: open, for a demo on loopback); `hosts` are the
+    host names the app answers for (default: loopback and FIELDBOT_PUBLIC_URL's).
     """
+    gate = SimulatorGate(simulator_token)
     webhook_secret = telegram_settings.webhook_secret if telegram_settings else None
     answer_inline = telegram_settings.answer_inline if telegram_settings else False
 
@@ -100,8 +107,12 @@ def create_app(
             body = await asyncio.to_thread(check)
         except Exception as exc:  # noqa: BLE001 - any database failure means unhealthy
             log.warning("health check failed: %s", type(exc).__name__)
-            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
-        return JSONResponse(body)
+            body, status = {"status": "error", "database": "unreachable"}, 503
+        else:
+            status = 200
+        if not trusted_caller(request, gate):
+            body = {"status": body["status"]}  # lock holders name hosts: not for the public
+        return JSONResponse(body, status_code=status)
 
     async def page(request: Request) -> Response:
         return FileResponse(STATIC / "simulator.html", media_type="text/html; charset=utf-8")
@@ -278,10 +289,10 @@ def create_app(
         routes += whatsapp.routes()
     if simulator:
         routes += [
-            Route("/", page),
-            Route("/simulator/people", people),
-            Route("/simulator/inbox", inbox),
-            Route("/simulator/messages", simulator_message, methods=["POST"]),
+            Route("/", gate.protect(page, page=True)),
+            Route("/simulator/people", gate.protect(people)),
+            Route("/simulator/inbox", gate.protect(inbox)),
+            Route("/simulator/messages", gate.protect(simulator_message), methods=["POST"]),
         ]
 
     @asynccontextmanager
@@ -298,6 +309,10 @@ def create_app(
             if telegram_app is not None:
                 await stop_telegram(telegram_app)
 
-    app = Starlette(routes=routes, lifespan=lifespan)
-    app.add_middleware(RequestLimits, **request_limits(core.settings.http))
-    return app
+    allowed = own_hosts("127.0.0.1") if hosts is None else hosts
+    # The host check stands outermost: a foreign Host is refused before any body is read.
+    middleware = [
+        Middleware(HostGuard, hosts=allowed),
+        Middleware(RequestLimits, **request_limits(core.settings.http)),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

@@ -161,18 +161,29 @@ def enabled(environ: Mapping[str, str] | None = None) -> bool:
     return all(env.get(name) for name in ENV_NAMES)
 
 
-def check_templates(settings: Settings) -> None:
-    """With WhatsApp on, every scheduled job that is on must name its approved template."""
-    for job in ("start_message", "reminder", "supervisor_digest", "bmo_digest", "district_digest"):
+def missing_templates(settings: Settings) -> list[str]:
+    """The scheduled jobs that are on but name no approved template yet."""
+    jobs = ("start_message", "reminder", "supervisor_digest", "bmo_digest", "district_digest")
+    missing = []
+    for job in jobs:
         if getattr(settings.schedule, job) is None:
             continue
         template = settings.whatsapp.template(job)
         if template is None or not template.content_sid:
-            raise ConfigError(
-                f"config: whatsapp.templates.{job}.content_sid is missing: WhatsApp is on "
-                f"(TWILIO_* set), and outside the 24-hour window a {job} can only go as an "
-                "approved template"
-            )
+            missing.append(job)
+    return missing
+
+
+def check_templates(settings: Settings) -> None:
+    """With WhatsApp on, every scheduled job that is on must name its approved template."""
+    missing = missing_templates(settings)
+    if missing:
+        job = missing[0]
+        raise ConfigError(
+            f"config: whatsapp.templates.{job}.content_sid is missing: WhatsApp is on "
+            f"(TWILIO_* set), and outside the 24-hour window a {job} can only go as an "
+            "approved template"
+        )
 
 
 def make_client(twilio: TwilioSettings, timeout: float = 20.0) -> Client:

@@ -163,6 +163,43 @@ def _free_port() -> int:
 
 
 @contextmanager
+def running(site: Site, *args: str, env: dict[str, str] | None = None) -> Iterator[tuple[int, Path]]:
+    """`fieldbot ARGS --port P`, serving until the block ends: the port and its stdout file."""
+    port = _free_port()
+    out_path, err_path = site.folder / f"serve-{port}.out", site.folder / f"serve-{port}.err"
+    with out_path.open("w") as out, err_path.open("w") as err:
+        process = subprocess.Popen(
+            site.command(*args, "--port", str(port)),
+            cwd=site.folder,
+            env={**_env(site.url), **(env or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                assert process.poll() is None, (
+                    f"`fieldbot {' '.join(args)}` exited with {process.returncode}:\n"
+                    + err_path.read_text()
+                )
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                        break
+                except OSError:
+                    assert time.monotonic() < deadline, f"`fieldbot {' '.join(args)}` never answered"
+                    time.sleep(0.2)
+            yield port, out_path
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+@contextmanager
 def _database(kind: str, folder: Path) -> Iterator[str]:
     """An empty database of the kind: an SQLite file, or a private PostgreSQL schema."""
     if kind == "sqlite":
@@ -452,6 +489,78 @@ def test_second_run_on_the_same_sqlite_file_is_refused(tmp_path: Path) -> None:
                 first.wait(timeout=10)
             out.close()
             err.close()
+
+
+def test_run_on_a_taken_port_fails_before_it_polls_telegram_or_takes_the_lease(
+    tmp_path: Path,
+) -> None:
+    from models import Lease
+    from tests.fakes.telegram_api import FakeTelegramAPI
+
+    with _site("sqlite", tmp_path) as site, FakeTelegramAPI() as api, socket.socket() as taken:
+        upgrade(site.engine())
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**_env(site.url), "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_BASE_URL": api.base_url}
+        done = subprocess.run(
+            site.command("run", "--port", str(port)),
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+        # Another process may be serving there: this one said nothing to Telegram, took no lock.
+        assert [call.method for call in api.calls] == []
+        assert site.count(Lease) == 0
+        assert done.returncode == 2
+        line = _one_line(done)
+        assert f"cannot listen on 127.0.0.1:{port}" in line and "--port" in line
+
+
+WHATSAPP_ENV = {
+    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "TWILIO_AUTH_TOKEN": "not-a-real-auth-token",
+    "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
+    "TWILIO_API_BASE_URL": "http://127.0.0.1:9",  # never called while nothing is sent
+    "FIELDBOT_PUBLIC_URL": "https://bot.example.org",
+}
+
+
+def test_whatsapp_replies_work_before_any_template_is_approved(tmp_path: Path) -> None:
+    """The sample config names no template: a web-only process starts as it is, and one that
+    runs the scheduler starts too, saying which jobs have none (their messages outside the
+    24-hour window are marked failed with that reason: tests/test_whatsapp.py)."""
+    with _site("sqlite", tmp_path) as site:
+        upgrade(site.engine())
+        with running(site, "run", "--no-scheduler", env=WHATSAPP_ENV) as (_, out):
+            assert "template" not in out.read_text()
+        with running(site, "run", env=WHATSAPP_ENV) as (_, out):
+            said = out.read_text()
+            assert "no approved template yet for start_message, reminder" in said
+            assert "marked failed" in said
+
+
+def test_forget_without_a_terminal_says_to_use_yes(site: Site) -> None:
+    upgrade(site.engine())
+    with session_scope(site.engine()) as session:
+        roster.import_roster(session, SAMPLE, progress=False)
+    done = subprocess.run(
+        site.command("forget", SUNITA),
+        cwd=site.folder,
+        env=_env(site.url),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "--yes" in _one_line(done) and "Traceback" not in done.stderr
+    with Session(site.engine()) as session:
+        assert crud.person_by_phone(session=session, phone=normalize_phone(SUNITA)) is not None
 
 
 # ---------------------------------------------------------------- a bad config

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import yaml
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -27,6 +28,9 @@ from tests.fakes.live import free_port
 
 FIELDBOT = Path(sys.executable).parent / "fieldbot"
 MESSAGES = 80
+# `fieldbot run` serves the simulator only when the config turns it on, and then behind its token.
+TOKEN = "crash-test-simulator-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def active_workers() -> list[str]:
@@ -44,11 +48,15 @@ def start(url: str, folder: Path, port: int) -> subprocess.Popen[bytes]:
         k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TWILIO_", "FIELDBOT_"))
     }
     env["FIELDBOT_DATABASE_URL"] = url
+    env["FIELDBOT_SIMULATOR_TOKEN"] = TOKEN
+    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    config["simulator"] = {"enabled": True}
+    (folder / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     process = subprocess.Popen(
         [
             str(FIELDBOT),
             "--config",
-            str(ROOT / "config.yaml"),
+            str(folder / "config.yaml"),
             "run",
             "--port",
             str(port),
@@ -75,7 +83,9 @@ def send(port: int, phone: str, message_id: str) -> str | None:
     """The bot's answer, or None when the process died before answering."""
     body = {"phone": phone, "text": "कार्ड +1", "id": message_id}
     try:
-        response = httpx.post(f"http://127.0.0.1:{port}/simulator/messages", json=body, timeout=20)
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/simulator/messages", json=body, headers=AUTH, timeout=20
+        )
     except httpx.HTTPError:
         return None
     if response.status_code != 200:

@@ -28,7 +28,7 @@ from bot.roster import import_roster, read_table
 from models import InboundMessage
 from tests.conftest import SAMPLE, greet_everyone
 from tests.fakes.live import free_port
-from tests.test_crash import start
+from tests.test_crash import AUTH, start
 
 DOWN_SECONDS = 4.5  # longer than the bot's retries (3.75 s in all): some messages must be refused
 POOJA = normalize_phone("+91 97697 57560")  # reads English
@@ -134,7 +134,9 @@ def test_database_restart_under_load(private_postgres: PrivatePostgres, tmp_path
 
     def send(phone: str, key: str) -> None:
         body = {"phone": phone, "text": "cards +1" if phone == POOJA else "कार्ड +1", "id": key}
-        response = httpx.post(f"http://127.0.0.1:{port}/simulator/messages", json=body, timeout=30)
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/simulator/messages", json=body, headers=AUTH, timeout=30
+        )
         assert response.status_code == 200
         answers[key] = (phone, "\n".join(r["text"] for r in response.json()["replies"]))
 
@@ -166,6 +168,7 @@ def test_database_restart_under_load(private_postgres: PrivatePostgres, tmp_path
         after = httpx.post(
             f"http://127.0.0.1:{port}/simulator/messages",
             json={"phone": phones[1], "text": "कार्ड +1", "id": "after-restart"},
+            headers=AUTH,
             timeout=30,
         )
         assert bot.poll() is None

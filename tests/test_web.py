@@ -90,7 +90,12 @@ def test_bad_requests_get_a_clear_400(web: str, body: object, error: str) -> Non
 
 
 def test_not_json_is_refused(web: str) -> None:
-    response = httpx.post(f"{web}/simulator/messages", content=b"\xff\xfe{", timeout=10)
+    response = httpx.post(
+        f"{web}/simulator/messages",
+        content=b"\xff\xfe{",
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
     assert response.status_code == 400
 
 
