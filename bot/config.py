@@ -52,6 +52,19 @@ class Reporting(_Strict):
     max_message_chars: Annotated[int, Field(ge=50, le=10000)] = 1000
 
 
+class Reading(_Strict):
+    """Words the report parser knows besides the metric names; a state adds its own words here."""
+
+    extra_words: list[str] = []  # carry no value: regional verbs and counting words (8 गो फॉर्म भरल)
+    not_value_before: list[str] = []  # a number right after one of these is not a count: वार्ड 5
+    not_value_after: list[str] = []  # ... or right before one of these: 10 बजे, 3 घंटे, 5 दिसंबर
+    range_words: list[str] = []  # 10 से 5 तक: a number joined by one of these to a non-value is one too
+    zero_words: list[str] = []  # with a negation, zero: कार्ड एक भी नहीं, कोई कार्ड नहीं बना
+    question_words: list[str] = []  # a message with one of these asks something; it is never a report
+    common_words: list[str] = []  # never read as a misspelt metric name (कार्य is not कार्ड)
+    endings: list[str] = []  # plural and oblique endings dropped to find a name: वृद्धों -> वृद्ध
+
+
 class Floods(_Strict):
     """The per-sender flood limit, counted in the database so every process shares it."""
 
@@ -187,6 +200,7 @@ class Settings(_Strict):
     floods: Floods = Floods()
     field_hours: FieldHours = FieldHours()
     metrics: Annotated[list[Metric], Field(min_length=1)]
+    reading: Reading = Reading()
     targets: dict[Level, dict[str, Target]] = {}
     schedule: Schedule = Schedule()
     sending: Sending = Sending()

@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.db import session_scope
 from bot.i18n import t
 from bot.messages import Inbound, Reply
-from bot.parser import ReportParser
+from bot.parser import ReportParser, Words
 from bot.phones import PhoneError, mask_phone, normalize_phone
 from models import Person, utcnow
 
@@ -64,7 +64,8 @@ class Context:
 
 
 def make_parser(settings: Settings) -> ReportParser:
-    return ReportParser([(m.key, [m.hi, m.en, *m.synonyms]) for m in settings.metrics])
+    words = Words(**{name: tuple(value) for name, value in settings.reading.model_dump().items()})
+    return ReportParser([(m.key, [m.hi, m.en, *m.synonyms]) for m in settings.metrics], words)
 
 
 class Fieldbot:

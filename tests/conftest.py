@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,22 @@ CHILD_URLS: dict[int, str] = {}
 
 def child_url(engine: Engine) -> str:
     return CHILD_URLS.get(id(engine)) or engine.url.render_as_string(hide_password=False)
+
+
+# The message table's tally per class, filled by tests/test_parser.py: class -> {"rows", "read"}.
+MESSAGE_TABLE: dict[str, Counter[str]] = {}
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """After a run that read the message table: how many messages of each class read as expected."""
+    if not MESSAGE_TABLE:
+        return
+    terminalreporter.section("message table")
+    for name, tally in sorted(MESSAGE_TABLE.items()):
+        terminalreporter.write_line(f"{name:12} {tally['read']:4} of {tally['rows']:4} as expected")
+    read = sum(t["read"] for t in MESSAGE_TABLE.values())
+    rows = sum(t["rows"] for t in MESSAGE_TABLE.values())
+    terminalreporter.write_line(f"{'all':12} {read:4} of {rows:4} as expected")
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

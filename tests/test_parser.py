@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+from collections import Counter
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.config import Settings
-from bot.parser import Command, DayRef, Report, ReportParser, Unreadable
+from bot.parser import Command, DayRef, Doubt, Entry, Report, ReportParser, Unreadable, Words
 from bot.service import make_parser
+from tests.conftest import MESSAGE_TABLE
 
 A, C, H, E, R = "applications", "cards", "households", "elderly_cards", "rejected"
 
@@ -102,7 +107,7 @@ TABLE: list[tuple[str, object]] = [
     ("32/13 कार्ड 5", "!bad_date"),
     ("कल 21/11 कार्ड 5", "!bad_date"),
     ("कार्ड 123456789012", "!too_big"),
-    ("phone 9876543210", "!too_big"),
+    ("phone 9876543210", "!not_understood"),  # a phone number is not a count
 ]
 
 
@@ -193,3 +198,144 @@ def make_parser_cached() -> ReportParser:
 
         _PARSER.append(make_parser(load_settings(ROOT / "config.yaml")))
     return _PARSER[0]
+
+
+# The message table: tests/data/messages.tsv, 300 and more messages as workers write them.
+MESSAGES_FILE = Path(__file__).parent / "data" / "messages.tsv"
+SHORT = {"a": A, "c": C, "h": H, "e": E, "r": R}
+CLASSES = {
+    "plain",
+    "separators",
+    "multiword",
+    "nonvalues",
+    "typos",
+    "nothing",
+    "zero",
+    "inflected",
+    "mixed",
+}
+
+
+def _message_rows() -> list[tuple[str, str, str]]:
+    rows = []
+    for line in MESSAGES_FILE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            message, expected, kind = line.split("\t")
+            rows.append((message.replace("\\n", "\n"), expected, kind))
+    return rows
+
+
+MESSAGES = _message_rows()
+
+
+def _outcome(parsed: object) -> str:
+    """What a worker would see come of the message, in the table's words."""
+    if isinstance(parsed, Report):
+        short = {v: k for k, v in SHORT.items()}
+        return " ".join(f"{short[e.metric]}={'+' if e.add else ''}{e.value}" for e in parsed.entries)
+    if isinstance(parsed, Unreadable):
+        return "question" if parsed.likely or parsed.options else "nothing"
+    assert isinstance(parsed, Command)
+    return f"/{parsed.name}"
+
+
+def test_message_table_is_large_and_covers_every_class() -> None:
+    assert len(MESSAGES) >= 300
+    kinds = Counter(kind for _, _, kind in MESSAGES)
+    assert set(kinds) == CLASSES
+    assert min(kinds.values()) >= 20, kinds
+    assert len({m for m, _, _ in MESSAGES}) == len(MESSAGES), "a message appears twice"
+
+
+@pytest.mark.parametrize(("message", "expected", "kind"), MESSAGES, ids=[m for m, _, _ in MESSAGES])
+def test_message_table(parser: ReportParser, message: str, expected: str, kind: str) -> None:
+    tally = MESSAGE_TABLE.setdefault(kind, Counter())
+    tally["rows"] += 1
+    assert _outcome(parser.parse(message)) == expected
+    tally["read"] += 1
+
+
+def test_a_likely_reading_says_why_and_stores_nothing_yet(parser: ReportParser) -> None:
+    typo = parser.parse("भ्रमन 25")
+    assert typo == Unreadable(
+        "not_understood",
+        "भ्रमन",
+        likely=Report((Entry(H, 25),), doubts=(Doubt("typo", "भ्रमन", (H,)),)),
+    )
+    paired = parser.parse("आवेदन 25 20 कार्ड")
+    assert isinstance(paired, Unreadable) and paired.reason == "ambiguous"
+    assert paired.likely == Report((Entry(A, 25), Entry(C, 20)), doubts=(Doubt("pairing", "20", (C,)),))
+    words = parser.parse("ward 5 25 20")
+    assert isinstance(words, Unreadable) and words.detail == "ward"
+    assert words.likely == Report(
+        (Entry(A, 25), Entry(C, 20)), doubts=(Doubt("bare_words", "ward", (A, C)),)
+    )
+
+
+def test_bare_numbers_among_fillers_are_stored_but_marked_likely(parser: ReportParser) -> None:
+    alone = parser.parse("25 20 40")
+    among = parser.parse("नमस्ते मैडम 25 20 40")
+    assert isinstance(alone, Report) and alone.certain
+    assert isinstance(among, Report) and not among.certain
+    assert among.entries == alone.entries
+    assert [d.kind for d in among.doubts] == ["bare_words"]
+
+
+def test_an_unreadable_message_names_the_word_not_understood(parser: ReportParser) -> None:
+    assert parser.parse("गुड मॉर्निंग 🙏") == Unreadable("not_understood", "गुड")
+    assert parser.parse("आज कितने कार्ड बनाने हैं?") == Unreadable("not_understood", "कितने")
+
+
+def test_a_misspelling_of_two_metrics_offers_both() -> None:
+    parser = ReportParser([("visits", ["bhraman"]), ("vaccines", ["bhramon"])])
+    parsed = parser.parse("bhramen 12")
+    assert parsed == Unreadable("not_understood", "bhramen", options=("visits", "vaccines"))
+    assert parser.parse("bhramann 12") == Report((Entry("visits", 12),))  # a letter typed twice
+
+
+def test_a_state_adds_its_words_in_config() -> None:
+    metrics = [(A, ["आवेदन"]), (C, ["कार्ड"])]
+    plain = ReportParser(metrics)
+    local = ReportParser(
+        metrics, Words(not_value_before=("पंचायत",), extra_words=("करलक",), endings=("न",))
+    )
+    assert isinstance(plain.parse("पंचायत 4 कार्ड 10"), Unreadable)
+    assert local.parse("पंचायत 4 कार्ड 10") == Report((Entry(C, 10),))
+    assert isinstance(plain.parse("25 20 करलक"), Unreadable)
+    assert isinstance(local.parse("25 20 करलक"), Report)
+    assert local.parse("कार्डन 3") == Report((Entry(C, 3),))
+
+
+_NAME_SEPARATORS = [" ", " - ", " – ", "—", ": ", ":- ", " => ", "=", " : ", "-"]
+_ENTRY_SEPARATORS = [", ", " ", "; ", "। ", "\n", " और ", " | "]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_any_configured_name_separator_and_digits_read_back(data: st.DataObject) -> None:
+    """Every configured name, with any separator and any digits, reads back to its values."""
+    config = _config_settings()
+    metrics = data.draw(st.lists(st.sampled_from(config.metrics), min_size=1, unique_by=lambda m: m.key))
+    values = {m.key: data.draw(st.integers(0, 9_999_999)) for m in metrics}
+    digits = str.maketrans("0123456789", "०१२३४५६७८९")
+    between = data.draw(st.sampled_from([*_NAME_SEPARATORS, "\n"]))
+    joiner = "\n" if between == "\n" else data.draw(st.sampled_from(_ENTRY_SEPARATORS))
+    parts = []
+    for metric in metrics:
+        name = data.draw(st.sampled_from([metric.hi, metric.en, *metric.synonyms]))
+        number = str(values[metric.key])
+        if data.draw(st.booleans()):
+            number = number.translate(digits)
+        parts.append(f"{name}{between}{number}")
+    message = joiner.join(parts)
+    parsed = make_parser_cached().parse(message)
+    assert isinstance(parsed, Report) and parsed.certain, (message, parsed)
+    assert {e.metric: e.value for e in parsed.entries} == values, message
+
+
+@functools.cache
+def _config_settings() -> Settings:
+    from bot.config import load_settings
+    from tests.conftest import ROOT
+
+    return load_settings(ROOT / "config.yaml")
