@@ -263,7 +263,15 @@ def test_requests_over_the_bound_get_503_with_retry_after(core: Fieldbot, api: F
             yield b'"text": "x"}'
 
         held = [
-            asyncio.create_task(post(url, "/simulator/messages", {}, chunks=slow_body(), timeout=10))
+            asyncio.create_task(
+                post(
+                    url,
+                    "/simulator/messages",
+                    {"Content-Type": "application/json"},
+                    chunks=slow_body(),
+                    timeout=10,
+                )
+            )
             for _ in range(3)
         ]
         await asyncio.sleep(0.5)
