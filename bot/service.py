@@ -145,7 +145,9 @@ class Fieldbot:
         from handlers import account
 
         if inbound.channel == "telegram":
-            if inbound.contact_phone is not None:
+            # Her private chat is learnt from her private chat only: a contact shared in a group
+            # would send her digests, with the phones of everyone missing, to the whole group.
+            if inbound.contact_phone is not None and not inbound.is_group:
                 return account.link_contact(session, inbound, self.settings)
             assert inbound.telegram_user_id is not None
             person = crud.person_by_telegram(session=session, telegram_user_id=inbound.telegram_user_id)
