@@ -54,6 +54,7 @@ class Context:
     inbound: Inbound
     person: Person
     today: dt.date  # the message's own day in the configured zone
+    now: dt.datetime | None = None  # when it is being handled, by the bot's clock
 
     @property
     def lang(self) -> str:
@@ -200,7 +201,15 @@ class Fieldbot:
                 # Nothing is stored for people we cannot let in, and a group is not told about them.
                 return [] if inbound.is_group else who
             self.remember_language(inbound, who.language)
-            ctx = Context(session, self.settings, self.parser, inbound, who, self.message_day(inbound))
+            ctx = Context(
+                session,
+                self.settings,
+                self.parser,
+                inbound,
+                who,
+                self.message_day(inbound),
+                self.clock(),
+            )
             person_id = who.id
             try:
                 replies = route(ctx)

@@ -238,6 +238,8 @@ def photos_command(ctx: Context, command: Command) -> list[Reply]:
     lang, day = ctx.lang, ctx.today
     from handlers.queries import _args, _units
 
+    if ctx.inbound.is_group:
+        return [ctx.say("private_only")]  # names and review reasons are not for the whole group
     assert ctx.person.id is not None
     if ctx.person.is_field_worker:
         units = home_units(ctx.session, ctx.person, ctx.settings.state)

@@ -204,3 +204,40 @@ def test_a_contact_shared_in_a_group_leaves_her_private_chat_for_digests(
     with Session(district) as session:
         sent = session.exec(select(Outbox).where(Outbox.person_id == usha.id)).all()
     assert sent and {(o.channel, o.address) for o in sent} == {("telegram", str(usha_tg))}
+
+
+def test_an_edit_arriving_past_the_window_cannot_change_an_old_day(
+    polling: FakeTelegramAPI, district: Engine
+) -> None:
+    link_sunita(polling)
+    sent = int(at(10, 18).timestamp())  # 10 Nov; the bot's clock stands at 23 Nov
+    polling.push_update(text_update("कार्ड 20", user_id=SUNITA_TG, message_id=902, date=sent))
+    assert "कार्ड: 20" in last_text(polling, SUNITA_TG, 3)
+    polling.push_update(
+        edited_text_update(
+            "कार्ड 90",
+            user_id=SUNITA_TG,
+            message_id=902,
+            date=sent,
+            edit_date=int(at(23, 11).timestamp()),
+        )
+    )
+    reply = last_text(polling, SUNITA_TG, 4)
+    assert "अब नहीं ली जा सकती" in reply and "2 दिन" in reply
+    with Session(district) as session:
+        assert session.exec(select(func.sum(ReportValue.value))).one() == 20
+
+
+def test_an_edit_within_the_window_of_its_arrival_still_counts(
+    polling: FakeTelegramAPI, district: Engine
+) -> None:
+    link_sunita(polling)
+    sent = int(at(22, 18).timestamp())
+    polling.push_update(text_update("कार्ड 20", user_id=SUNITA_TG, message_id=903, date=sent))
+    last_text(polling, SUNITA_TG, 3)
+    polling.push_update(
+        edited_text_update(
+            "कार्ड 21", user_id=SUNITA_TG, message_id=903, date=sent, edit_date=int(at(23, 9).timestamp())
+        )
+    )
+    assert "कार्ड: 20 → 21" in last_text(polling, SUNITA_TG, 4)

@@ -13,6 +13,7 @@ from tests.fakes.telegram_api import (
     FakeTelegramAPI,
     document_update,
     edited_location_update,
+    edited_text_update,
     location_update,
     photo_update,
     text_update,
@@ -168,3 +169,34 @@ def test_in_a_group_the_bot_says_verdicts_only(polling: FakeTelegramAPI, distric
     assert len(texts_to(polling, STRANGER_TG)) == 0
     [proof] = proofs(district)
     assert proof.chat_id == str(GROUP)
+
+
+def test_photos_in_a_group_is_refused_like_missing(polling: FakeTelegramAPI, district: Engine) -> None:
+    link_sunita(polling)
+    polling.push_update(text_update("/photos", user_id=SUNITA_TG, chat_id=GROUP))
+    [reply] = wait_texts(polling, GROUP, 1)
+    assert "सिर्फ़ निजी चैट" in reply and "फ़ोटो" not in reply
+
+
+def test_an_edited_chatter_message_in_a_group_gets_no_reply(
+    polling: FakeTelegramAPI, district: Engine
+) -> None:
+    link_sunita(polling)
+    sent = epoch(23, 10)
+    polling.push_update(
+        text_update("कल मीटिंग है", user_id=SUNITA_TG, chat_id=GROUP, message_id=8101, date=sent)
+    )
+    polling.push_update(
+        edited_text_update(
+            "कल मीटिंग 11 बजे है",
+            user_id=SUNITA_TG,
+            chat_id=GROUP,
+            message_id=8101,
+            date=sent,
+            edit_date=epoch(23, 10, 5),
+        )
+    )
+    polling.push_update(text_update("/status", user_id=SUNITA_TG, chat_id=GROUP))
+    [status] = wait_texts(polling, GROUP, 1)
+    time.sleep(0.3)
+    assert texts_to(polling, GROUP) == [status]  # the chatter and its edit: silence
