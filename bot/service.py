@@ -133,6 +133,15 @@ class Fieldbot:
         # Nothing of it was stored: she is told so, and to send it again.
         return [Reply(t(self._language_guess(inbound), "internal_error"))]
 
+    def knows(self, inbound: Inbound) -> bool:
+        """Whether the sender is an active person on the roster (read only): her files may be fetched."""
+        try:
+            with session_scope(self.engine) as session:
+                return isinstance(self._identify(session, inbound), Person)
+        except DBAPIError:
+            log.warning("could not look up the sender of %s; nothing fetched", inbound.dedup_key)
+            return False
+
     def _language_guess(self, inbound: Inbound) -> str:
         try:
             with session_scope(self.engine) as session:
@@ -172,8 +181,13 @@ class Fieldbot:
 
         The first message over the limit in a minute is told to slow down; later ones get nothing.
         """
-        if floods.exempt(inbound):
-            return None
+        if floods.may_be_exempt(inbound):
+            who = self._identify(session, inbound)
+            person_id = who.id if isinstance(who, Person) else None
+            if person_id is not None and floods.exempt(
+                session=session, inbound=inbound, person_id=person_id
+            ):
+                return None
         limit = self.settings.floods.messages_per_minute
         seen = floods.count(session=session, sender=floods.sender_key(inbound), now=self.clock())
         if seen <= limit:

@@ -209,6 +209,11 @@ def _image_document(message: Message) -> bool:
     return document is not None and (document.mime_type or "").startswith("image/")
 
 
+def carries_image(message: Message) -> bool:
+    """A photo, or an image sent as a file."""
+    return bool(message.photo) or _image_document(message)
+
+
 async def with_photo(inbound: Inbound, message: Message, max_bytes: int) -> Inbound:
     """Fetch the photo of a message (the largest size, or an image sent as a file) into the Inbound.
 
@@ -361,7 +366,9 @@ def build_application(core: Fieldbot, settings: TelegramSettings, *, webhook: bo
         if inbound is None:
             return
         message = update.message or update.edited_message
-        if message is not None:
+        fetch = message is not None and carries_image(message) and not inbound.is_edit
+        # Nothing is fetched for someone the roster does not know: identify first.
+        if fetch and message is not None and await asyncio.to_thread(core.knows, inbound):
             inbound = await with_photo(inbound, message, max_photo_bytes)
         await answer(application, inbound)
 
