@@ -90,6 +90,8 @@ def store(folder: Path, facts: PhotoFacts, data: bytes) -> Path:
     """Write the photo under its sha256, readable by this service's user alone; idempotent."""
     target = folder / facts.sha256[:2] / f"{facts.sha256}.{facts.extension}"
     if target.exists():
+        # Fresh again: the sweep of unreferenced files leaves it to the row about to name it.
+        os.utime(target)
         return target
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
