@@ -141,6 +141,7 @@ def to_inbound(update: Update) -> Inbound | None:
         location=location,
         unsupported=unsupported,
         display_name=message.from_user.full_name,
+        forwarded=message.forward_origin is not None,
     )
 
 

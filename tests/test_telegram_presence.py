@@ -64,7 +64,9 @@ def test_photo_downloaded_and_paired_with_a_location(polling: FakeTelegramAPI, d
     polling.add_file("AgACphoto101", image)
     polling.push_update(photo_update("AgACphoto101", user_id=SUNITA_TG, date=epoch(23, 10, 30)))
     assert "लोकेशन भेजें" in wait_texts(polling, SUNITA_TG, 3)[-1]
-    polling.push_update(location_update(*NEAR_ATWA, user_id=SUNITA_TG, date=epoch(23, 10, 32)))
+    polling.push_update(
+        location_update(*NEAR_ATWA, horizontal_accuracy=12, user_id=SUNITA_TG, date=epoch(23, 10, 32))
+    )
     assert wait_texts(polling, SUNITA_TG, 4)[-1].startswith("✅ फ़ील्ड फ़ोटो सत्यापित")
     assert polling.calls_for("getFile")[0].params["file_id"] == "AgACphoto101"
     [proof] = proofs(district)
@@ -88,7 +90,9 @@ def test_photo_sent_as_a_file_has_its_exif_checked(polling: FakeTelegramAPI, dis
         )
     )
     wait_texts(polling, SUNITA_TG, 3)
-    polling.push_update(location_update(*NEAR_ATWA, user_id=SUNITA_TG, date=epoch(23, 10, 2)))
+    polling.push_update(
+        location_update(*NEAR_ATWA, horizontal_accuracy=12, user_id=SUNITA_TG, date=epoch(23, 10, 2))
+    )
     assert "मेल नहीं खाता" in wait_texts(polling, SUNITA_TG, 4)[-1]
     [proof] = proofs(district)
     assert proof.photo_file and proof.reasons == "exif_mismatch"
@@ -125,13 +129,21 @@ def test_live_location_edits_move_the_point_used_for_the_photo(
     link_sunita(polling)
     start = epoch(23, 10)
     polling.push_update(
-        location_update(*NEAR_ATWA, user_id=SUNITA_TG, live_period=3600, date=start, message_id=7001)
+        location_update(
+            *NEAR_ATWA,
+            horizontal_accuracy=12,
+            user_id=SUNITA_TG,
+            live_period=3600,
+            date=start,
+            message_id=7001,
+        )
     )
     assert "लाइव लोकेशन" in wait_texts(polling, SUNITA_TG, 3)[-1]
     for minute, point in [(5, (27.0965, 80.4850)), (20, FIVE_KM_NORTH)]:
         polling.push_update(
             edited_location_update(
                 *point,
+                horizontal_accuracy=12,
                 user_id=SUNITA_TG,
                 message_id=7001,
                 date=start,
@@ -164,7 +176,9 @@ def test_in_a_group_the_bot_says_verdicts_only(polling: FakeTelegramAPI, distric
         photo_update("AgACphoto106", user_id=SUNITA_TG, chat_id=GROUP, date=epoch(23, 11, 0))
     )
     polling.push_update(
-        location_update(*NEAR_ATWA, user_id=SUNITA_TG, chat_id=GROUP, date=epoch(23, 11, 1))
+        location_update(
+            *NEAR_ATWA, horizontal_accuracy=12, user_id=SUNITA_TG, chat_id=GROUP, date=epoch(23, 11, 1)
+        )
     )
     [verdict] = wait_texts(polling, GROUP, 1)
     assert verdict.startswith("✅ Sunita Devi: फ़ोटो सत्यापित")
@@ -227,12 +241,20 @@ def limited(district: Engine, settings: Settings, api: FakeTelegramAPI) -> Itera
 def test_live_location_edits_from_an_unknown_account_are_limited(limited: FakeTelegramAPI) -> None:
     start = epoch(23, 10)
     limited.push_update(
-        location_update(*NEAR_ATWA, user_id=STRANGER_TG, live_period=3600, date=start, message_id=7101)
+        location_update(
+            *NEAR_ATWA,
+            horizontal_accuracy=12,
+            user_id=STRANGER_TG,
+            live_period=3600,
+            date=start,
+            message_id=7101,
+        )
     )
     for second in range(1, 4 * LIMIT):
         limited.push_update(
             edited_location_update(
                 *NEAR_ATWA,
+                horizontal_accuracy=12,
                 user_id=STRANGER_TG,
                 message_id=7101,
                 date=start,
@@ -253,13 +275,21 @@ def test_a_known_workers_open_live_track_is_not_limited(
     link_sunita(limited)
     start = epoch(23, 10)
     limited.push_update(
-        location_update(*NEAR_ATWA, user_id=SUNITA_TG, live_period=3600, date=start, message_id=7102)
+        location_update(
+            *NEAR_ATWA,
+            horizontal_accuracy=12,
+            user_id=SUNITA_TG,
+            live_period=3600,
+            date=start,
+            message_id=7102,
+        )
     )
     wait_texts(limited, SUNITA_TG, 3)
     for second in range(1, 4 * LIMIT):
         limited.push_update(
             edited_location_update(
                 *NEAR_ATWA,
+                horizontal_accuracy=12,
                 user_id=SUNITA_TG,
                 message_id=7102,
                 date=start,
@@ -304,3 +334,33 @@ def test_an_unknown_persons_photo_is_never_downloaded(
     time.sleep(0.3)  # the group's photo is answered with nothing
     assert polling.calls_for("getFile") == []
     assert proofs(district) == []
+
+
+def test_a_forwarded_location_needs_review(polling: FakeTelegramAPI, district: Engine) -> None:
+    link_sunita(polling)
+    polling.add_file("AgACphoto122", photo(122))
+    polling.push_update(photo_update("AgACphoto122", user_id=SUNITA_TG, date=epoch(23, 10, 30)))
+    wait_texts(polling, SUNITA_TG, 3)
+    pin = location_update(*NEAR_ATWA, horizontal_accuracy=12, user_id=SUNITA_TG, date=epoch(23, 10, 31))
+    pin["message"]["forward_origin"] = {
+        "type": "user",
+        "date": epoch(22, 10),
+        "sender_user": {"id": 5002, "is_bot": False, "first_name": "Rekha"},
+    }
+    polling.push_update(pin)
+    assert "फ़ॉरवर्ड" in wait_texts(polling, SUNITA_TG, 4)[-1]
+    [proof] = proofs(district)
+    assert proof.verdict == "needs_review" and proof.reasons == "forwarded" and not proof.live
+
+
+def test_a_location_without_accuracy_was_picked_on_a_map(
+    polling: FakeTelegramAPI, district: Engine
+) -> None:
+    link_sunita(polling)
+    polling.push_update(location_update(*NEAR_ATWA, user_id=SUNITA_TG, date=epoch(23, 10, 30)))
+    wait_texts(polling, SUNITA_TG, 3)
+    polling.add_file("AgACphoto123", photo(123))
+    polling.push_update(photo_update("AgACphoto123", user_id=SUNITA_TG, date=epoch(23, 10, 31)))
+    assert "नक्शे पर" in wait_texts(polling, SUNITA_TG, 4)[-1]
+    [proof] = proofs(district)
+    assert proof.verdict == "needs_review" and proof.reasons == "no_accuracy"
