@@ -504,3 +504,10 @@ def test_a_location_without_accuracy_is_flagged_unless_the_config_turns_it_off(
     first, second = proofs_of(district)
     assert (first.verdict, first.reasons) == ("needs_review", "no_accuracy")
     assert (second.verdict, second.reasons) == ("verified", "")
+
+
+def test_a_forwarded_photo_needs_review(chat: Chat, district: Engine) -> None:
+    chat.say(SUNITA, None, at(23, 10), photo=photo(203), forwarded=True)
+    assert "फ़ॉरवर्ड" in chat.say(SUNITA, None, at(23, 10, 1), location=here(NEAR_ATWA))
+    [proof] = proofs_of(district)
+    assert (proof.verdict, proof.reasons) == ("needs_review", "forwarded")
