@@ -133,12 +133,19 @@ def run_retention(engine: Engine, settings: Settings, now: dt.datetime) -> priva
     with session_scope(engine) as session:
         swept = privacy.apply_retention(session=session, settings=settings, now=now)
     privacy.remove_files(swept.files)
+    # Files no committed row names (a message whose transaction failed after its photo was written).
+    folder = settings.resolve_path(settings.presence.photo_dir)
+    with session_scope(engine) as session:
+        orphans = privacy.orphan_photos(session=session, folder=folder, now=utcnow())
+    swept.orphans = privacy.remove_files(orphans)
     log.info(
-        "retention: %d photo(s), %d proof(s) reduced, %d track point(s), %d waiting part(s) removed",
+        "retention: %d photo(s), %d proof(s) reduced, %d track point(s), %d waiting part(s), "
+        "%d unreferenced photo file(s) removed",
         swept.photos,
         swept.proofs,
         swept.points,
         swept.parts,
+        swept.orphans,
     )
     return swept
 

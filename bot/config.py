@@ -108,6 +108,8 @@ class Presence(_Strict):
     pair_minutes: Annotated[int, Field(ge=1, le=120)] = 10
     radius_m: Annotated[float, Field(gt=0)] = 2000
     max_accuracy_m: Annotated[float, Field(gt=0)] = 100
+    # A location without accuracy was picked on a map (every WhatsApp pin): it proves nothing.
+    flag_no_accuracy: bool = True
     reuse_max_bits: Annotated[int, Field(ge=0, le=32)] = 10
     exif_max_distance_m: Annotated[float, Field(gt=0)] = 500
     exif_max_minutes: Annotated[int, Field(ge=1)] = 30

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from bot import crud
 from bot.messages import Inbound
 from bot.phones import PhoneError, normalize_phone
-from models import Person, SenderRate
+from models import LiveTrack, Person, SenderRate
 
 RATE: Table = SenderRate.__table__  # type: ignore[attr-defined]
 
@@ -33,9 +33,29 @@ def sender_key(inbound: Inbound) -> str:
     return hashlib.sha256(who.encode()).hexdigest()[:32]
 
 
-def exempt(inbound: Inbound) -> bool:
-    """A live location keeps arriving as edits on its own: that is the phone, not the person."""
-    return inbound.is_edit and inbound.location is not None
+# How long after a live track's end its last updates may still arrive.
+LIVE_GRACE = dt.timedelta(minutes=1)
+
+
+def may_be_exempt(inbound: Inbound) -> bool:
+    """Whether a message is a live-location update, the one kind the limit may let through."""
+    return inbound.is_edit and inbound.location is not None and bool(inbound.source_key)
+
+
+def exempt(*, session: Session, inbound: Inbound, person_id: int) -> bool:
+    """A known person's live location keeps arriving as edits on its own: that is the phone.
+
+    Only while her own track of that message is open; anyone else's edits count like messages.
+    """
+    if not may_be_exempt(inbound) or inbound.source_key is None:
+        return False
+    track = session.get(LiveTrack, inbound.source_key)
+    moment = inbound.edited_at or inbound.sent_at
+    return (
+        track is not None
+        and track.person_id == person_id
+        and track.started_at <= moment <= track.live_until + LIVE_GRACE
+    )
 
 
 def minute_of(now: dt.datetime) -> int:

@@ -384,6 +384,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "hi": "लोकेशन सटीक नहीं (±{accuracy})",
         "en": "the location is not precise (±{accuracy})",
     },
+    "reason_forwarded": {
+        "hi": "लोकेशन या फ़ोटो किसी और चैट से फ़ॉरवर्ड की गई है",
+        "en": "the location or photo was forwarded from another chat",
+    },
+    "reason_no_accuracy": {
+        "hi": "लोकेशन में सटीकता नहीं — शायद नक्शे पर चुनी गई जगह है",
+        "en": "the location has no accuracy — it may be a place picked on the map",
+    },
     "photo_waiting": {
         "hi": "📷 फ़ोटो मिल गई। अब {minutes} मिनट के अंदर अपनी लोकेशन भेजें: 📎 → लोकेशन → "
         "«लाइव लोकेशन शेयर करें» (या अभी की लोकेशन)।",

@@ -42,6 +42,7 @@ class Inbound:
     photo_refused: str | None = None  # "too_large" | "not_image": the channel would not fetch it
     unsupported: str | None = None  # "voice", "sticker", ...: a kind the bot cannot read
     display_name: str | None = None
+    forwarded: bool = False  # forwarded from elsewhere (Telegram's forward_origin, Twilio's Forwarded)
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,8 @@ def store(folder: Path, facts: PhotoFacts, data: bytes) -> Path:
     """Write the photo under its sha256, readable by this service's user alone; idempotent."""
     target = folder / facts.sha256[:2] / f"{facts.sha256}.{facts.extension}"
     if target.exists():
+        # Fresh again: the sweep of unreferenced files leaves it to the row about to name it.
+        os.utime(target)
         return target
     private_folder(target.parent)  # the photo folder too, when this makes it
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")

@@ -44,6 +44,8 @@ REASONS = (
     "reused_photo",
     "exif_mismatch",
     "low_accuracy",
+    "forwarded",
+    "no_accuracy",
 )
 MAX_LIVE_SECONDS = 24 * 3600
 PROVING_ROLES = (Role.asha.value, Role.anm.value, Role.supervisor.value)
@@ -60,6 +62,7 @@ class Fix:
     live: bool
     part_id: int | None = None  # a static location waiting as a part
     point_id: int | None = None  # a point of a live track
+    forwarded: bool = False  # forwarded from another chat: not a fix of hers, not a fresh one
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class Rules:
     tz: ZoneInfo
     exif_max_distance_m: float
     exif_max_minutes: float
+    flag_no_accuracy: bool = True
 
     @classmethod
     def of(cls, settings: Settings) -> Rules:
@@ -101,6 +105,7 @@ class Rules:
             tz=settings.tz,
             exif_max_distance_m=presence.exif_max_distance_m,
             exif_max_minutes=presence.exif_max_minutes,
+            flag_no_accuracy=presence.flag_no_accuracy,
         )
 
 
@@ -113,6 +118,7 @@ def judge(
     photo: PhotoFacts,
     photo_file: bool,
     reuse: Reuse | None,
+    photo_forwarded: bool = False,
 ) -> Judgement:
     """Check one photo-and-location pair against the village, the hours, earlier photos and EXIF."""
     reasons: list[str] = []
@@ -139,6 +145,10 @@ def judge(
             reasons.append("exif_mismatch")
     if fix.accuracy_m is not None and fix.accuracy_m > rules.max_accuracy_m:
         reasons.append("low_accuracy")
+    if fix.forwarded or photo_forwarded:
+        reasons.append("forwarded")
+    if fix.accuracy_m is None and rules.flag_no_accuracy:
+        reasons.append("no_accuracy")  # picked on a map: it can be dropped anywhere
     return Judgement(tuple(reasons), distance, exif_distance, exif_minutes)
 
 
@@ -213,7 +223,17 @@ def nearest_fix(
     ).all()
     for pin in pins:
         assert pin.lat is not None and pin.lon is not None
-        candidates.append(Fix(pin.lat, pin.lon, pin.sent_at, pin.accuracy_m, False, part_id=pin.id))
+        candidates.append(
+            Fix(
+                pin.lat,
+                pin.lon,
+                pin.sent_at,
+                pin.accuracy_m,
+                False,
+                part_id=pin.id,
+                forwarded=pin.forwarded,
+            )
+        )
     # A live track counts while it is live: a phone standing still sends no new points.
     tracks = select(LiveTrack.track_key).where(
         LiveTrack.person_id == person_id,
@@ -335,6 +355,7 @@ class PhotoPart:
     path: Path | None
     photo_file: bool
     extra: dict[str, object] = field(default_factory=dict)
+    forwarded: bool = False
 
 
 def _save_part(
@@ -372,6 +393,7 @@ def save_photo_part(
         exif_lat=photo.facts.exif_lat,
         exif_lon=photo.facts.exif_lon,
         exif_taken_at=photo.facts.exif_taken_at,
+        forwarded=photo.forwarded,
     )
 
 
@@ -383,8 +405,18 @@ def save_location_part(
     lon: float,
     accuracy_m: float | None,
     expires_at: dt.datetime,
+    forwarded: bool = False,
 ) -> PresencePart:
-    return _save_part(session, arrival, "location", expires_at, lat=lat, lon=lon, accuracy_m=accuracy_m)
+    return _save_part(
+        session,
+        arrival,
+        "location",
+        expires_at,
+        lat=lat,
+        lon=lon,
+        accuracy_m=accuracy_m,
+        forwarded=forwarded,
+    )
 
 
 def photo_facts_of(part: PresencePart) -> PhotoFacts:
@@ -415,6 +447,7 @@ def make_proof(
     photo_path: str | None,
     photo_file: bool,
     fix: Fix,
+    photo_forwarded: bool = False,
 ) -> Proof:
     """Judge a photo with its location and store the proof, marking what it used."""
     assert person.id is not None
@@ -428,6 +461,7 @@ def make_proof(
         photo=facts,
         photo_file=photo_file,
         reuse=reuse,
+        photo_forwarded=photo_forwarded,
     )
     proof = Proof(
         person_id=person.id,

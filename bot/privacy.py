@@ -75,6 +75,7 @@ class Swept:
     points: int = 0  # live-location points deleted
     tracks: int = 0
     parts: int = 0  # waiting photo/location halves deleted
+    orphans: int = 0  # photo files no stored row named (left by a failed transaction)
     files: list[Path] = field(default_factory=list)
 
 
@@ -149,11 +150,42 @@ def _files_in_use(session: Session) -> set[str]:
     return {p for p in [*proofs, *parts] if p}
 
 
+# A photo file younger than this may belong to a message still being handled: never swept.
+ORPHAN_GRACE = dt.timedelta(hours=1)
+
+
+def orphan_photos(
+    *, session: Session, folder: Path, now: dt.datetime, grace: dt.timedelta = ORPHAN_GRACE
+) -> list[Path]:
+    """Files in the photo folder that no stored row names, older than the grace period.
+
+    A photo is written before its message's transaction commits; if the commit fails (or the
+    process dies), the file is left with no row that retention or erasure would ever find.
+    """
+    if not folder.is_dir():
+        return []
+    named: set[str] = set()
+    for table in (Proof, PresencePart):
+        paths = session.exec(select(table.photo_path).where(col(table.photo_path).is_not(None)))
+        named.update(str(Path(p).resolve()) for p in paths if p)
+    cutoff = (now - grace).timestamp()
+    out = []
+    for path in folder.rglob("*"):
+        if not path.is_file() or str(path.resolve()) in named:
+            continue
+        try:
+            if path.stat().st_mtime < cutoff:
+                out.append(path)
+        except FileNotFoundError:
+            continue
+    return sorted(out)
+
+
 def remove_files(paths: Iterable[Path]) -> int:
     removed = 0
     for path in paths:
         if path.exists():
-            path.unlink()
+            path.unlink(missing_ok=True)
             removed += 1
     return removed
 

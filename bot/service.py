@@ -54,6 +54,7 @@ class Context:
     inbound: Inbound
     person: Person
     today: dt.date  # the message's own day in the configured zone
+    now: dt.datetime | None = None  # when it is being handled, by the bot's clock
 
     @property
     def lang(self) -> str:
@@ -133,6 +134,15 @@ class Fieldbot:
         # Nothing of it was stored: she is told so, and to send it again.
         return [Reply(t(self._language_guess(inbound), "internal_error"))]
 
+    def knows(self, inbound: Inbound) -> bool:
+        """Whether the sender is an active person on the roster (read only): her files may be fetched."""
+        try:
+            with session_scope(self.engine) as session:
+                return isinstance(self._identify(session, inbound), Person)
+        except DBAPIError:
+            log.warning("could not look up the sender of %s; nothing fetched", inbound.dedup_key)
+            return False
+
     def _language_guess(self, inbound: Inbound) -> str:
         try:
             with session_scope(self.engine) as session:
@@ -146,7 +156,9 @@ class Fieldbot:
         from handlers import account
 
         if inbound.channel == "telegram":
-            if inbound.contact_phone is not None:
+            # Her private chat is learnt from her private chat only: a contact shared in a group
+            # would send her digests, with the phones of everyone missing, to the whole group.
+            if inbound.contact_phone is not None and not inbound.is_group:
                 return account.link_contact(session, inbound, self.settings)
             assert inbound.telegram_user_id is not None
             person = crud.person_by_telegram(session=session, telegram_user_id=inbound.telegram_user_id)
@@ -170,8 +182,13 @@ class Fieldbot:
 
         The first message over the limit in a minute is told to slow down; later ones get nothing.
         """
-        if floods.exempt(inbound):
-            return None
+        if floods.may_be_exempt(inbound):
+            who = self._identify(session, inbound)
+            person_id = who.id if isinstance(who, Person) else None
+            if person_id is not None and floods.exempt(
+                session=session, inbound=inbound, person_id=person_id
+            ):
+                return None
         limit = self.settings.floods.messages_per_minute
         seen = floods.count(session=session, sender=floods.sender_key(inbound), now=self.clock())
         if seen <= limit:
@@ -199,7 +216,15 @@ class Fieldbot:
                 # Nothing is stored for people we cannot let in, and a group is not told about them.
                 return [] if inbound.is_group else who
             self.remember_language(inbound, who.language)
-            ctx = Context(session, self.settings, self.parser, inbound, who, self.message_day(inbound))
+            ctx = Context(
+                session,
+                self.settings,
+                self.parser,
+                inbound,
+                who,
+                self.message_day(inbound),
+                self.clock(),
+            )
             person_id = who.id
             try:
                 replies = route(ctx)

@@ -140,6 +140,7 @@ def to_inbound(update: Update) -> Inbound | None:
         location=location,
         unsupported=unsupported,
         display_name=message.from_user.full_name,
+        forwarded=message.forward_origin is not None,
     )
 
 
@@ -206,6 +207,11 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 def _image_document(message: Message) -> bool:
     document = message.document
     return document is not None and (document.mime_type or "").startswith("image/")
+
+
+def carries_image(message: Message) -> bool:
+    """A photo, or an image sent as a file."""
+    return bool(message.photo) or _image_document(message)
 
 
 async def with_photo(inbound: Inbound, message: Message, max_bytes: int) -> Inbound:
@@ -360,7 +366,9 @@ def build_application(core: Fieldbot, settings: TelegramSettings, *, webhook: bo
         if inbound is None:
             return
         message = update.message or update.edited_message
-        if message is not None:
+        fetch = message is not None and carries_image(message) and not inbound.is_edit
+        # Nothing is fetched for someone the roster does not know: identify first.
+        if fetch and message is not None and await asyncio.to_thread(core.knows, inbound):
             inbound = await with_photo(inbound, message, max_photo_bytes)
         await answer(application, inbound)
 

@@ -447,6 +447,7 @@ def to_inbound(form: Mapping[str, str], received_at: dt.datetime) -> tuple[Inbou
         photo_refused=photo_refused,
         unsupported=unsupported,
         display_name=form.get("ProfileName") or None,
+        forwarded=(form.get("Forwarded") or "").strip().lower() == "true",
     )
     return inbound, media
 

@@ -67,7 +67,7 @@ def photo(ctx: Context) -> list[Reply]:
         session=ctx.session, person_id=ctx.person.id, at=inbound.sent_at, window=_window(ctx)
     )
     if fix is None:
-        part = presence.PhotoPart(facts, path, inbound.photo_file)
+        part = presence.PhotoPart(facts, path, inbound.photo_file, forwarded=inbound.forwarded)
         presence.save_photo_part(
             session=ctx.session, arrival=_arrival(ctx), photo=part, expires_at=_expiry(ctx)
         )
@@ -86,6 +86,7 @@ def photo(ctx: Context) -> list[Reply]:
         photo_path=str(path),
         photo_file=inbound.photo_file,
         fix=fix,
+        photo_forwarded=inbound.forwarded,
     )
     return [*replies, verdict(ctx, proof, place.village_name)]
 
@@ -110,7 +111,8 @@ def location(ctx: Context) -> list[Reply]:
     if place is None:
         return [] if inbound.is_edit else _quiet(ctx, [ctx.say("proof_not_for_role")])
     presence.lock_person(session=ctx.session, person=ctx.person)
-    live = where.live or inbound.is_edit
+    # A forwarded location is someone's earlier point, never her live track.
+    live = (where.live or inbound.is_edit) and not inbound.forwarded
     fix: presence.Fix
     if live:
         point = presence.add_track_point(
@@ -137,8 +139,17 @@ def location(ctx: Context) -> list[Reply]:
             lon=where.lon,
             accuracy_m=where.accuracy_m,
             expires_at=_expiry(ctx),
+            forwarded=inbound.forwarded,
         )
-        fix = presence.Fix(where.lat, where.lon, part.sent_at, where.accuracy_m, False, part_id=part.id)
+        fix = presence.Fix(
+            where.lat,
+            where.lon,
+            part.sent_at,
+            where.accuracy_m,
+            False,
+            part_id=part.id,
+            forwarded=inbound.forwarded,
+        )
     waiting = presence.open_photos(
         session=ctx.session, person_id=ctx.person.id, at=fix.at, window=_window(ctx)
     )
@@ -156,6 +167,7 @@ def location(ctx: Context) -> list[Reply]:
             photo_path=part.photo_path,
             photo_file=part.photo_file,
             fix=fix,
+            photo_forwarded=part.forwarded,
         )
         part.status, part.proof_id = "paired", proof.id
         ctx.session.add(part)
@@ -238,6 +250,8 @@ def photos_command(ctx: Context, command: Command) -> list[Reply]:
     lang, day = ctx.lang, ctx.today
     from handlers.queries import _args, _units
 
+    if ctx.inbound.is_group:
+        return [ctx.say("private_only")]  # names and review reasons are not for the whole group
     assert ctx.person.id is not None
     if ctx.person.is_field_worker:
         units = home_units(ctx.session, ctx.person, ctx.settings.state)

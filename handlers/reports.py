@@ -15,8 +15,14 @@ from bot.parser import Command, DayRef, Parsed, Report
 from bot.service import Context, Refused
 
 
-def resolve_day(ref: DayRef, today: dt.date, settings: Settings, lang: str) -> dt.date:
-    """The day a report is for, or Refused: future days, and days past the back-dating window."""
+def resolve_day(
+    ref: DayRef, today: dt.date, settings: Settings, lang: str, *, arrived: dt.date | None = None
+) -> dt.date:
+    """The day a report is for, or Refused: future days, and days past the back-dating window.
+
+    `today` is the message's own day, which `कल` counts back from; the window counts back from
+    `arrived` when that is later (an edit arriving long after the message it changes).
+    """
     if ref.day is not None and ref.month is not None:
         year = ref.year or today.year
         try:
@@ -29,10 +35,15 @@ def resolve_day(ref: DayRef, today: dt.date, settings: Settings, lang: str) -> d
         day = today - dt.timedelta(days=ref.days_back)
     if day > today:
         raise Refused([Reply(t(lang, "future_day", date=short_date(day, lang)))])
-    window = settings.reporting.backdate_days
-    if (today - day).days > window:
-        raise Refused([Reply(t(lang, "too_old", date=short_date(day, lang), days=window))])
+    check_window(day, arrived or today, settings, lang)
     return day
+
+
+def check_window(day: dt.date, arrived: dt.date, settings: Settings, lang: str) -> None:
+    """Refused when `day` lies further back than the back-dating window from `arrived`."""
+    window = settings.reporting.backdate_days
+    if (arrived - day).days > window:
+        raise Refused([Reply(t(lang, "too_old", date=short_date(day, lang), days=window))])
 
 
 def _change_lines(changes: Sequence[crud.Change], settings: Settings, lang: str) -> str:
@@ -142,15 +153,23 @@ def edited(ctx: Context, parsed: Parsed) -> list[Reply]:
     from handlers import not_understood
 
     if not isinstance(parsed, Report):
-        if isinstance(parsed, Command):
-            return []  # an edited command is not run again
+        if isinstance(parsed, Command) or ctx.inbound.is_group:
+            # An edited command is not run again; a group's edited chatter is not for the bot.
+            return []
         return [not_understood(ctx, parsed)]
     if not ctx.person.is_field_worker:
         return [ctx.say("officer_no_report")]
-    day = resolve_day(parsed.when, ctx.today, ctx.settings, ctx.lang)
+    # The window counts from when the edit arrives: an old message cannot reopen an old day.
+    edited_at = ctx.inbound.edited_at or ctx.inbound.sent_at
+    if ctx.now is not None:
+        edited_at = min(edited_at, ctx.now)
+    arrived = max(edited_at.astimezone(ctx.settings.tz).date(), ctx.today)
+    day = resolve_day(parsed.when, ctx.today, ctx.settings, ctx.lang, arrived=arrived)
     source = ctx.inbound.source_key
     earlier = crud.changes_from_source(session=ctx.session, source_key=source) if source else []
     revert = crud.revert_plan(session=ctx.session, person=ctx.person, earlier=earlier)
+    for change in revert:
+        check_window(change.day, arrived, ctx.settings, ctx.lang)
     for change in revert:
         crud.lock_for_report(session=ctx.session, person=ctx.person, day=change.day)
     group = None

@@ -250,6 +250,7 @@ class PresencePart(SQLModel, table=True):
     lat: float | None = None
     lon: float | None = None
     accuracy_m: float | None = None
+    forwarded: bool = False  # forwarded from another chat: not her own, not fresh
 
 
 # A Telegram live location: one message whose edits keep moving the point while it is live.

@@ -490,3 +490,24 @@ def test_whatsapp_is_asked_for_a_pin_not_a_live_location(core: Fieldbot) -> None
     )
     [reply] = core.handle(inbound)
     assert "अभी की लोकेशन भेजें" in reply.text and "लाइव" not in reply.text
+
+
+def test_a_location_without_accuracy_is_flagged_unless_the_config_turns_it_off(
+    district: Engine, settings: Settings
+) -> None:
+    presence = settings.presence.model_copy(update={"flag_no_accuracy": False})
+    trusting = settings.model_copy(update={"presence": presence})
+    for config, image, hour in [(settings, photo(201), 10), (trusting, photo(202), 11)]:
+        chat = Chat(Fieldbot(config, district, clock=lambda: at(23, 23, 59)))
+        chat.say(SUNITA, None, at(23, hour), photo=image)
+        chat.say(SUNITA, None, at(23, hour, 1), location=here(ATWA, accuracy=None))
+    first, second = proofs_of(district)
+    assert (first.verdict, first.reasons) == ("needs_review", "no_accuracy")
+    assert (second.verdict, second.reasons) == ("verified", "")
+
+
+def test_a_forwarded_photo_needs_review(chat: Chat, district: Engine) -> None:
+    chat.say(SUNITA, None, at(23, 10), photo=photo(203), forwarded=True)
+    assert "फ़ॉरवर्ड" in chat.say(SUNITA, None, at(23, 10, 1), location=here(NEAR_ATWA))
+    [proof] = proofs_of(district)
+    assert (proof.verdict, proof.reasons) == ("needs_review", "forwarded")

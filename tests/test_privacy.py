@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from sqlalchemy import delete, func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
+from bot import presence
 from bot.config import Settings
 from bot.logs import configure_logging, mask_numbers
 from bot.messages import Inbound, Location
@@ -408,3 +410,34 @@ def test_number_masking_covers_the_ways_numbers_are_written() -> None:
     ):
         assert mask_numbers(f"call {written} now") == "call ******3210 now"
     assert mask_numbers("order 1234567890123 of 2026-11-23") == "order 1234567890123 of 2026-11-23"
+
+
+def test_a_photo_whose_message_failed_to_store_is_swept_after_a_grace_period(
+    district: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = at(23, 12)
+    chat = Chat(Fieldbot(settings, district, clock=lambda: now))
+    _proof_at(chat, now, 4)
+    with Session(district) as session:
+        [kept] = [Path(p) for p in session.exec(select(Proof.photo_path)).all() if p]
+
+    def full_disk(**_: object) -> None:
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(presence, "save_photo_part", full_disk)  # the transaction fails after the write
+    for seed, minute in [(5, 30), (6, 45)]:
+        reply = chat.say(SUNITA, None, now + dt.timedelta(minutes=minute), photo=photo(seed))
+        assert "दोबारा भेजें" in reply
+    folder = settings.resolve_path(settings.presence.photo_dir)
+    orphans = sorted(p for p in folder.rglob("*.jpg") if p != kept)
+    assert len(orphans) == 2  # written, and named by no row
+    two_hours_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)).timestamp()
+    for path in (kept, orphans[0]):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+
+    swept = run_retention(district, settings, now)
+
+    assert swept.orphans == 1
+    assert not orphans[0].exists()  # nobody will ever look for it
+    assert orphans[1].exists()  # young: its message might still be on its way to the database
+    assert kept.exists()  # a stored proof's photo stays, however old the file

@@ -157,7 +157,18 @@ def test_simultaneous_messages_are_counted_exactly(flood_chat: Chat, district: E
 def test_live_location_updates_do_not_count(flood_chat: Chat) -> None:
     from bot.messages import Inbound, Location
 
-    for minute in range(LIMIT * 2):
+    flood_chat.core.handle(
+        Inbound(
+            channel="simulator",
+            dedup_key="live:start",
+            source_key="live",
+            sent_at=at(23, 11),
+            chat_id=SUNITA,
+            phone=SUNITA,
+            location=Location(27.0957, 80.4843, 10, live=True, live_period_s=3600),
+        )
+    )
+    for minute in range(1, LIMIT * 2):
         flood_chat.core.handle(
             Inbound(
                 channel="simulator",

@@ -11,11 +11,22 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
+from bot.config import Settings
 from bot.service import Fieldbot
 from bot.telegram import build_application, file_url_for, split_text
 from bot.web import create_app
-from models import InboundMessage, Person, ReportValue
-from tests.conftest import SECRET, SUNITA_PHONE, SUNITA_TG, last_text, link_sunita, telegram_settings
+from models import InboundMessage, Outbox, Person, ReportValue
+from scheduler import run_job
+from tests.conftest import (
+    SECRET,
+    SUNITA_PHONE,
+    SUNITA_TG,
+    USHA,
+    at,
+    last_text,
+    link_sunita,
+    telegram_settings,
+)
 from tests.fakes.live import serving
 from tests.fakes.telegram_api import (
     FakeTelegramAPI,
@@ -174,3 +185,59 @@ def test_message_date_decides_the_day(polling: FakeTelegramAPI, district: Engine
     polling.push_update(text_update("कार्ड 4", user_id=SUNITA_TG, date=int(written.timestamp())))
     reply = last_text(polling, SUNITA_TG, 3)
     assert "22/11" in reply
+
+
+def test_a_contact_shared_in_a_group_leaves_her_private_chat_for_digests(
+    polling: FakeTelegramAPI, district: Engine, settings: Settings
+) -> None:
+    usha_tg, group = 6101, -100_600
+    polling.push_update(contact_update(f"+91{USHA}", user_id=usha_tg, first_name="Usha"))
+    assert "Usha" in last_text(polling, usha_tg, 1)
+    polling.push_update(contact_update(f"+91{USHA}", user_id=usha_tg, chat_id=group, first_name="Usha"))
+    polling.push_update(text_update("/help", user_id=usha_tg))  # handled after the contact
+    last_text(polling, usha_tg, 2)
+    assert polling.sent_texts(group) == []
+    with Session(district) as session:
+        usha = session.exec(select(Person).where(Person.telegram_user_id == usha_tg)).one()
+        assert usha.telegram_chat_id == usha_tg
+    run_job(district, settings, "supervisor_digest", at(23, 18, 30))
+    with Session(district) as session:
+        sent = session.exec(select(Outbox).where(Outbox.person_id == usha.id)).all()
+    assert sent and {(o.channel, o.address) for o in sent} == {("telegram", str(usha_tg))}
+
+
+def test_an_edit_arriving_past_the_window_cannot_change_an_old_day(
+    polling: FakeTelegramAPI, district: Engine
+) -> None:
+    link_sunita(polling)
+    sent = int(at(10, 18).timestamp())  # 10 Nov; the bot's clock stands at 23 Nov
+    polling.push_update(text_update("कार्ड 20", user_id=SUNITA_TG, message_id=902, date=sent))
+    assert "कार्ड: 20" in last_text(polling, SUNITA_TG, 3)
+    polling.push_update(
+        edited_text_update(
+            "कार्ड 90",
+            user_id=SUNITA_TG,
+            message_id=902,
+            date=sent,
+            edit_date=int(at(23, 11).timestamp()),
+        )
+    )
+    reply = last_text(polling, SUNITA_TG, 4)
+    assert "अब नहीं ली जा सकती" in reply and "2 दिन" in reply
+    with Session(district) as session:
+        assert session.exec(select(func.sum(ReportValue.value))).one() == 20
+
+
+def test_an_edit_within_the_window_of_its_arrival_still_counts(
+    polling: FakeTelegramAPI, district: Engine
+) -> None:
+    link_sunita(polling)
+    sent = int(at(22, 18).timestamp())
+    polling.push_update(text_update("कार्ड 20", user_id=SUNITA_TG, message_id=903, date=sent))
+    last_text(polling, SUNITA_TG, 3)
+    polling.push_update(
+        edited_text_update(
+            "कार्ड 21", user_id=SUNITA_TG, message_id=903, date=sent, edit_date=int(at(23, 9).timestamp())
+        )
+    )
+    assert "कार्ड: 20 → 21" in last_text(polling, SUNITA_TG, 4)

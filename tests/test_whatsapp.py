@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 from twilio.request_validator import RequestValidator
 
 from bot import outbox
@@ -50,12 +50,13 @@ from bot.whatsapp import (
     record_contact,
     twiml,
 )
-from models import InboundMessage, Outbox, Person, ProviderMessage, ReportValue
+from models import InboundMessage, Outbox, Person, Proof, ProviderMessage, ReportValue
 from scheduler import run_job
 from tests.conftest import at
 from tests.fakes.live import free_port, serving
 from tests.fakes.telegram_api import FakeTelegramAPI, contact_update, text_update
 from tests.fakes.twilio_api import WHATSAPP_FROM, FakeTwilioAPI, inbound_form
+from tests.images import photo
 
 PUBLIC = "https://fieldbot.example.org"
 SUNITA = "+917973321377"  # ASHA, Sandila-1
@@ -909,3 +910,18 @@ def test_the_fake_refuses_what_twilio_refuses(twilio: TwilioSettings, twilio_api
             messages.create(**{"from_": WHATSAPP_FROM, "to": to, **kwargs})
         assert (error.value.status, error.value.code) == (400, code)
     assert twilio_api.messages == [] and len(twilio_api.rejected) == len(bad)
+
+
+def test_a_whatsapp_pin_needs_review_and_a_forwarded_one_says_so(
+    app: str, twilio_api: FakeTwilioAPI, district: Engine, clock: Clock
+) -> None:
+    for hour, number, extra in [(10, 131, {}), (11, 132, {"Forwarded": "true"})]:
+        clock.now = at(23, hour)
+        url = twilio_api.add_media(photo(number), "image/jpeg")
+        assert "लोकेशन भेजें" in say(twilio_api, SUNITA, media=[(url, "image/jpeg")])
+        reply = say(twilio_api, SUNITA, latitude=27.0957, longitude=80.4842, **extra)
+        assert "नक्शे पर" in reply
+    with Session(district) as session:
+        pin, forwarded = session.exec(select(Proof).order_by(col(Proof.id))).all()
+    assert (pin.verdict, pin.reasons) == ("needs_review", "no_accuracy")
+    assert (forwarded.verdict, forwarded.reasons) == ("needs_review", "forwarded;no_accuracy")
