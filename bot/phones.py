@@ -17,7 +17,8 @@ class PhoneError(ValueError):
 def _ascii_digits(text: str) -> str:
     """Every decimal digit of any script (९, ৯, ９...) as its ASCII digit; other characters kept."""
     return "".join(
-        str(unicodedata.decimal(ch)) if not ch.isascii() and unicodedata.decimal(ch, None) is not None
+        str(unicodedata.decimal(ch))
+        if not ch.isascii() and unicodedata.decimal(ch, None) is not None
         else ch
         for ch in text
     )
