@@ -212,6 +212,8 @@ def read_table(
                 continue
             padded = [*cells, *[""] * (len(names) - len(cells))]
             record = {name: padded[i] for i, name in enumerate(names) if name}
+            if columns is not None and not any(v.strip() for v in record.values()):
+                continue  # only a serial number or a remark: a spacer row, as merged cells leave
             if len(cells) > len(names):  # "filled": text past the last column; "empty": commas
                 filled = any(c.strip() for c in cells[len(names) :])
                 record["__extra__"] = "filled" if filled else "empty"

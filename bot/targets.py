@@ -33,9 +33,8 @@ COLUMNS = (
     "campaign_total",
     "eligible",
     "baseline",
-    "district_lgd",
-    "block_lgd",
 )
+LGD_COLUMNS = ("district_lgd", "block_lgd")
 VALUES = ("daily", "campaign_total", "eligible", "baseline")
 FILE_LEVELS = ("state", "district", "block", "sector")
 NAMES_FOR = {
@@ -261,9 +260,12 @@ def _header_problems(names: list[str]) -> list[str]:
     missing = [c for c in ("level", "metric") if c not in names]
     if missing:
         problems.append(f"header lacks column(s): {', '.join(missing)}")
-    unknown = [n for n in names if n and n not in COLUMNS]
+    unknown = [n for n in names if n and n not in COLUMNS + LGD_COLUMNS]
     if unknown:
-        problems.append(f"unknown column(s): {', '.join(unknown)}; expected {','.join(COLUMNS)}")
+        problems.append(
+            f"unknown column(s): {', '.join(unknown)}; expected {','.join(COLUMNS)}"
+            f" (and optionally {','.join(LGD_COLUMNS)})"
+        )
     if not any(v in names for v in VALUES):
         problems.append(f"header has none of {', '.join(VALUES)}")
     return problems
