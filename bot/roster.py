@@ -196,6 +196,9 @@ def read_table(
             for n in sorted(duplicated)
         ]
         errors.append(RowError(1, f"column(s) named twice: {', '.join(twice)}"))
+    if errors and ignored and any("lacks" in e.message for e in errors):
+        # A heading written some other way than the table knows: name what was left unread.
+        errors.append(RowError(1, ignored_warning(ignored)))
     if errors:
         return errors
 

@@ -163,7 +163,10 @@ def test_ad_hoc_english_headers_are_read_whatever_their_case_dots_and_slashes(
     path = write_csv(tmp_path / "roster.csv", header, rows)
     with pytest.raises(RosterInvalid) as caught:  # `Block/CHC` is no name of the block column
         roster(db, settings, path)
-    assert [str(e) for e in caught.value.errors] == ["row 1: header lacks column(s): block"]
+    assert [str(e) for e in caught.value.errors] == [
+        "row 1: header lacks column(s): block",
+        "row 1: ignored column(s), not roster fields: S.No., Block/CHC, Remarks",
+    ]
     data = settings.model_dump(exclude={"base_dir"})
     data["roster"]["columns"]["block"].append("block / chc")  # a deployment extends the table
     extended = Settings.model_validate({**data, "base_dir": ROOT})
