@@ -43,7 +43,7 @@ class District(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True)
     name_hi: str | None = None
-    lgd_code: int | None = Field(default=None, unique=True)
+    lgd_code: int | None = Field(default=None, unique=True, index=True)
 
     def label(self, language: str) -> str:
         return (self.name_hi or self.name) if language == "hi" else self.name
@@ -56,7 +56,7 @@ class Block(SQLModel, table=True):
     district_id: int = Field(foreign_key="district.id", index=True)
     name: str
     name_hi: str | None = None
-    lgd_code: int | None = Field(default=None, unique=True)
+    lgd_code: int | None = Field(default=None, unique=True, index=True)
 
     def label(self, language: str) -> str:
         return (self.name_hi or self.name) if language == "hi" else self.name

@@ -16,18 +16,15 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Only columns and indexes are added to the unit tables (no constraint): SQLite adds and drops
+# such columns in place, so neither direction has to copy a table other tables point at.
 def upgrade() -> None:
-    for table in ("district", "block"):
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column("name_hi", sa.String(), nullable=True))
-            batch.add_column(sa.Column("lgd_code", sa.Integer(), nullable=True))
-            batch.create_unique_constraint(f"uq_{table}_lgd_code", ["lgd_code"])
-    with op.batch_alter_table("sector") as batch:
-        batch.add_column(sa.Column("name_hi", sa.String(), nullable=True))
-    with op.batch_alter_table("village") as batch:
-        batch.add_column(sa.Column("name_hi", sa.String(), nullable=True))
-        batch.add_column(sa.Column("lgd_code", sa.Integer(), nullable=True))
-        batch.create_index("ix_village_lgd_code", ["lgd_code"])
+    for table in ("district", "block", "sector", "village"):
+        op.add_column(table, sa.Column("name_hi", sa.String(), nullable=True))
+    for table in ("district", "block", "village"):
+        op.add_column(table, sa.Column("lgd_code", sa.Integer(), nullable=True))
+        unique = table != "village"  # a village may lie in the sectors of two supervisors
+        op.create_index(f"ix_{table}_lgd_code", table, ["lgd_code"], unique=unique)
     op.create_table(
         "village_centre",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -55,17 +52,18 @@ def upgrade() -> None:
     op.create_index("ix_person_village_village_id", "person_village", ["village_id"])
 
 
+def _drop_column(table: str, column: str) -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')  # in place (SQLite 3.35+)
+    else:
+        op.drop_column(table, column)
+
+
 def downgrade() -> None:
     op.drop_table("person_village")
     op.drop_table("village_centre")
-    with op.batch_alter_table("village") as batch:
-        batch.drop_index("ix_village_lgd_code")
-        batch.drop_column("lgd_code")
-        batch.drop_column("name_hi")
-    with op.batch_alter_table("sector") as batch:
-        batch.drop_column("name_hi")
-    for table in ("district", "block"):
-        with op.batch_alter_table(table) as batch:
-            batch.drop_constraint(f"uq_{table}_lgd_code", type_="unique")
-            batch.drop_column("lgd_code")
-            batch.drop_column("name_hi")
+    for table in ("district", "block", "village"):
+        op.drop_index(f"ix_{table}_lgd_code", table_name=table)
+        _drop_column(table, "lgd_code")
+    for table in ("district", "block", "sector", "village"):
+        _drop_column(table, "name_hi")
