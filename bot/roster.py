@@ -639,9 +639,7 @@ class _Centres:
         self.by_name: dict[tuple[int, str], VillageCentre] = {}
         self.by_code: dict[tuple[int, int], VillageCentre] = {}
         for centre in session.exec(select(VillageCentre)):
-            for name in (centre.name, centre.name_hi):
-                if name:
-                    self.by_name[(centre.block_id, name_key(name))] = centre
+            self.by_name[(centre.block_id, name_key(centre.name))] = centre
             if centre.lgd_code is not None:
                 self.by_code[(centre.block_id, centre.lgd_code)] = centre
 

@@ -163,23 +163,18 @@ def import_villages(
     summary = VillagesSummary()
     places, rows = load(session, path, aliases, summary)
     summary.villages = len(rows)
-    centres = list(session.exec(select(VillageCentre)))
+    by_name: dict[tuple[int, str], VillageCentre] = {}
+    by_code: dict[tuple[int, int], VillageCentre] = {}
+    for centre in session.exec(select(VillageCentre)):
+        by_name[(centre.block_id, name_key(centre.name))] = centre
+        if centre.lgd_code is not None:
+            by_code[(centre.block_id, centre.lgd_code)] = centre
     now = utcnow()
     located: set[int] = set()
     for row in rows:
         assert row.block.id is not None
-        existing = next(
-            (
-                c
-                for c in centres
-                if c.block_id == row.block.id
-                and (
-                    (row.lgd is not None and c.lgd_code == row.lgd)
-                    or name_key(row.village) in {name_key(c.name), name_key(c.name_hi or "")}
-                )
-            ),
-            None,
-        )
+        existing = by_code.get((row.block.id, row.lgd)) if row.lgd is not None else None
+        existing = existing or by_name.get((row.block.id, name_key(row.village)))
         if existing is None:
             summary.created += 1
         else:
@@ -192,7 +187,7 @@ def import_villages(
         places.save(session, row.block)
         if existing is None:
             existing = VillageCentre(block_id=row.block.id, name=row.village, lat=row.lat, lon=row.lon)
-            centres.append(existing)
+            by_name[(row.block.id, name_key(row.village))] = existing
         existing.lat, existing.lon, existing.updated_at = row.lat, row.lon, now
         existing.lgd_code = row.lgd if row.lgd is not None else existing.lgd_code
         session.add(existing)

@@ -94,7 +94,6 @@ class VillageCentre(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     block_id: int = Field(foreign_key="block.id", index=True)
     name: str
-    name_hi: str | None = None
     lgd_code: int | None = Field(default=None, index=True)
     lat: float
     lon: float

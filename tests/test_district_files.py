@@ -24,6 +24,7 @@ from bot.villages import import_villages
 from models import Block, District, Person, PersonVillage, Proof, Village, VillageCentre
 from tests.conftest import ROOT, Chat, at, greet_everyone
 from tests.images import photo
+from tests.test_cli import BACKENDS as CLI_BACKENDS
 from tests.test_cli import _site
 from tests.test_presence import send_proof
 from tests.test_roster import snapshot
@@ -480,11 +481,12 @@ def test_replies_name_units_in_devanagari_for_hindi_readers(
 # ---------------------------------------------------------------- the command line
 
 
+@pytest.mark.parametrize("kind", CLI_BACKENDS)
 def test_cli_dry_run_shows_the_mapping_and_warns_once_then_villages_place_everyone(
-    tmp_path: Path,
+    tmp_path: Path, kind: str
 ) -> None:
     examples = ROOT / "examples"
-    with _site("sqlite", tmp_path) as site:
+    with _site(kind, tmp_path) as site:
         upgrade(site.engine())
         dry = site.run("roster", "import", str(examples / "roster_hindi.csv"), "--dry-run")
         assert dry.returncode == 0, dry.stderr
