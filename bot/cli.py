@@ -80,6 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--deactivate-missing", action="store_true", help="mark people absent from the file inactive"
     )
 
+    villages_cmd = commands.add_parser("villages", help="village centres for the field-presence check")
+    villages_commands = villages_cmd.add_subparsers(
+        dest="villages_command", required=True, metavar="ACTION"
+    )
+    villages_imp = villages_commands.add_parser("import", help="import a CSV or XLSX villages file")
+    villages_imp.add_argument("file", type=Path)
+    villages_imp.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+
     targets_cmd = commands.add_parser("targets", help="per-unit targets and eligible population")
     targets_commands = targets_cmd.add_subparsers(
         dest="targets_command", required=True, metavar="ACTION"
@@ -163,13 +171,14 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
                 dry_run=args.dry_run,
                 deactivate_missing=args.deactivate_missing,
                 progress=sys.stderr.isatty(),
+                aliases=settings.roster,
             )
     except roster.RosterInvalid as invalid:
-        for error in invalid.errors:  # row 0: the file itself (missing, not a roster, ...)
-            print(error if error.row else error.message, file=sys.stderr)
-        print(f"nothing imported: {len(invalid.errors)} problem(s) in {args.file}", file=sys.stderr)
-        return 1
+        return _refused(args.file, invalid.errors)
+    if summary.ignored:
+        print(roster.ignored_warning(summary.ignored), file=sys.stderr)
     if args.dry_run:
+        print(f"columns: {roster.describe_columns(summary.columns)}")
         print(f"{args.file}: {summary.people} people, every row is valid (dry run: nothing written)")
     else:
         units = ", ".join(f"{n} {k}(s)" for k, n in summary.units_created.items())
@@ -177,7 +186,46 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
             f"imported {summary.people} people: {summary.created} new, {summary.updated} updated"
             + (f", {summary.deactivated} deactivated" if summary.deactivated else "")
             + (f"; new places: {units}" if units else "")
+            + (
+                f"; {summary.located} village(s) placed from the villages file"
+                if summary.located
+                else ""
+            )
         )
+    return 0
+
+
+def _refused(path: Path, errors: list[roster.RowError]) -> int:
+    for error in errors:  # row 0: the file itself (missing, not a roster, ...)
+        print(error if error.row else error.message, file=sys.stderr)
+    print(f"nothing imported: {len(errors)} problem(s) in {path}", file=sys.stderr)
+    return 1
+
+
+def cmd_villages_import(args: argparse.Namespace) -> int:
+    from bot.villages import import_villages
+
+    settings = _settings(args)
+    engine = _migrated_engine(settings)
+    try:
+        with session_scope(engine) as session:
+            summary = import_villages(session, args.file, dry_run=args.dry_run, aliases=settings.roster)
+    except roster.RosterInvalid as invalid:
+        return _refused(args.file, invalid.errors)
+    if summary.ignored:
+        print(roster.ignored_warning(summary.ignored), file=sys.stderr)
+    counts = (
+        f"{summary.created} new, {summary.updated} updated; {summary.located} roster village(s), "
+        f"{summary.people} people"
+    )
+    if args.dry_run:
+        print(f"columns: {roster.describe_columns(summary.columns)}")
+        print(
+            f"{args.file}: {summary.villages} villages, every row is valid "
+            f"({counts} would get their centre; dry run: nothing written)"
+        )
+    else:
+        print(f"imported {summary.villages} village centres: {counts} now have their centre")
     return 0
 
 
@@ -570,7 +618,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         people = session.exec(select(func.count()).select_from(Person)).one()
         if not people:
             path = settings.resolve_path(settings.demo.roster)
-            summary = roster.import_roster(session, path, progress=False)
+            summary = roster.import_roster(session, path, progress=False, aliases=settings.roster)
             print(f"loaded the sample district from {path}: {summary.people} people")
     return _run(settings, args.host, args.port, scheduler=True, simulator=True, demo=True)
 
@@ -722,6 +770,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return cmd_roster_import(args)
         if args.command == "targets":
             return cmd_targets_import(args)
+        if args.command == "villages":
+            return cmd_villages_import(args)
         return handlers[args.command](args)
     except (ConfigError, DatabaseNotReady, DatabaseInUse, CliError) as exc:
         print(f"fieldbot: {exc}", file=sys.stderr)

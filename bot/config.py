@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -170,6 +172,73 @@ class Privacy(_Strict):
     contact_hi: str = "अपने सुपरवाइज़र या ज़िला कार्यक्रम प्रबंधन इकाई (DPMU)"
 
 
+_IGNORED_IN_KEYS = re.compile(r"[\s./_\-:()]")
+
+
+def header_key(text: str) -> str:
+    """A header or role as compared with the alias table: case, spacing, dots and `/` ignored."""
+    return _IGNORED_IN_KEYS.sub("", unicodedata.normalize("NFC", text).casefold().lstrip("\ufeff"))
+
+
+# Every column a roster or villages file may have, by its own name.
+FILE_COLUMNS = (
+    "name",
+    "phone",
+    "role",
+    "district",
+    "block",
+    "sector",
+    "village",
+    "lat",
+    "lon",
+    "language",
+    "worker_id",
+    "alt_phones",
+    "active",
+    "villages",
+    "district_lgd",
+    "block_lgd",
+    "village_lgd",
+)
+ROLES = ("asha", "anm", "supervisor", "bmo", "district_officer", "admin")
+
+
+class RosterAliases(_Strict):
+    """The headers and role values districts write, each mapped to the roster's own name.
+
+    A column's or role's own name always works; these lists add to it."""
+
+    columns: dict[str, list[str]] = {}
+    roles: dict[str, list[str]] = {}
+
+    @model_validator(mode="after")
+    def _one_meaning(self) -> RosterAliases:
+        for part, known in (("columns", FILE_COLUMNS), ("roles", ROLES)):
+            table: dict[str, list[str]] = getattr(self, part)
+            for name in table:
+                if name not in known:
+                    raise ValueError(f"{part}.{name}: not one of {', '.join(known)}")
+            seen: dict[str, str] = {header_key(k): k for k in table}
+            for name, aliases in table.items():
+                for alias in aliases:
+                    other = seen.setdefault(header_key(alias), name)
+                    if other != name:
+                        raise ValueError(f"{part}.{name}: {alias!r} already means {other}")
+        return self
+
+    def column_map(self) -> dict[str, str]:
+        """Every written form of a column (as header_key gives it) -> the column's own name."""
+        found = {header_key(c): c for c in FILE_COLUMNS}
+        found.update({header_key(a): n for n, aliases in self.columns.items() for a in aliases})
+        return found
+
+    def role_map(self) -> dict[str, str]:
+        """Every written form of a role -> the role."""
+        found = {header_key(r): r for r in ROLES}
+        found.update({header_key(a): n for n, aliases in self.roles.items() for a in aliases})
+        return found
+
+
 class Simulator(_Strict):
     """The chat simulator in `run` (always on in `demo`); when on, it needs its token."""
 
@@ -210,6 +279,7 @@ class Settings(_Strict):
     photos: Retention = Retention(retain_days=90)
     tracks: Retention = Retention(retain_days=30)
     privacy: Privacy = Privacy()
+    roster: RosterAliases = RosterAliases()
     whatsapp: WhatsApp = WhatsApp()
     simulator: Simulator = Simulator()
     http: Http = Http()

@@ -85,7 +85,7 @@ def _unit_section(
 ) -> list[str]:
     fig = rollups.figures(session=session, settings=settings, unit=unit, start=day, end=day)
     lines = [
-        t(lang, "digest_head", unit=unit.path, date=short_date(day, lang)),
+        t(lang, "digest_head", unit=unit.path_in(lang), date=short_date(day, lang)),
         t(lang, "digest_reported", reported=indian(fig.reported), workers=indian(fig.workers)),
         t(lang, "digest_totals", totals=totals_line(settings, fig.totals, lang)),
     ]

@@ -27,6 +27,7 @@ from models import (
     District,
     LiveTrack,
     Person,
+    PersonVillage,
     Post,
     PresencePart,
     Proof,
@@ -165,10 +166,38 @@ class Place:
     village_id: int | None
     village_name: str | None
     centre: tuple[float, float] | None
+    # The other villages she covers (roster `villages`) that have a centre: (id, name, centre).
+    others: tuple[tuple[int, str, tuple[float, float]], ...] = ()
+
+    def nearest(self, lat: float, lon: float) -> Place:
+        """The place with, as its village, whichever of her villages is nearest to the point."""
+        best = self
+        if self.others:
+            choices = [(self.village_id, self.village_name, self.centre)] if self.centre else []
+            choices += [(i, n, c) for i, n, c in self.others]
+            village_id, name, centre = min(choices, key=lambda v: distance_m(v[2], (lat, lon)))
+            best = Place(self.district_id, self.block_id, self.sector_id, village_id, name, centre)
+        return best
+
+
+def _covered(session: Session, person: Person) -> tuple[tuple[int, str, tuple[float, float]], ...]:
+    rows = session.exec(
+        select(Village)
+        .join(PersonVillage, col(PersonVillage.village_id) == col(Village.id))
+        .where(PersonVillage.person_id == person.id)
+        .order_by(col(Village.id))
+    ).all()
+    return tuple(
+        (v.id, v.name, (v.lat, v.lon))
+        for v in rows
+        if v.id is not None and v.lat is not None and v.lon is not None
+    )
 
 
 def place_of(*, session: Session, person: Person) -> Place | None:
-    """A field worker's village and sector, or a supervisor's first sector; None for others."""
+    """A field worker's village and sector, or a supervisor's first sector; None for others.
+
+    An ANM or a supervisor who covers several villages is measured to the nearest of them."""
     if person.role not in PROVING_ROLES:
         return None
     if person.is_field_worker:
@@ -185,6 +214,7 @@ def place_of(*, session: Session, person: Person) -> Place | None:
             village.id if village else None,
             village.name if village else None,
             centre,
+            _covered(session, person),
         )
     post = session.exec(
         select(Post)
@@ -195,6 +225,12 @@ def place_of(*, session: Session, person: Person) -> Place | None:
         return None
     sector = session.get_one(Sector, post.sector_id)
     block = session.get_one(Block, sector.block_id)
+    covered = _covered(session, person)
+    if covered:
+        village_id, name, centre = covered[0]
+        return Place(
+            block.district_id, block.id or 0, sector.id or 0, village_id, name, centre, covered[1:]
+        )
     return Place(block.district_id, block.id or 0, sector.id or 0, None, None, None)
 
 
@@ -453,6 +489,7 @@ def make_proof(
     assert person.id is not None
     rules = Rules.of(settings)
     reuse = find_reuse(session=session, facts=facts, max_bits=settings.presence.reuse_max_bits)
+    place = place.nearest(fix.lat, fix.lon)
     judgement = judge(
         rules=rules,
         village=place.centre,
@@ -588,9 +625,12 @@ def proofs(
     return [ProofRow(p, name, phone, d, b, s) for p, name, phone, d, b, s in rows]
 
 
-def village_name(*, session: Session, village_id: int | None) -> str | None:
+def village_name(*, session: Session, village_id: int | None, language: str = "en") -> str | None:
+    """The village's name in the reader's language (its Devanagari name for Hindi, where known)."""
     village = session.get(Village, village_id) if village_id is not None else None
-    return village.name if village else None
+    if village is None:
+        return None
+    return (village.name_hi or village.name) if language == "hi" else village.name
 
 
 def reused_day(*, session: Session, proof: Proof) -> dt.date | None:

@@ -15,12 +15,28 @@ from typing import Any
 from sqlmodel import Session, col, delete, select
 from tqdm import tqdm
 
+from bot.config import FILE_COLUMNS, RosterAliases, header_key
 from bot.geo import distance_m
 from bot.phones import PhoneError, normalize_phone
-from models import Block, District, Person, PersonPhone, Post, Role, Sector, Village, utcnow
+from bot.places import Places, Spot, name_key, parse_lgd
+from models import Person, PersonPhone, PersonVillage, Post, Role, Village, VillageCentre, utcnow
 
-REQUIRED = ("name", "phone", "role", "district", "block", "sector", "village", "lat", "lon", "language")
-OPTIONAL = ("worker_id", "alt_phones", "active")
+REQUIRED = ("name", "phone", "role", "district", "block", "sector", "village")
+OPTIONAL = (
+    "lat",
+    "lon",
+    "language",
+    "worker_id",
+    "alt_phones",
+    "active",
+    "villages",
+    "district_lgd",
+    "block_lgd",
+    "village_lgd",
+)
+assert set(REQUIRED + OPTIONAL) == set(FILE_COLUMNS)
+LGD_COLUMNS = ("district_lgd", "block_lgd", "village_lgd")
+MANY_VILLAGES = ("asha", "anm", "supervisor")
 NEEDS = {
     "asha": ("district", "block", "sector", "village"),
     "anm": ("district", "block", "sector", "village"),
@@ -70,6 +86,8 @@ class RosterRow:
     worker_id: str | None
     alt_phones: list[str]
     active: bool
+    villages: list[str] = field(default_factory=list)  # more villages she covers, besides `village`
+    lgd: dict[str, int | None] = field(default_factory=dict)  # district_lgd, block_lgd, village_lgd
 
     @property
     def key(self) -> str:
@@ -83,6 +101,36 @@ class ImportSummary:
     updated: int = 0
     deactivated: int = 0
     units_created: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    columns: list[tuple[str, str]] = field(default_factory=list)  # (file header, roster column)
+    ignored: list[str] = field(default_factory=list)  # file headers that are no roster column
+    located: int = 0  # villages given their centre from the villages file
+
+
+class Table:
+    """The data rows of a file, with how its header was read."""
+
+    def __init__(
+        self,
+        rows: Iterator[tuple[int, dict[str, str]]],
+        columns: list[tuple[str, str]],
+        ignored: list[str],
+    ):
+        self.rows, self.columns, self.ignored = rows, columns, ignored
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        return self.rows
+
+    def __next__(self) -> tuple[int, dict[str, str]]:
+        return next(self.rows)
+
+
+def describe_columns(columns: list[tuple[str, str]]) -> str:
+    """`नाम -> name, मोबाइल नंबर -> phone`: which file column became which field."""
+    return ", ".join(f"{header} -> {column}" for header, column in columns)
+
+
+def ignored_warning(ignored: list[str]) -> str:
+    return "ignored column(s), not roster fields: " + ", ".join(ignored)
 
 
 def _cell(value: Any) -> str:
@@ -98,10 +146,13 @@ def read_table(
     *,
     what: str = "a roster",
     header_problems: Callable[[list[str]], list[str]] | None = None,
-) -> Iterator[tuple[int, dict[str, str]]] | list[RowError]:
+    columns: dict[str, str] | None = None,
+) -> Table | list[RowError]:
     """(row number, cells by lower-case header) for each data row, or the file-level errors.
 
     `what` names the file in errors; `header_problems` checks the header (default: the roster's).
+    With `columns` (a header as `header_key` gives it -> the column it is), headers are read
+    through that table and a header not in it is ignored (listed in the result's `ignored`).
     """
     try:
         size = path.stat().st_size
@@ -123,11 +174,31 @@ def read_table(
         return [RowError(1, "the file is empty")]
     except csv.Error as exc:
         return [RowError(1, _unreadable(exc))]
-    names = [h.strip().casefold().lstrip("\ufeff") for h in header]
+    mapping: list[tuple[str, str]] = []
+    ignored: list[str] = []
+    if columns is None:
+        names = [h.strip().casefold().lstrip("\ufeff") for h in header]
+    else:
+        names = []
+        for written in header:
+            shown = written.strip().lstrip("\ufeff")
+            column = columns.get(header_key(written), "")
+            names.append(column)
+            if column:
+                mapping.append((shown, column))
+            elif shown:
+                ignored.append(shown)
     errors = [RowError(1, problem) for problem in (header_problems or _roster_header)(names)]
     duplicated = {n for n in names if n and names.count(n) > 1}
     if duplicated:
-        errors.append(RowError(1, f"column(s) named twice: {', '.join(sorted(duplicated))}"))
+        twice = [
+            f"{n} ({', '.join(repr(h) for h, c in mapping if c == n)})" if mapping else n
+            for n in sorted(duplicated)
+        ]
+        errors.append(RowError(1, f"column(s) named twice: {', '.join(twice)}"))
+    if errors and ignored and any("lacks" in e.message for e in errors):
+        # A heading written some other way than the table knows: name what was left unread.
+        errors.append(RowError(1, ignored_warning(ignored)))
     if errors:
         return errors
 
@@ -144,16 +215,20 @@ def read_table(
                 continue
             padded = [*cells, *[""] * (len(names) - len(cells))]
             record = {name: padded[i] for i, name in enumerate(names) if name}
+            if columns is not None and not any(v.strip() for v in record.values()):
+                continue  # only a serial number or a remark: a spacer row, as merged cells leave
             if len(cells) > len(names):  # "filled": text past the last column; "empty": commas
                 filled = any(c.strip() for c in cells[len(names) :])
                 record["__extra__"] = "filled" if filled else "empty"
             yield number, record
 
-    return data()
+    return Table(data(), mapping, ignored)
 
 
 def _roster_header(names: list[str]) -> list[str]:
     missing = [c for c in REQUIRED if c not in names]
+    if "village" in missing and "villages" in names:
+        missing.remove("village")
     unknown = [n for n in names if n and n not in REQUIRED + OPTIONAL]
     problems = []
     if missing:
@@ -213,8 +288,34 @@ def _float(value: str, what: str, errors: list[str]) -> float | None:
     return number
 
 
-def parse_row(number: int, cells: dict[str, str]) -> RosterRow | list[RowError]:
-    """Check one row on its own; every problem in it is reported, not just the first."""
+def india_problem(lat: float, lon: float) -> str | None:
+    """Why a point cannot be a village centre in India, or None."""
+    in_box = INDIA_LAT[0] <= lat <= INDIA_LAT[1] and INDIA_LON[0] <= lon <= INDIA_LON[1]
+    swapped = INDIA_LAT[0] <= lon <= INDIA_LAT[1] and INDIA_LON[0] <= lat <= INDIA_LON[1]
+    if in_box:
+        return None
+    hint = " (lat and lon look swapped)" if swapped else ""
+    return f"lat {lat}, lon {lon} is outside India{hint}"
+
+
+def lgd_codes(get: dict[str, str], problems: list[str]) -> dict[str, int | None]:
+    """The row's LGD code columns, each problem added."""
+    codes: dict[str, int | None] = {}
+    for column in LGD_COLUMNS:
+        try:
+            codes[column] = parse_lgd(get.get(column, ""))
+        except ValueError as exc:
+            problems.append(f"{column} {exc}")
+            codes[column] = None
+    return codes
+
+
+def parse_row(
+    number: int, cells: dict[str, str], roles: dict[str, str] | None = None
+) -> RosterRow | list[RowError]:
+    """Check one row on its own; every problem in it is reported, not just the first.
+
+    `roles` maps role values as people write them (`header_key` of `आशा`, `MOIC`) to roles."""
     problems: list[str] = []
     if "__broken__" in cells:
         return [RowError(number, cells["__broken__"])]
@@ -231,9 +332,17 @@ def parse_row(number: int, cells: dict[str, str]) -> RosterRow | list[RowError]:
         problems.append("name is empty")
     elif name[0] in "=+-@":
         problems.append(f"name {name!r} starts with {name[0]!r}, which spreadsheets run as a formula")
-    role = get.get("role", "").casefold().replace(" ", "_")
+    written_role = get.get("role", "")
+    role = (roles or RosterAliases().role_map()).get(header_key(written_role), written_role)
     if role not in NEEDS:
-        problems.append(f"role {get.get('role', '')!r} is not one of {', '.join(NEEDS)}")
+        problems.append(f"role {written_role!r} is not one of {', '.join(NEEDS)}")
+    villages = [" ".join(v.split()) for v in get.get("villages", "").split(";") if v.strip()]
+    if villages and role in NEEDS and role not in MANY_VILLAGES:
+        problems.append(f"villages are for ASHAs, ANMs and supervisors, not a {role}")
+    if villages and not get.get("village") and role in MANY_VILLAGES:
+        get["village"] = villages[0]  # her first village is her own
+    if role == "supervisor" and get.get("village"):
+        villages = [get["village"], *villages]
     phone = ""
     try:
         phone = normalize_phone(get.get("phone", ""))
@@ -247,11 +356,10 @@ def parse_row(number: int, cells: dict[str, str]) -> RosterRow | list[RowError]:
     if (lat is None) != (lon is None) and not any(p.startswith(("lat", "lon")) for p in problems):
         problems.append("lat and lon go together: give both or neither")
     elif lat is not None and lon is not None:
-        in_box = INDIA_LAT[0] <= lat <= INDIA_LAT[1] and INDIA_LON[0] <= lon <= INDIA_LON[1]
-        swapped = INDIA_LAT[0] <= lon <= INDIA_LAT[1] and INDIA_LON[0] <= lat <= INDIA_LON[1]
-        if not in_box:
-            hint = " (lat and lon look swapped)" if swapped else ""
-            problems.append(f"lat {lat}, lon {lon} is outside India{hint}")
+        outside = india_problem(lat, lon)
+        if outside:
+            problems.append(outside)
+    lgd = lgd_codes(get, problems)
     language = get.get("language", "").casefold() or "hi"
     if language not in ("hi", "en"):
         problems.append(f"language {get.get('language')!r} is not hi or en")
@@ -275,6 +383,9 @@ def parse_row(number: int, cells: dict[str, str]) -> RosterRow | list[RowError]:
             problems.insert(0, extra)
         return [RowError(number, p) for p in problems]
     is_field = role in ("asha", "anm")
+    own = get.get("village", "") if is_field else ""
+    more = [v for v in villages if name_key(v) != name_key(own)]
+    more = [v for i, v in enumerate(more) if name_key(v) not in map(name_key, more[:i])]
     return RosterRow(
         row=number,
         name=" ".join(name.split()),
@@ -290,6 +401,12 @@ def parse_row(number: int, cells: dict[str, str]) -> RosterRow | list[RowError]:
         worker_id=get.get("worker_id") or None,
         alt_phones=alt_phones,
         active=active,
+        villages=more if role in MANY_VILLAGES else [],
+        lgd={
+            "district_lgd": lgd["district_lgd"] if NEEDS[role] else None,
+            "block_lgd": lgd["block_lgd"] if "block" in NEEDS[role] else None,
+            "village_lgd": lgd["village_lgd"] if is_field else None,
+        },
     )
 
 
@@ -383,6 +500,10 @@ def check_rows(session: Session, rows: list[RosterRow]) -> list[RowError]:
             )
             continue
         matched[person_id] = first
+    places = Places(session)  # a plan only: nothing of it is written here
+    for row in rows:
+        for problem in _place_problems(places, row):
+            errors.append(RowError(row.row, problem))
     for phone, row in owner.items():
         holder = known.phone_owner.get(phone)
         # SIMs are reused: a number of someone who has left (inactive) may go to a new worker.
@@ -429,15 +550,27 @@ class _Known:
         return f"{self.names[person_id]} (worker_id {self.worker_of[person_id] or '-'})"
 
 
-def load(path: Path, session: Session) -> list[RosterRow]:
-    """Read and check the whole file; raise RosterInvalid listing every bad row."""
-    table = read_table(path)
+def load(
+    path: Path,
+    session: Session,
+    aliases: RosterAliases | None = None,
+    summary: ImportSummary | None = None,
+) -> list[RosterRow]:
+    """Read and check the whole file; raise RosterInvalid listing every bad row.
+
+    Headers and roles are read through `aliases` (config `roster`); how the header was read
+    goes into `summary`."""
+    aliases = aliases or RosterAliases()
+    table = read_table(path, columns=aliases.column_map())
     if isinstance(table, list):
         raise RosterInvalid(table)
+    if summary is not None:
+        summary.columns, summary.ignored = table.columns, table.ignored
+    roles = aliases.role_map()
     rows: list[RosterRow] = []
     errors: list[RowError] = []
     for number, cells in table:
-        parsed = parse_row(number, cells)
+        parsed = parse_row(number, cells, roles)
         if isinstance(parsed, list):
             errors.extend(parsed)
         else:
@@ -451,61 +584,99 @@ def load(path: Path, session: Session) -> list[RosterRow]:
     return rows
 
 
-class _Units:
-    """Get-or-create for places, with everything cached for large files."""
+@dataclass
+class RowPlace:
+    """A row's units as Places has them; sector, village and villages only where the role has them."""
 
-    def __init__(self, session: Session, summary: ImportSummary):
-        self.session, self.summary = session, summary
-        self.districts = {d.name.casefold(): d for d in session.exec(select(District))}
-        self.blocks = {(b.district_id, b.name.casefold()): b for b in session.exec(select(Block))}
-        self.sectors = {(s.block_id, s.name.casefold()): s for s in session.exec(select(Sector))}
-        self.villages = {(v.sector_id, v.name.casefold()): v for v in session.exec(select(Village))}
+    district: Spot | None = None
+    block: Spot | None = None
+    sector: Spot | None = None
+    village: Spot | None = None
+    villages: list[Spot] = field(default_factory=list)
 
-    def _add(self, obj: Any, kind: str) -> Any:
-        self.session.add(obj)
-        self.session.flush()
-        self.summary.units_created[kind] += 1
-        return obj
 
-    @staticmethod
-    def _id(obj: District | Block | Sector) -> int:
-        assert obj.id is not None
-        return obj.id
-
-    def district(self, name: str) -> District:
-        found = self.districts.get(name.casefold())
-        if found is None:
-            found = self.districts[name.casefold()] = self._add(District(name=name), "district")
+def _row_place(places: Places, row: RosterRow) -> RowPlace | str:
+    """The units a row names, matched by LGD code where it gives one (planned where new)."""
+    found = RowPlace()
+    if not row.district:
         return found
-
-    def block(self, district: District, name: str) -> Block:
-        key = (self._id(district), name.casefold())
-        found = self.blocks.get(key)
-        if found is None:
-            found = self.blocks[key] = self._add(
-                Block(district_id=self._id(district), name=name), "block"
-            )
+    district = places.get("district", None, row.district, row.lgd.get("district_lgd"))
+    if isinstance(district, str):
+        return district
+    found.district = district
+    if not row.block:
         return found
-
-    def sector(self, block: Block, name: str) -> Sector:
-        key = (self._id(block), name.casefold())
-        found = self.sectors.get(key)
-        if found is None:
-            found = self.sectors[key] = self._add(Sector(block_id=self._id(block), name=name), "sector")
+    block = places.get("block", district, row.block, row.lgd.get("block_lgd"))
+    if isinstance(block, str):
+        return block
+    found.block = block
+    if not row.sector:
         return found
+    sector = places.get("sector", block, row.sector, None)
+    assert not isinstance(sector, str)  # sectors have no codes: a name always matches or is new
+    found.sector = sector
+    if row.village:
+        village = places.get("village", sector, row.village, row.lgd.get("village_lgd"))
+        if isinstance(village, str):
+            return village
+        found.village = village
+    for name in row.villages:
+        more = places.get("village", sector, name, None)
+        assert not isinstance(more, str)
+        found.villages.append(more)
+    return found
 
-    def village(self, sector: Sector, row: RosterRow) -> Village:
-        key = (self._id(sector), row.village.casefold())
-        found = self.villages.get(key)
-        if found is None:
-            found = self.villages[key] = self._add(
-                Village(sector_id=self._id(sector), name=row.village, lat=row.lat, lon=row.lon),
-                "village",
-            )
-        elif row.lat is not None and (found.lat, found.lon) != (row.lat, row.lon):
-            found.lat, found.lon = row.lat, row.lon
-            self.session.add(found)
-        return found
+
+def _place_problems(places: Places, row: RosterRow) -> list[str]:
+    found = _row_place(places, row)
+    return [found] if isinstance(found, str) else []
+
+
+class _Centres:
+    """Village centres from the villages file, by block: by LGD code, else by name."""
+
+    def __init__(self, session: Session):
+        self.by_name: dict[tuple[int, str], VillageCentre] = {}
+        self.by_code: dict[tuple[int, int], VillageCentre] = {}
+        for centre in session.exec(select(VillageCentre)):
+            self.by_name[(centre.block_id, name_key(centre.name))] = centre
+            if centre.lgd_code is not None:
+                self.by_code[(centre.block_id, centre.lgd_code)] = centre
+
+    def of(self, block_id: int, village: Spot) -> VillageCentre | None:
+        if village.lgd is not None and (block_id, village.lgd) in self.by_code:
+            return self.by_code[(block_id, village.lgd)]
+        for name in (village.name, village.name_hi):
+            if name and (block_id, name_key(name)) in self.by_name:
+                return self.by_name[(block_id, name_key(name))]
+        return None
+
+
+def _locate(
+    session: Session,
+    places: Places,
+    centres: _Centres,
+    village: Spot,
+    row: RosterRow | None,
+    summary: ImportSummary,
+) -> int:
+    """Store the village; its centre is the row's lat/lon if given, else the villages file's."""
+    village_id = places.save(session, village)
+    assert village.parent is not None and village.parent.id is not None
+    block_id = village.parent.parent.id if village.parent.parent else None
+    stored = session.get_one(Village, village_id)
+    where: tuple[float, float] | None = None
+    if row is not None and row.lat is not None and row.lon is not None:
+        where = (row.lat, row.lon)
+    elif stored.lat is None and block_id is not None:
+        centre = centres.of(block_id, village)
+        if centre is not None:
+            where = (centre.lat, centre.lon)
+            summary.located += 1
+    if where is not None and (stored.lat, stored.lon) != where:
+        stored.lat, stored.lon = where
+        session.add(stored)
+    return village_id
 
 
 def apply(
@@ -517,7 +688,7 @@ def apply(
 ) -> ImportSummary:
     """Write checked rows: create or update each person, their phones and their posts."""
     summary = ImportSummary()
-    units = _Units(session, summary)
+    places, centres = Places(session), _Centres(session)
     people: dict[str, list[RosterRow]] = defaultdict(list)
     for row in rows:
         people[row.key].append(row)
@@ -541,13 +712,15 @@ def apply(
         person.language, person.active, person.updated_at = first.language, first.active, now
         person.worker_id = first.worker_id or person.worker_id
         person.village_id = person.sector_id = person.block_id = person.district_id = None
+        covered: set[int] = set()
         if first.role in ("asha", "anm"):
-            district = units.district(first.district)
-            block = units.block(district, first.block)
-            sector = units.sector(block, first.sector)
-            village = units.village(sector, first)
-            person.district_id, person.block_id = district.id, block.id
-            person.sector_id, person.village_id = sector.id, village.id
+            place = _row_place(places, first)
+            assert not isinstance(place, str), place  # check_rows found every such row
+            assert place.sector is not None and place.village is not None
+            person.village_id = _locate(session, places, centres, place.village, first, summary)
+            person.sector_id = places.save(session, place.sector)
+            person.block_id, person.district_id = place.sector.parent.id, place.district.id  # type: ignore[union-attr]
+            covered.update(_locate(session, places, centres, v, None, summary) for v in place.villages)
         session.add(person)
         session.flush()
         assert person.id is not None
@@ -570,19 +743,25 @@ def apply(
         if first.role not in ("asha", "anm"):
             for row in group:
                 post = Post(person_id=person.id)
-                if row.district:
-                    district = units.district(row.district)
-                    post.district_id = district.id
-                    if row.block:
-                        block = units.block(district, row.block)
-                        post.block_id = block.id
-                        if row.sector:
-                            post.sector_id = units.sector(block, row.sector).id
+                place = _row_place(places, row)
+                assert not isinstance(place, str), place
+                for level in ("district", "block", "sector"):
+                    spot = getattr(place, level)
+                    if spot is not None:
+                        setattr(post, f"{level}_id", places.save(session, spot))
+                covered.update(
+                    _locate(session, places, centres, v, None, summary) for v in place.villages
+                )
                 if first.role != Role.admin or post.district_id is not None:
                     session.add(post)
+        session.execute(delete(PersonVillage).where(col(PersonVillage.person_id) == person.id))
+        for village_id in sorted(covered - {person.village_id}):
+            session.add(PersonVillage(person_id=person.id, village_id=village_id))
         bar.update(len(group))
     bar.close()
     summary.people = len(people)
+    for level, count in places.created.items():
+        summary.units_created[level] += count
     if deactivate_missing:
         for person in session.exec(select(Person).where(col(Person.active).is_(True))):
             if person.id not in seen:
@@ -601,13 +780,17 @@ def import_roster(
     dry_run: bool = False,
     deactivate_missing: bool = False,
     progress: bool = True,
+    aliases: RosterAliases | None = None,
 ) -> ImportSummary:
     """Check the whole file, then write it in the caller's transaction (nothing on dry run)."""
-    rows = load(path, session)
+    header = ImportSummary()
+    rows = load(path, session, aliases, header)
     if dry_run:
         summary = ImportSummary(people=len({r.key for r in rows}))
-        return summary
-    return apply(session, rows, deactivate_missing=deactivate_missing, progress=progress)
+    else:
+        summary = apply(session, rows, deactivate_missing=deactivate_missing, progress=progress)
+    summary.columns, summary.ignored = header.columns, header.ignored
+    return summary
 
 
 def iter_errors(errors: Iterable[RowError]) -> Iterator[str]:

@@ -18,6 +18,7 @@ from sqlalchemy import and_, case, false, or_
 from sqlmodel import Session, col, select
 
 from bot.config import Settings
+from bot.places import Places, Spot, parse_lgd
 from bot.roster import RowError, read_table
 from bot.units import Unit
 from models import Block, District, Sector, UnitTarget, utcnow
@@ -33,6 +34,7 @@ COLUMNS = (
     "eligible",
     "baseline",
 )
+LGD_COLUMNS = ("district_lgd", "block_lgd")
 VALUES = ("daily", "campaign_total", "eligible", "baseline")
 FILE_LEVELS = ("state", "district", "block", "sector")
 NAMES_FOR = {
@@ -258,9 +260,12 @@ def _header_problems(names: list[str]) -> list[str]:
     missing = [c for c in ("level", "metric") if c not in names]
     if missing:
         problems.append(f"header lacks column(s): {', '.join(missing)}")
-    unknown = [n for n in names if n and n not in COLUMNS]
+    unknown = [n for n in names if n and n not in COLUMNS + LGD_COLUMNS]
     if unknown:
-        problems.append(f"unknown column(s): {', '.join(unknown)}; expected {','.join(COLUMNS)}")
+        problems.append(
+            f"unknown column(s): {', '.join(unknown)}; expected {','.join(COLUMNS)}"
+            f" (and optionally {','.join(LGD_COLUMNS)})"
+        )
     if not any(v in names for v in VALUES):
         problems.append(f"header has none of {', '.join(VALUES)}")
     return problems
@@ -297,31 +302,36 @@ def parse_number(text: str) -> int | None:
 
 
 class _Places:
-    """The roster's units by lower-case name, for matching file rows to them."""
+    """The roster's units, for matching file rows to them (by LGD code where the row gives one)."""
 
     def __init__(self, session: Session):
-        self.districts = {d.name.casefold(): d for d in session.exec(select(District))}
-        self.blocks = {(b.district_id, b.name.casefold()): b for b in session.exec(select(Block))}
-        self.sectors = {(s.block_id, s.name.casefold()): s for s in session.exec(select(Sector))}
+        self.places = Places(session)
 
-    def find(self, level: str, names: dict[str, str]) -> tuple[int, int | None, int | None, str] | str:
+    def find(
+        self, level: str, names: dict[str, str], codes: dict[str, int | None] | None = None
+    ) -> tuple[int, int | None, int | None, str] | str:
         """(unit id, district id, block id, path), or why the names match no unit."""
         if level == "state":
             return STATE_ID, None, None, "state"
-        district = self.districts.get(names["district"].casefold())
+        codes = codes or {}
+        district = self.places.find("district", None, names["district"], codes.get("district_lgd"))
+        if isinstance(district, str):
+            return district
         if district is None or district.id is None:
             return f"no district {names['district']!r} on the roster"
         if level == "district":
             return district.id, district.id, None, district.name
-        block = self.blocks.get((district.id, names["block"].casefold()))
+        block = self.places.find("block", district, names["block"], codes.get("block_lgd"))
+        if isinstance(block, str):
+            return block
         if block is None or block.id is None:
             return f"no block {names['block']!r} in district {district.name} on the roster"
         if level == "block":
-            return block.id, district.id, block.id, f"{district.name}/{block.name}"
-        sector = self.sectors.get((block.id, names["sector"].casefold()))
-        if sector is None or sector.id is None:
-            return f"no sector {names['sector']!r} in block {district.name}/{block.name} on the roster"
-        return sector.id, district.id, block.id, f"{district.name}/{block.name}/{sector.name}"
+            return block.id, district.id, block.id, block.path
+        sector = self.places.find("sector", block, names["sector"], None)
+        if not isinstance(sector, Spot) or sector.id is None:
+            return f"no sector {names['sector']!r} in block {block.path} on the roster"
+        return sector.id, district.id, block.id, sector.path
 
 
 def _metric_keys(settings: Settings) -> dict[str, str]:
@@ -350,8 +360,10 @@ def parse_row(
     names = {c: cells.get(c, "").strip() for c in ("district", "block", "sector")}
     if level in FILE_LEVELS:
         for column in NAMES_FOR[level]:
-            if not names[column]:
+            if column == "sector" and not names[column]:
                 problems.append(f"a {level} row needs {column}")
+            elif not names[column] and not cells.get(f"{column}_lgd", "").strip():
+                problems.append(f"a {level} row needs {column} (or {column}_lgd)")
         for column in ("district", "block", "sector"):
             if column not in NAMES_FOR[level] and names[column]:
                 problems.append(f"a {level} row names no {column} (found {names[column]!r})")
@@ -370,6 +382,12 @@ def parse_row(
             values[column] = parse_number(cells.get(column, ""))
         except ValueError as exc:
             problems.append(f"{column} {cells.get(column, '').strip()!r} {exc}")
+    codes: dict[str, int | None] = {}
+    for column in ("district_lgd", "block_lgd"):
+        try:
+            codes[column] = parse_lgd(cells.get(column, ""))
+        except ValueError as exc:
+            problems.append(f"{column} {exc}")
     eligible, baseline = values.get("eligible"), values.get("baseline")
     if baseline is not None and eligible is None:
         problems.append("baseline is given without eligible")
@@ -377,7 +395,7 @@ def parse_row(
         problems.append(f"baseline {baseline} is more than eligible {eligible}")
     if problems:
         return [RowError(number, p) for p in problems]
-    found = places.find(level, names)
+    found = places.find(level, names, codes)
     if isinstance(found, str):
         return [RowError(number, found)]
     unit_id, district_id, block_id, path = found

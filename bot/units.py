@@ -21,6 +21,11 @@ class Unit:
     district_id: int | None = None
     block_id: int | None = None
     sector_id: int | None = None
+    path_hi: str | None = None  # the path in Devanagari names where known, for Hindi readers
+
+    def path_in(self, language: str) -> str:
+        """The path in the reader's language: each unit's Devanagari name for Hindi, where known."""
+        return (self.path_hi or self.path) if language == "hi" else self.path
 
     @property
     def id(self) -> int | None:
@@ -52,8 +57,16 @@ def state_unit(state_name: str) -> Unit:
     return Unit("state", state_name, state_name)
 
 
+def _hindi(*units: District | Block | Sector) -> str | None:
+    if not any(u.name_hi for u in units):
+        return None
+    return "/".join(u.label("hi") for u in units)
+
+
 def district_unit(district: District) -> Unit:
-    return Unit("district", district.name, district.name, district_id=district.id)
+    return Unit(
+        "district", district.name, district.name, district_id=district.id, path_hi=_hindi(district)
+    )
 
 
 def block_unit(block: Block, district: District) -> Unit:
@@ -63,6 +76,7 @@ def block_unit(block: Block, district: District) -> Unit:
         f"{district.name}/{block.name}",
         district_id=district.id,
         block_id=block.id,
+        path_hi=_hindi(district, block),
     )
 
 
@@ -74,6 +88,7 @@ def sector_unit(sector: Sector, block: Block, district: District) -> Unit:
         district_id=district.id,
         block_id=block.id,
         sector_id=sector.id,
+        path_hi=_hindi(district, block, sector),
     )
 
 

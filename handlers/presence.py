@@ -88,7 +88,14 @@ def photo(ctx: Context) -> list[Reply]:
         fix=fix,
         photo_forwarded=inbound.forwarded,
     )
-    return [*replies, verdict(ctx, proof, place.village_name)]
+    return [
+        *replies,
+        verdict(
+            ctx,
+            proof,
+            presence.village_name(session=ctx.session, village_id=proof.village_id, language=ctx.lang),
+        ),
+    ]
 
 
 def _caption_report(ctx: Context) -> list[Reply]:
@@ -171,7 +178,15 @@ def location(ctx: Context) -> list[Reply]:
         )
         part.status, part.proof_id = "paired", proof.id
         ctx.session.add(part)
-        replies.append(verdict(ctx, proof, place.village_name))
+        replies.append(
+            verdict(
+                ctx,
+                proof,
+                presence.village_name(
+                    session=ctx.session, village_id=proof.village_id, language=ctx.lang
+                ),
+            )
+        )
     if replies or inbound.is_edit:
         return replies
     key = "live_waiting" if live else "location_waiting"
@@ -281,7 +296,7 @@ def photos_command(ctx: Context, command: Command) -> list[Reply]:
     for row in [*review, *verified][:MAX_LISTED]:
         proof = row.proof
         local = proof.taken_at.astimezone(ctx.settings.tz)
-        village = presence.village_name(session=ctx.session, village_id=proof.village_id)
+        village = presence.village_name(session=ctx.session, village_id=proof.village_id, language=lang)
         if proof.verdict == "verified":
             detail = distance_text(proof.distance_m, lang) if proof.distance_m is not None else ""
             lines.append(f"✅ {row.worker} {local:%H:%M} {detail}".rstrip())

@@ -135,7 +135,7 @@ def status(ctx: Context, command: Command) -> list[Reply]:
             t(
                 lang,
                 "unit_status",
-                unit=unit.path,
+                unit=unit.path_in(lang),
                 period=label,
                 reported=indian(fig.reported),
                 workers=indian(fig.workers),
@@ -200,7 +200,7 @@ def missing(ctx: Context, command: Command) -> list[Reply]:
             replies.append(
                 ctx.say(
                     "missing_none",
-                    unit=unit.path,
+                    unit=unit.path_in(lang),
                     day=short_date(day, lang),
                     reported=indian(reported),
                     workers=indian(workers),
@@ -211,7 +211,7 @@ def missing(ctx: Context, command: Command) -> list[Reply]:
             t(
                 lang,
                 "missing_head",
-                unit=unit.path,
+                unit=unit.path_in(lang),
                 day=short_date(day, lang),
                 count=indian(absent_count),
                 reported=indian(reported),

@@ -14,6 +14,7 @@ from models.tables import (
     Outbox,
     Person,
     PersonPhone,
+    PersonVillage,
     Post,
     PresencePart,
     PrivacyNotice,
@@ -31,6 +32,7 @@ from models.tables import (
     UnitDayTotal,
     UnitTarget,
     Village,
+    VillageCentre,
 )
 from models.types import UTCDateTime, utcnow
 
@@ -48,6 +50,7 @@ __all__ = [
     "Outbox",
     "Person",
     "PersonPhone",
+    "PersonVillage",
     "Post",
     "PresencePart",
     "PrivacyNotice",
@@ -66,5 +69,6 @@ __all__ = [
     "UnitDayTotal",
     "UnitTarget",
     "Village",
+    "VillageCentre",
     "utcnow",
 ]

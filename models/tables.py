@@ -33,10 +33,20 @@ def _ts(**kwargs: Any) -> Any:
     return Field(default_factory=utcnow, sa_column_kwargs=kwargs, sa_type=UTCDateTime)
 
 
+# Units carry the name they were first written with and, where a file gave it, their Devanagari
+# name (`name_hi`, shown to Hindi readers) and their code in India's Local Government Directory
+# (`lgd_code`), by which files match them whatever the spelling.
+
+
 # A district of the state; the top unit a district officer manages.
 class District(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True)
+    name_hi: str | None = None
+    lgd_code: int | None = Field(default=None, unique=True, index=True)
+
+    def label(self, language: str) -> str:
+        return (self.name_hi or self.name) if language == "hi" else self.name
 
 
 # A block (community health centre area) inside a district, run by a BMO.
@@ -45,14 +55,23 @@ class Block(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     district_id: int = Field(foreign_key="district.id", index=True)
     name: str
+    name_hi: str | None = None
+    lgd_code: int | None = Field(default=None, unique=True, index=True)
+
+    def label(self, language: str) -> str:
+        return (self.name_hi or self.name) if language == "hi" else self.name
 
 
-# A supervisor's sector: a group of villages inside a block.
+# A supervisor's sector: a group of villages inside a block (the LGD has no sectors).
 class Sector(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("block_id", "name"),)
     id: int | None = Field(default=None, primary_key=True)
     block_id: int = Field(foreign_key="block.id", index=True)
     name: str
+    name_hi: str | None = None
+
+    def label(self, language: str) -> str:
+        return (self.name_hi or self.name) if language == "hi" else self.name
 
 
 # A village with its centre, against which field-presence photos are checked.
@@ -61,8 +80,24 @@ class Village(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     sector_id: int = Field(foreign_key="sector.id", index=True)
     name: str
+    name_hi: str | None = None
+    lgd_code: int | None = Field(default=None, index=True)
     lat: float | None = None
     lon: float | None = None
+
+
+# A village centre from `fieldbot villages import`, by block: the roster's villages of that name
+# (or LGD code) take it, now and whenever the roster adds one later.
+class VillageCentre(SQLModel, table=True):
+    __tablename__ = "village_centre"
+    __table_args__ = (UniqueConstraint("block_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    block_id: int = Field(foreign_key="block.id", index=True)
+    name: str
+    lgd_code: int | None = Field(default=None, index=True)
+    lat: float
+    lon: float
+    updated_at: dt.datetime = _ts()
 
 
 # A person on the roster. Field workers carry their current unit (denormalised for rollups);
@@ -96,6 +131,14 @@ class PersonPhone(SQLModel, table=True):
     __tablename__ = "person_phone"
     phone: str = Field(primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
+
+
+# The villages an ANM or a supervisor covers besides her own (roster column `villages`); a
+# field-presence photo is measured to the nearest of them.
+class PersonVillage(SQLModel, table=True):
+    __tablename__ = "person_village"
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    village_id: int = Field(foreign_key="village.id", primary_key=True, index=True)
 
 
 # A unit an officer holds: a supervisor's sector, a BMO's block, a district officer's district.

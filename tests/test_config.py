@@ -87,14 +87,35 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
         "+919876543210",
         "(+91) 98765-43210",
         "whatsapp:+919876543210",
+        "९८७६५४३२१०",  # Devanagari digits, as a Hindi keyboard types them
+        "९८७६5४३२१०",  # one ASCII digit among Devanagari ones
+        "+९१ ९८७६५ ४३२१०",
+        "091-98765-43210",
+        "0091 98765 43210",
+        "919876543210",  # how Telegram hands over a shared contact
+        "\u200b98765\u200c43210",  # zero-width characters pasted from a chat
     ],
 )
 def test_indian_mobiles_in_every_common_form(written: str) -> None:
-    assert normalize_phone(written) == "+919876543210"
+    stored = normalize_phone(written)
+    assert stored == "+919876543210"
+    assert stored.isascii()
 
 
 @pytest.mark.parametrize(
-    "written", ["", "12345", "5876543210", "+1 415 555 0100", "98765x3210", "9876543210123"]
+    "written",
+    [
+        "",
+        "12345",
+        "5876543210",
+        "+1 415 555 0100",
+        "98765x3210",
+        "9876543210123",
+        "+91 98765 4321",
+        "०५८७६५४३२१०",
+        "0044 7911 123456",
+        "९८७६५४३२१०९",
+    ],
 )
 def test_not_a_mobile(written: str) -> None:
     with pytest.raises(PhoneError):

@@ -140,7 +140,9 @@ def test_header_problems_are_row_1(state: Engine, cfg: Settings, tmp_path: Path)
     bad = write(tmp_path, "district,Hardoi,cards,5", header="level,district,metrics,daily")
     assert errors(state, cfg, bad) == [
         "row 1: header lacks column(s): metric",
-        "row 1: unknown column(s): metrics; expected " + HEADER,
+        "row 1: unknown column(s): metrics; expected "
+        + HEADER
+        + " (and optionally district_lgd,block_lgd)",
     ]
     none = write(tmp_path, "district,Hardoi,cards", header="level,district,metric")
     assert errors(state, cfg, none) == [
