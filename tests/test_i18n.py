@@ -80,6 +80,24 @@ def test_every_text_the_code_names_is_in_the_catalogs() -> None:
     assert missing == {}
 
 
+def test_every_reason_the_parser_gives_has_its_explanation() -> None:
+    """`not_understood` in handlers asks for `why_<reason>`, a key no scan of t() calls sees."""
+    parser = ast.parse((ROOT / "bot" / "parser.py").read_text(encoding="utf-8"))
+    reasons = {
+        value.value
+        for node in ast.walk(parser)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "Unreadable"
+        for value in ast.walk(node.args[0])
+        if isinstance(value, ast.Constant) and isinstance(value.value, str)
+    }
+    assert {"not_understood", "no_numbers", "too_big"} <= reasons
+    # "not_understood" is answered by the sorry line alone.
+    missing = sorted(r for r in reasons - {"not_understood"} if f"why_{r}" not in i18n.texts("hi"))
+    assert missing == []
+
+
 def remove_text(locale_dir: Path, language: str, key: str) -> None:
     path = locale_dir / language / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
     with path.open("rb") as po:
