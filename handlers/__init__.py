@@ -60,7 +60,11 @@ def not_understood(ctx: Context, parsed: Unreadable) -> Reply:
     detail = parsed.detail
     if parsed.reason == "duplicate_metric":
         detail = ctx.settings.metric(parsed.detail).label(lang)
-    why = t(lang, f"why_{parsed.reason}", detail=detail, max=len(labels), order=", ".join(labels))
+    why = (
+        ""  # the sorry line says it all: nothing in the message looked like a report
+        if parsed.reason == "not_understood"
+        else t(lang, f"why_{parsed.reason}", detail=detail, max=len(labels), order=", ".join(labels))
+    )
     example = t(
         lang, "format_example", order_example=order_example(len(labels)), order=", ".join(labels[:3])
     )

@@ -101,6 +101,13 @@ def test_garbled_message_gets_an_example_and_changes_nothing(chat: Chat, distric
     assert count(district, ReportValue) == 0
 
 
+def test_a_greeting_gets_the_format_and_changes_nothing(chat: Chat, district: Engine) -> None:
+    reply = chat.say(SUNITA, "नमस्ते मैडम", at(23))
+    assert reply.startswith("माफ़ कीजिए, रिपोर्ट समझ नहीं आई।\n\n")
+    assert "आवेदन 25 कार्ड 20" in reply
+    assert count(district, ReportValue) == 0
+
+
 def test_voice_note_gets_how_to_type(chat: Chat) -> None:
     reply = chat.say(SUNITA, None, at(23), unsupported="voice")
     assert "लिखकर" in reply
