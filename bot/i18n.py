@@ -527,6 +527,163 @@ TEXTS: dict[str, dict[str, str]] = {
         "hi": "लक्ष्य के प्रतिशत से रैंक: /top %",
         "en": "Ranked by % of target: /top %",
     },
+    # ---- the official portal's counts (bot.official, handlers.official)
+    "official_line": {
+        "hi": "पोर्टल: {official} · स्व-रिपोर्ट {self} ({gap_pct})",
+        "en": "Portal: {official} · self-reported {self} ({gap_pct})",
+    },
+    "official_through": {"hi": " — पोर्टल: {date} तक", "en": " — portal: up to {date}"},
+    "official_flag_head": {
+        "hi": "⚠️ इन ब्लॉकों के आँकड़े जाँचें — पिछले 7 दिन में स्व-रिपोर्ट पोर्टल से {share} से ज़्यादा:",
+        "en": "⚠️ Check the figures of these blocks — over the last 7 days self-reported exceeds "
+        "the portal by more than {share}:",
+    },
+    "official_flag_row": {
+        "hi": "• {unit}: स्व-रिपोर्ट {self} · पोर्टल {official} ({gap_pct})",
+        "en": "• {unit}: self-reported {self} · portal {official} ({gap_pct})",
+    },
+    "top_head_portal": {
+        "hi": "🏆 {unit} — {period}, पोर्टल के {metric} के हिसाब से:",
+        "en": "🏆 {unit} — {period}, by the portal's {metric}:",
+    },
+    "top_portal_none": {
+        "hi": "इस अवधि के पोर्टल के आँकड़े अभी दर्ज नहीं हुए हैं।",
+        "en": "No portal figures have been imported for this period.",
+    },
+    "top_portal_missing": {"hi": "पोर्टल के आँकड़े नहीं: {names}", "en": "No portal figures: {names}"},
+    "official_upload_role": {
+        "hi": "🙏 पोर्टल के आँकड़ों की फ़ाइल सिर्फ़ जिला अधिकारी या एडमिन भेज सकते हैं। "
+        "अपनी रिपोर्ट संदेश में लिखकर भेजें, जैसे: आवेदन 25 कार्ड 20",
+        "en": "🙏 Only a district officer or an admin can send the portal's figures file. "
+        "Type your report as a message, like: applications 25 cards 20",
+    },
+    "official_upload_group": {
+        "hi": "🙏 पोर्टल के आँकड़ों की फ़ाइल बॉट को निजी चैट में भेजें, ग्रुप में नहीं।",
+        "en": "🙏 Please send the portal's figures file to the bot in a private chat, not in a group.",
+    },
+    "official_upload_too_large": {
+        "hi": "🙏 यह फ़ाइल बहुत बड़ी है। ज़्यादा से ज़्यादा {max} MB की फ़ाइल भेजें।",
+        "en": "🙏 This file is too large. Please send at most {max} MB.",
+    },
+    "official_upload_kind": {
+        "hi": "🙏 यह फ़ाइल पढ़ी नहीं जा सकती। पोर्टल के आँकड़े .xlsx या .csv फ़ाइल में भेजें।",
+        "en": "🙏 This file cannot be read. Please send the portal's figures as an .xlsx or .csv file.",
+    },
+    "official_upload_unavailable": {
+        "hi": "🙏 फ़ाइल डाउनलोड नहीं हो सकी। कृपया दोबारा भेजें।",
+        "en": "🙏 The file could not be downloaded. Please send it again.",
+    },
+    "official_invalid_head": {
+        "hi": "❌ {name}: {count} गड़बड़ी — कुछ भी दर्ज नहीं हुआ। ठीक करके फ़ाइल दोबारा भेजें:",
+        "en": "❌ {name}: {count} problem(s) — nothing was imported. Fix them and send the file again:",
+    },
+    "official_invalid_more": {"hi": "… और {count} गड़बड़ी", "en": "… and {count} more"},
+    "official_imported": {
+        "hi": "✅ {name}: पोर्टल के {rows} आँकड़े दर्ज हुए ({units} इकाइयाँ; {days})।",
+        "en": "✅ {name}: {rows} portal figures imported ({units} units; {days}).",
+    },
+    "official_replaced": {
+        "hi": "उन दिनों के पहले के {count} आँकड़े बदल दिए गए।",
+        "en": "{count} earlier figures of those days were replaced.",
+    },
+    "official_totals_skipped": {
+        "hi": "कुल (total) की {count} पंक्तियाँ छोड़ी गईं।",
+        "en": "{count} totals row(s) skipped.",
+    },
+    "official_first_days": {
+        "hi": "{count} आँकड़े इकाई के पहले दिन के हैं (आज तक का जोड़): उनसे अगले दिन का आँकड़ा निकलेगा।",
+        "en": "{count} figure(s) are a unit's first day (to date): "
+        "the next day's count is taken from them.",
+    },
+    "official_row": {"hi": "पंक्ति {row}: {reason}", "en": "row {row}: {reason}"},
+    "official_err_file": {"hi": "{detail}", "en": "{detail}"},
+    "official_err_missing_columns": {
+        "hi": "शीर्ष पंक्ति में ये कॉलम नहीं हैं: {columns}",
+        "en": "header lacks column(s): {columns}",
+    },
+    "official_err_no_date_column": {
+        "hi": "तारीख का कॉलम नहीं मिला (इनमें से एक: {columns})",
+        "en": "no date column (one of: {columns})",
+    },
+    "official_err_no_district_column": {
+        "hi": "जिले का कॉलम नहीं मिला (इनमें से एक: {columns})",
+        "en": "no district column (one of: {columns})",
+    },
+    "official_err_no_metric_column": {
+        "hi": "आँकड़ों का कोई जाना-पहचाना कॉलम नहीं मिला (जैसे: {columns})",
+        "en": "no column of figures the config knows (such as: {columns})",
+    },
+    "official_err_bad_date": {
+        "hi": "तारीख {value!r} समझ नहीं आई (2026-11-24 या 24/11/2026 लिखें)",
+        "en": "date {value!r} is not a date like 2026-11-24 or 24/11/2026",
+    },
+    "official_err_no_date": {"hi": "तारीख खाली है", "en": "date is empty"},
+    "official_err_future_date": {
+        "hi": "तारीख {value} आगे की है",
+        "en": "date {value} is in the future",
+    },
+    "official_err_no_district": {"hi": "जिला खाली है", "en": "district is empty"},
+    "official_err_bad_level": {
+        "hi": "level {value!r} district या block होना चाहिए",
+        "en": "level {value!r} is not district or block",
+    },
+    "official_err_block_needs_block": {
+        "hi": "block की पंक्ति में ब्लॉक का नाम चाहिए",
+        "en": "a block row needs block",
+    },
+    "official_err_district_has_block": {
+        "hi": "district की पंक्ति में ब्लॉक नहीं लिखा जाता ({value!r} लिखा है)",
+        "en": "a district row names no block (found {value!r})",
+    },
+    "official_err_bad_metric": {
+        "hi": "metric {value!r} कोई तय आँकड़ा नहीं है ({known})",
+        "en": "metric {value!r} is not a configured metric ({known})",
+    },
+    "official_err_value_negative": {
+        "hi": "{column} {value!r} ऋणात्मक है",
+        "en": "{column} {value!r} is negative",
+    },
+    "official_err_value_not_number": {
+        "hi": "{column} {value!r} पूरी संख्या नहीं है",
+        "en": "{column} {value!r} is not a whole number",
+    },
+    "official_err_value_too_large": {
+        "hi": "{column} {value!r} बहुत बड़ी संख्या है",
+        "en": "{column} {value!r} is far too large",
+    },
+    "official_err_empty_value": {"hi": "{column} खाली है", "en": "{column} is empty"},
+    "official_err_unknown_district": {
+        "hi": "जिला {name!r} रोस्टर में नहीं है (दूसरी वर्तनी हो तो config में official.aliases में जोड़ें)",
+        "en": "no district {name!r} on the roster (another spelling? add it to official.aliases)",
+    },
+    "official_err_unknown_block": {
+        "hi": "ब्लॉक {name!r} जिला {district} में रोस्टर पर नहीं है "
+        "(दूसरी वर्तनी हो तो config में official.aliases में जोड़ें)",
+        "en": "no block {name!r} in district {district} on the roster "
+        "(another spelling? add it to official.aliases)",
+    },
+    "official_err_out_of_scope": {
+        "hi": "{name} आपके क्षेत्र ({scope}) में नहीं है",
+        "en": "{name} is outside your units ({scope})",
+    },
+    "official_err_duplicate": {
+        "hi": "{unit} का {metric} पंक्ति {other} में पहले ही दिया है",
+        "en": "{unit} {metric} is already given in row {other}",
+    },
+    "official_err_below_previous": {
+        "hi": "{unit} का {metric} {day} तक {value} है, जो {previous_day} तक के {previous} से कम है "
+        "(आँकड़े आज तक के जोड़ हैं)",
+        "en": "{unit} {metric} to {day} is {value}, below {previous} to {previous_day} "
+        "(the figures are to date)",
+    },
+    "official_err_no_rows": {
+        "hi": "फ़ाइल में शीर्ष पंक्ति के नीचे कोई आँकड़ा नहीं है",
+        "en": "the file has no figures below the header",
+    },
+    "official_err_extra_text": {
+        "hi": "आख़िरी कॉलम के बाद भी कुछ लिखा है (नाम में कॉमा? उसे उद्धरण चिह्नों में लिखें)",
+        "en": "text past the last column (a comma inside a name? quote it)",
+    },
     # ---- floods (bot.floods)
     "slow_down": {
         "hi": "🙏 आप बहुत जल्दी-जल्दी संदेश भेज रहे हैं (एक मिनट में {limit} से ज़्यादा)। "

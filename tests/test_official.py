@@ -1,0 +1,278 @@
+"""The official portal's counts as the district office releases them: a messy wide export or the
+long form, every bad row listed, nothing imported if one is bad, a day imported again replaced,
+and the gap between what workers said and what the portal counted shown everywhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from openpyxl import Workbook
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.cli import main
+from bot.config import Settings
+from bot.db import session_scope
+from bot.official import OfficialInvalid, import_official, official_series
+from bot.units import resolve_units
+from models import OfficialCount
+from tests.conftest import child_url, load_once
+from tests.small_state import load_reports, load_small_state, nov, small_settings
+
+TODAY = dt.date(2026, 11, 30)
+ALIASES = {"हरदोई": "Hardoi", "संडीला": "Sandila", "Bilgram CHC": "Bilgram"}
+LONG = "date,level,district,block,metric,value"
+
+
+@pytest.fixture()
+def state(db: Engine, tmp_path: Path) -> Engine:
+    load_once(db, "small_state", lambda: load_small_state(db, tmp_path))
+    return db
+
+
+def portal_settings(base: Settings, **official: object) -> Settings:
+    return small_settings(base, official={"aliases": ALIASES, **official})
+
+
+@pytest.fixture()
+def cfg(base_settings: Settings) -> Settings:
+    return portal_settings(base_settings)
+
+
+def wide_xlsx(folder: Path, rows: list[list[object]], name: str = "portal.xlsx") -> Path:
+    """A portal report as the district office exports it."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(
+        ["S.No.", "District Name", "Block Name", "Report Date", "Cards Approved",
+         "Beneficiaries Verified", "Operator", "Remarks"]
+    )  # fmt: skip
+    for row in rows:
+        sheet.append(row)
+    path = folder / name
+    book.save(path)
+    return path
+
+
+def write(folder: Path, *lines: str, header: str = LONG, name: str = "portal.csv") -> Path:
+    path = folder / name
+    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    return path
+
+
+def load(engine: Engine, cfg: Settings, path: Path, **kwargs: bool) -> object:
+    with session_scope(engine) as session:
+        return import_official(session=session, settings=cfg, path=path, today=TODAY, **kwargs)
+
+
+def problems(engine: Engine, cfg: Settings, path: Path, **kwargs: bool) -> list[str]:
+    with pytest.raises(OfficialInvalid) as caught:
+        load(engine, cfg, path, **kwargs)
+    return [str(p) for p in caught.value.problems]
+
+
+def series(engine: Engine, cfg: Settings, unit: str, metric: str = "cards") -> dict[int, int]:
+    with Session(engine) as session:
+        found = resolve_units(session, unit, cfg.state)[0]
+        days = official_series(session=session, unit=found, start=nov(1), end=nov(30), metric=metric)
+    assert days is not None
+    return {day.day: value for day, value in sorted(days.items())}
+
+
+def stored(engine: Engine) -> int:
+    with Session(engine) as session:
+        return len(session.exec(select(OfficialCount)).all())
+
+
+MESSY = [
+    [1, "HARDOI", " sandila ", "24/11/2026", "1,234", 1500, "CSC-12", "ok"],
+    [2, "हरदोई", "Bilgram CHC", dt.datetime(2026, 11, 24), 800, "900", "", ""],
+    [3, "hardoi", None, "2026-11-24", 2681, 3347, "", "district as released"],
+    ["Total", None, None, None, 4715, 5747, None, None],
+    [4, "Sultanpur ", "KADIPUR", "24/11/2026", 50, None, "", "verification pending"],
+    [None, "कुल योग", None, None, 4765, 5747, None, None],
+]
+
+
+def test_a_messy_wide_portal_export_is_read_as_released(
+    state: Engine, cfg: Settings, tmp_path: Path
+) -> None:
+    summary = load(state, cfg, wide_xlsx(tmp_path, MESSY))
+    assert summary.totals_skipped == 2  # type: ignore[attr-defined]
+    assert series(state, cfg, "Hardoi") == {24: 2681}  # its own row, not its blocks added up
+    assert series(state, cfg, "Hardoi", "applications") == {24: 3347}
+    assert series(state, cfg, "Hardoi/Sandila") == {24: 1234}
+    assert series(state, cfg, "Hardoi/Bilgram", "applications") == {24: 900}
+    assert series(state, cfg, "Sultanpur") == {24: 50}  # no district row: its blocks added up
+    assert series(state, cfg, "Sultanpur", "applications") == {}  # an empty cell is no figure
+    assert stored(state) == 7
+
+
+def test_the_long_form_in_any_grouping_and_metric_name(
+    state: Engine, cfg: Settings, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        '2026-11-23,district,Hardoi,,cards,"1,23,456"',
+        "23/11/2026,Block,hardoi,SANDILA,कार्ड,40",
+        "23/11/2026,block,Hardoi,Bilgram,applications,55",
+        "24/11/2026,block,Hardoi,Bilgram,Cards Approved,7",
+    )
+    load(state, cfg, path)
+    assert series(state, cfg, "Hardoi") == {23: 123456, 24: 7}
+    assert series(state, cfg, "Hardoi/Sandila") == {23: 40}
+    with Session(state) as session:
+        state_unit = resolve_units(session, "Uttar Pradesh", cfg.state)
+    assert state_unit  # the state adds up its districts
+    assert series(state, cfg, "Uttar Pradesh") == {23: 123456, 24: 7}
+
+
+def test_a_bad_file_lists_every_bad_row_and_imports_nothing(
+    state: Engine, cfg: Settings, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "2026-11-23,district,Hardoi,,cards,100",
+        "31/11/2026,district,Hardoi,,cards,100",
+        "2026-12-05,district,Hardoi,,cards,100",
+        "2026-11-23,tehsil,Hardoi,,cards,100",
+        "2026-11-23,block,Hardoi,Sandila,laddoos,12",
+        "2026-11-23,block,Hardoi,Sandila,cards,-4",
+        "2026-11-23,block,Hardoi,Sandila,applications,twelve",
+        "2026-11-23,block,Lucknow,Sandila,cards,1",
+        "2026-11-23,block,Hardoi,Mallawan,cards,1",
+        "2026-11-23,district,Hardoi,,cards,200",
+    )
+    assert problems(state, cfg, path) == [
+        "row 3: date '31/11/2026' is not a date like 2026-11-24 or 24/11/2026",
+        "row 4: date 2026-12-05 is in the future",
+        "row 5: level 'tehsil' is not district or block",
+        "row 6: metric 'laddoos' is not a configured metric "
+        "(applications, cards, households, elderly_cards, rejected)",
+        "row 7: value '-4' is negative",
+        "row 8: value 'twelve' is not a whole number",
+        "row 9: no district 'Lucknow' on the roster (another spelling? add it to official.aliases)",
+        "row 10: no block 'Mallawan' in district Hardoi on the roster "
+        "(another spelling? add it to official.aliases)",
+        "row 11: Hardoi cards is already given in row 2",
+    ]
+    assert stored(state) == 0
+
+
+def test_unknown_names_are_listed_and_skip_unknown_imports_the_rest(
+    state: Engine, cfg: Settings, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "2026-11-23,block,Hardoi,Sandila,cards,40",
+        "2026-11-23,block,Hardoi,Mallawan,cards,9",
+        "2026-11-23,district,Lakhimpur,,cards,9",
+    )
+    assert len(problems(state, cfg, path)) == 2 and stored(state) == 0
+    summary = load(state, cfg, path, skip_unknown=True)
+    assert [str(p) for p in summary.unknown_skipped] == [  # type: ignore[attr-defined]
+        "row 3: no block 'Mallawan' in district Hardoi on the roster "
+        "(another spelling? add it to official.aliases)",
+        "row 4: no district 'Lakhimpur' on the roster (another spelling? add it to official.aliases)",
+    ]
+    assert series(state, cfg, "Hardoi/Sandila") == {23: 40} and stored(state) == 1
+
+
+def test_importing_a_day_again_replaces_that_day_of_its_districts(
+    state: Engine, cfg: Settings, tmp_path: Path
+) -> None:
+    load(
+        state,
+        cfg,
+        write(
+            tmp_path,
+            "2026-11-23,block,Hardoi,Sandila,cards,40",
+            "2026-11-23,block,Hardoi,Bilgram,cards,30",
+            "2026-11-24,block,Hardoi,Sandila,cards,41",
+            "2026-11-23,block,Sultanpur,Kadipur,cards,5",
+        ),
+    )
+    corrected = write(tmp_path, "2026-11-23,block,Hardoi,Sandila,cards,45", name="again.csv")
+    summary = load(state, cfg, corrected)
+    assert summary.replaced == 2  # type: ignore[attr-defined]
+    assert series(state, cfg, "Hardoi/Sandila") == {23: 45, 24: 41}
+    assert series(state, cfg, "Hardoi/Bilgram") == {}  # the corrected day has no Bilgram row
+    assert series(state, cfg, "Sultanpur") == {23: 5}  # another district's day is left alone
+
+
+def test_cumulative_reports_become_day_counts(
+    state: Engine, base_settings: Settings, tmp_path: Path
+) -> None:
+    cfg = portal_settings(base_settings, cumulative=True)
+    first = wide_xlsx(
+        tmp_path,
+        [
+            [1, "Hardoi", "Sandila", "23/11/2026", 100, 150, "", ""],
+            [2, "Hardoi", "Sandila", "24/11/2026", 160, 200, "", ""],
+        ],
+    )
+    summary = load(state, cfg, first)
+    assert summary.first_days == 2  # type: ignore[attr-defined]  # the 23rd: nothing before it
+    assert series(state, cfg, "Hardoi/Sandila") == {24: 60}
+    load(state, cfg, wide_xlsx(tmp_path, [[1, "Hardoi", "Sandila", "25/11/2026", 200, 250]], "b.xlsx"))
+    assert series(state, cfg, "Hardoi/Sandila") == {24: 60, 25: 40}
+    # The 24th corrected: its count and the 25th's, taken from it, change.
+    load(state, cfg, wide_xlsx(tmp_path, [[1, "Hardoi", "Sandila", "24/11/2026", 150, 200]], "c.xlsx"))
+    assert series(state, cfg, "Hardoi/Sandila") == {24: 50, 25: 50}
+    falling = wide_xlsx(tmp_path, [[1, "Hardoi", "Sandila", "26/11/2026", 190, 260]], "d.xlsx")
+    assert problems(state, cfg, falling) == [
+        "row 2: Hardoi/Sandila cards to 2026-11-26 is 190, below 200 to 2026-11-25 "
+        "(the figures are to date)"
+    ]
+
+
+def _cli_config(tmp_path: Path, engine: Engine, cfg: Settings) -> Path:
+    data = cfg.model_dump(mode="json", exclude={"base_dir"})
+    data["database_url"] = child_url(engine)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_cli_official_import_dry_run_skip_unknown_and_status_json(
+    state: Engine, cfg: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    load_reports(state)
+    config = _cli_config(tmp_path, state, cfg)
+    path = write(
+        tmp_path,
+        "2026-11-20,block,Hardoi,Sandila,cards,36",
+        "2026-11-20,block,Hardoi,Mallawan,cards,9",
+        "2026-11-14,block,Hardoi,Bilgram,cards,30",
+    )
+    assert main(["--config", str(config), "official", "import", str(path)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == f"nothing imported: 1 problem(s) in {path}"
+    args = ["--config", str(config), "official", "import", str(path), "--skip-unknown"]
+    assert main([*args, "--dry-run"]) == 0
+    assert "dry run: nothing written" in capsys.readouterr().out and stored(state) == 0
+    assert main(args) == 0
+    out = capsys.readouterr()
+    assert out.out.startswith("imported 2 official figures: 2 unit(s), 2026-11-14, 2026-11-20")
+    assert "skipped: row 3: no block 'Mallawan'" in out.err
+    status = ["--config", str(config), "status", "--from", "2026-11-10", "--to", "2026-11-20"]
+    assert main([*status, "Hardoi/Sandila", "--json"]) == 0
+    fig = json.loads(capsys.readouterr().out)
+    # Self-reported on the portal's day (20/11) only: 15 + 0 + 25 cards; the 10th and 18th are
+    # not portal days.
+    assert (fig["official"], fig["official_gap"], fig["official_gap_pct"]) == (36, 4, 11.1)
+    assert main([*status, "Hardoi", "--json"]) == 0
+    fig = json.loads(capsys.readouterr().out)
+    # Hardoi: Sandila's 20th (40) and Bilgram's 14th (40) against 36 + 30.
+    assert (fig["official"], fig["official_gap"], fig["official_gap_pct"]) == (66, 14, 21.2)
+    assert main([*status, "Hardoi/Sandila/S1", "--json"]) == 0
+    fig = json.loads(capsys.readouterr().out)
+    assert (fig["official"], fig["official_gap"], fig["official_gap_pct"]) == (None, None, None)
+    assert main([*status, "Sultanpur", "--json"]) == 0
+    fig = json.loads(capsys.readouterr().out)
+    assert fig["official"] is None  # nothing imported for it
