@@ -775,6 +775,25 @@ def official_gap(
     return official_gaps(session, level, ids, start, end, metric).get(key)
 
 
+def portal_ranking(
+    *, session: Session, unit: Unit, start: dt.date, end: dt.date, metric: str
+) -> tuple[list[RankRow], list[Unit]]:
+    """The units below `unit` ranked by the portal's count of `metric` over the range, and those
+    the portal has no figure for; nothing below a block (the portal does not count sectors)."""
+    child_level = CHILD_LEVEL[unit.level]
+    if child_level not in ("district", "block"):
+        return [], []
+    kids = children(session=session, unit=unit)
+    ids = [k.id for k in kids if k.id is not None]
+    gaps = official_gaps(session, child_level, ids, start, end, metric)
+    rows = [
+        RankRow(k.id, k.name, gaps[k.id].official, totals={metric: gaps[k.id].reported})
+        for k in kids
+        if k.id in gaps
+    ]
+    return _assign_ranks(rows), [k for k in kids if k.id not in gaps]
+
+
 # ---------------------------------------------------------------- figures
 
 
@@ -1066,6 +1085,17 @@ def _pace(session: Session, settings: Settings, fig: Figures, source: Source) ->
 
 
 EXPORT_HEAD = ["date", "district", "block", "sector", "worker", "phone", "workers", "reported"]
+# After the rest where the portal's counts were imported for a day of the range.
+EXPORT_OFFICIAL = ["official", "official_gap"]
+
+
+def _official_cells(portal: tuple[int, int] | None) -> list[object]:
+    """The portal's count of the primary metric that day and self-reported minus it; empty
+    where the portal has no figure (every sector and worker row)."""
+    if portal is None:
+        return ["", ""]
+    value, reported = portal
+    return [value, reported - value]
 
 
 @dataclass(frozen=True)
@@ -1142,6 +1172,9 @@ def export_rows(
     metrics = settings.metric_keys
     header = [*EXPORT_HEAD, *metrics, "target", "achievement_pct"]
     primary = settings.primary_metric
+    with_portal = official.any_official(session, start, end)
+    if with_portal:
+        header += EXPORT_OFFICIAL
     in_campaign = {day: campaign_days(settings, day, day) > 0 for day in _days(start, end)}
 
     def finish(
@@ -1153,10 +1186,11 @@ def export_rows(
         reported: int,
         totals: dict[str, int],
         daily: int | None,
+        portal: tuple[int, int] | None = None,
     ) -> list[object]:
         target = daily if in_campaign[day] else None
         achieved = pct(totals.get(primary, 0), target)
-        return [
+        row: list[object] = [
             day.isoformat(),
             *place.names,
             worker,
@@ -1167,6 +1201,9 @@ def export_rows(
             target if target is not None else "",
             achieved if achieved is not None else "",
         ]
+        if with_portal:
+            row += _official_cells(portal)
+        return row
 
     if level == "worker":
         return header, _worker_export(session, settings, start, end, within, finish)
@@ -1185,6 +1222,7 @@ def export_rows(
         ids=[_unit_id(p, level) for p in places],
         metric=primary,
     )
+    portal = official_by_day(session, level, ids, start, end, primary) if with_portal else {}
     rows: list[list[object]] = []
     for day in _days(start, end):
         for place in places:
@@ -1199,6 +1237,7 @@ def export_rows(
                     reported.get((day, unit_id), 0),
                     sums.get((day, unit_id), {}),
                     goals[unit_id].daily,
+                    portal.get((unit_id, day)),
                 )
             )
     return header, rows

@@ -20,7 +20,7 @@ from bot.db import session_scope
 from bot.official import OfficialInvalid, import_official, official_series
 from bot.units import resolve_units
 from models import OfficialCount
-from tests.conftest import child_url, load_once
+from tests.conftest import NASREEN, RAJESH, USHA, VIVEK, Chat, at, child_url, load_once
 from tests.small_state import load_reports, load_small_state, nov, small_settings
 
 TODAY = dt.date(2026, 11, 30)
@@ -276,3 +276,122 @@ def test_cli_official_import_dry_run_skip_unknown_and_status_json(
     assert main([*status, "Sultanpur", "--json"]) == 0
     fig = json.loads(capsys.readouterr().out)
     assert fig["official"] is None  # nothing imported for it
+
+
+# ---------------------------------------------------------------- the gap where people read it
+
+
+def sandila_workers() -> list[str]:
+    from bot.roster import read_table
+    from tests.conftest import SAMPLE
+
+    table = read_table(SAMPLE)
+    assert not isinstance(table, list)
+    return [
+        row["phone"]
+        for _, row in table
+        if row["block"] == "Sandila" and row["role"] in ("asha", "anm") and row["active"] == "true"
+    ]
+
+
+@pytest.fixture()
+def portal_day(chat: Chat, settings: Settings, tmp_path: Path) -> Settings:
+    return load_portal_day(chat, settings, tmp_path)
+
+
+def load_portal_day(chat: Chat, settings: Settings, tmp_path: Path) -> Settings:
+    """Sandila's workers say 2,830 cards on 23/11, the portal approved 2,681; Bilgram's portal
+    figure (500) is of 22/11, when its workers reported nothing."""
+    phones = sandila_workers()
+    each, extra = divmod(2830, len(phones))
+    for index, phone in enumerate(phones):
+        chat.say(phone, f"कार्ड {each + (1 if index < extra else 0)}", at(23, 11))
+    path = write(
+        tmp_path,
+        '23/11/2026,block,Hardoi,Sandila,cards,"2,681"',
+        "22/11/2026,block,हरदोई,BILGRAM,cards,500",
+    )
+    cfg = settings.model_copy(update={"official": portal_settings(settings).official})
+    with session_scope(chat.core.engine) as session:
+        import_official(session=session, settings=cfg, path=path, today=nov(23))
+    return cfg
+
+
+def test_status_shows_the_portal_against_self_reported_in_hindi(
+    chat: Chat, portal_day: Settings
+) -> None:
+    reply = chat.say(RAJESH, "/status", at(23, 19))
+    assert "कार्ड 2,830" in reply
+    assert "पोर्टल: 2,681 · स्व-रिपोर्ट 2,830 (+5.6%)" in reply.splitlines()
+    # Bilgram's portal figure is of the 22nd: a week's status counts only that day, and says so.
+    week = chat.say(NASREEN, "/status week", at(23, 19))
+    assert "पोर्टल: 500 · स्व-रिपोर्ट 0 (-100.0%) — पोर्टल: 22/11 तक" in week.splitlines()
+    assert "पोर्टल" not in chat.say(NASREEN, "/status", at(23, 19))  # nothing for today
+    district = chat.say(VIVEK, "/status week", at(23, 19))
+    assert "पोर्टल: 3,181 · स्व-रिपोर्ट 2,830 (-11.0%)" in district.splitlines()
+    assert "पोर्टल" not in chat.say(USHA, "/status", at(23, 19))  # the portal has no sectors
+    chat.say(RAJESH, "/lang en", at(23, 19))
+    assert "Portal: 2,681 · self-reported 2,830 (+5.6%)" in chat.say(RAJESH, "/status", at(23, 19))
+
+
+def test_digests_carry_the_gap_and_flag_blocks_over_the_share(chat: Chat, portal_day: Settings) -> None:
+    from bot.digests import bmo_digests, district_digests
+
+    with Session(chat.core.engine) as session:
+        bmo = {m.person.name: m.text for m in bmo_digests(session, portal_day, nov(23))}
+        officer = district_digests(session, portal_day, nov(23))[0].text
+        official = portal_day.official.model_copy(update={"gap_share": 0.05})
+        strict = portal_day.model_copy(update={"official": official})
+        flagged = district_digests(session, strict, nov(23))[0].text
+    assert "पोर्टल: 2,681 · स्व-रिपोर्ट 2,830 (+5.6%)" in bmo["Dr. Rajesh Kumar Singh"]
+    assert "पोर्टल: 500 · स्व-रिपोर्ट 0 (-100.0%) — पोर्टल: 22/11 तक" in bmo["Dr. Nasreen Fatima"]
+    assert "पोर्टल: 3,181 · स्व-रिपोर्ट 2,830 (-11.0%)" in officer
+    assert "जाँचें" not in officer  # 5.6% over is within the default 10%
+    lines = flagged.splitlines()
+    head = lines.index("⚠️ इन ब्लॉकों के आँकड़े जाँचें — पिछले 7 दिन में स्व-रिपोर्ट पोर्टल से 5.0% से ज़्यादा:")
+    assert lines[head + 1] == "• Sandila: स्व-रिपोर्ट 2,830 · पोर्टल 2,681 (+5.6%)"
+    assert "Bilgram: स्व-रिपोर्ट" not in flagged  # below the portal is not flagged
+
+
+def test_export_gains_official_columns_where_the_portal_has_figures(
+    chat: Chat, settings: Settings, tmp_path: Path
+) -> None:
+    from bot.rollups import export_rows
+
+    def table(level: str) -> tuple[list[str], list[list[object]]]:
+        with Session(chat.core.engine) as session:
+            return export_rows(
+                session=session, settings=settings, level=level, start=nov(22), end=nov(23)
+            )
+
+    header, _ = table("block")
+    assert header[-2:] == ["target", "achievement_pct"]  # nothing imported: no portal columns
+    load_portal_day(chat, settings, tmp_path)
+    header, rows = table("block")
+    assert header[-2:] == ["official", "official_gap"]
+    cells = {(r[0], r[2]): (r[header.index("cards")], r[-2], r[-1]) for r in rows}
+    assert cells[("2026-11-23", "Sandila")] == (2830, 2681, 149)
+    assert cells[("2026-11-22", "Bilgram")] == (0, 500, -500)
+    assert cells[("2026-11-22", "Sandila")] == (0, "", "")
+    header, rows = table("district")
+    assert [r[-2:] for r in rows] == [[500, -500], [2681, 149]]
+    header, rows = table("sector")
+    assert header[-2:] == ["official", "official_gap"] and {tuple(r[-2:]) for r in rows} == {("", "")}
+
+
+def test_top_portal_ranks_by_the_portal_counts(chat: Chat, portal_day: Settings) -> None:
+    reply = chat.say(VIVEK, "/top portal", at(23, 19))
+    lines = reply.splitlines()
+    assert lines == [
+        "🏆 Uttar Pradesh — अभियान (01/11–23/11), पोर्टल के कार्ड के हिसाब से:",
+        "1. Hardoi — 3,181 ◀ आपका",
+        "🏆 Hardoi — अभियान (01/11–23/11), पोर्टल के कार्ड के हिसाब से:",
+        "1. Sandila — 2,681",
+        "2. Bilgram — 500",
+    ]
+    assert "1. Sandila — 2,681" in lines and "2. Bilgram — 500" in lines
+    assert "1. Hardoi — 3,181 ◀ आपका" in lines  # among the state's districts
+    bmo = chat.say(RAJESH, "रैंक पोर्टल", at(23, 19))
+    assert "1. Sandila — 2,681 ◀ आपका" in bmo.splitlines()
+    today = chat.say(NASREEN, "/top portal today", at(23, 19)).splitlines()
+    assert "1. Sandila — 2,681" in today and "पोर्टल के आँकड़े नहीं: Bilgram" in today
