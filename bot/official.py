@@ -37,6 +37,8 @@ from bot.targets import parse_number
 from bot.units import Unit
 from models import Block, District, OfficialCount, utcnow
 
+# Who may send the portal's counts in chat.
+UPLOADERS = ("district_officer", "admin")
 LONG_COLUMNS = ("date", "level", "district", "block", "metric", "value")
 LEVELS = ("district", "block")
 # A row naming one of these anywhere outside its figures is a totals row, and is skipped.
@@ -619,6 +621,15 @@ def official_series(
     assert key is not None
     ids = None if unit.level == "state" else [key]
     return official_days(session, unit.level, ids, start, end, metric).get(key, {})
+
+
+def may_upload(*, session: Session, telegram_user_id: int) -> bool:
+    """Whether this Telegram account is an active district officer or admin, whose file the bot
+    fetches; anyone else's is answered without it."""
+    from bot import crud
+
+    person = crud.person_by_telegram(session=session, telegram_user_id=telegram_user_id)
+    return person is not None and person.active and person.role in UPLOADERS
 
 
 def any_official(session: Session, start: dt.date, end: dt.date) -> bool:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -18,10 +20,29 @@ from bot.cli import main
 from bot.config import Settings
 from bot.db import session_scope
 from bot.official import OfficialInvalid, import_official, official_series
+from bot.service import Fieldbot
 from bot.units import resolve_units
 from models import OfficialCount
-from tests.conftest import NASREEN, RAJESH, USHA, VIVEK, Chat, at, child_url, load_once
+from tests.conftest import (
+    NASREEN,
+    RAJESH,
+    SUNITA_TG,
+    USHA,
+    VIVEK,
+    Chat,
+    at,
+    child_url,
+    link_sunita,
+    load_once,
+)
+from tests.fakes.telegram_api import (
+    FakeTelegramAPI,
+    contact_update,
+    document_update,
+    text_update,
+)
 from tests.small_state import load_reports, load_small_state, nov, small_settings
+from tests.test_telegram_presence import GROUP, wait_texts
 
 TODAY = dt.date(2026, 11, 30)
 ALIASES = {"हरदोई": "Hardoi", "संडीला": "Sandila", "Bilgram CHC": "Bilgram"}
@@ -395,3 +416,129 @@ def test_top_portal_ranks_by_the_portal_counts(chat: Chat, portal_day: Settings)
     assert "1. Sandila — 2,681 ◀ आपका" in bmo.splitlines()
     today = chat.say(NASREEN, "/top portal today", at(23, 19)).splitlines()
     assert "1. Sandila — 2,681" in today and "पोर्टल के आँकड़े नहीं: Bilgram" in today
+
+
+# ---------------------------------------------------------------- the file sent in chat
+
+VIVEK_TG = 5077
+VIVEK_PHONE = "+919266836880"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def link(api: FakeTelegramAPI, user_id: int, phone: str) -> None:
+    api.push_update(text_update("/start", user_id=user_id, first_name="Vivek"))
+    wait_texts(api, user_id, 1)
+    api.push_update(contact_update(phone, user_id=user_id, first_name="Vivek"))
+    wait_texts(api, user_id, 2)
+
+
+def send_file(api: FakeTelegramAPI, user_id: int, content: bytes, name: str, **extra: Any) -> None:
+    file_id = f"BQAC{uuid.uuid4().hex}"
+    api.add_file(file_id, content)
+    api.push_update(
+        document_update(
+            file_id,
+            user_id=user_id,
+            file_name=name,
+            mime_type=XLSX_TYPE if name.endswith(".xlsx") else "text/csv",
+            file_size=extra.pop("file_size", len(content)),
+            first_name="Vivek",
+            **extra,
+        )
+    )
+
+
+def test_a_district_officer_sends_the_portal_file_in_a_private_chat(
+    polling: FakeTelegramAPI, district: Engine, tmp_path: Path
+) -> None:
+    link(polling, VIVEK_TG, VIVEK_PHONE)
+    bad = wide_xlsx(
+        tmp_path,
+        [
+            [1, "HARDOI", "sandila", "23/11/2026", "2,681", 3347, "", ""],
+            [2, "Hardoi", "Mallawan", "23/11/2026", 10, 12, "", ""],
+            [3, "Hardoi", "Bilgram", "32/11/2026", 10, 12, "", ""],
+            ["Total", None, None, None, 2701, 3371, None, None],
+        ],
+    )
+    send_file(polling, VIVEK_TG, bad.read_bytes(), "Ayushman_Hardoi_23-11.xlsx")
+    answer = wait_texts(polling, VIVEK_TG, 3)[-1]
+    assert answer.splitlines() == [
+        "❌ Ayushman_Hardoi_23-11.xlsx: 2 गड़बड़ी — कुछ भी दर्ज नहीं हुआ। ठीक करके फ़ाइल दोबारा भेजें:",
+        "पंक्ति 3: ब्लॉक 'Mallawan' जिला Hardoi में रोस्टर पर नहीं है "
+        "(दूसरी वर्तनी हो तो config में official.aliases में जोड़ें)",
+        "पंक्ति 4: तारीख '32/11/2026' समझ नहीं आई (2026-11-24 या 24/11/2026 लिखें)",
+    ]
+    assert stored(district) == 0
+    good = wide_xlsx(
+        tmp_path, [[1, "HARDOI", "sandila", "23/11/2026", "2,681", 3347, "", ""], MESSY[3]], "g.xlsx"
+    )
+    send_file(polling, VIVEK_TG, good.read_bytes(), "Ayushman_Hardoi_23-11.xlsx")
+    answer = wait_texts(polling, VIVEK_TG, 4)[-1]
+    assert answer.splitlines() == [
+        "✅ Ayushman_Hardoi_23-11.xlsx: पोर्टल के 2 आँकड़े दर्ज हुए (1 इकाइयाँ; 23/11)।",
+        "कुल (total) की 1 पंक्तियाँ छोड़ी गईं।",
+    ]
+    assert stored(district) == 2
+    polling.push_update(text_update("/status Sandila", user_id=VIVEK_TG, first_name="Vivek"))
+    assert "पोर्टल: 2,681 · स्व-रिपोर्ट 0 (-100.0%)" in wait_texts(polling, VIVEK_TG, 5)[-1]
+
+
+def test_a_long_list_of_problems_is_cut_with_a_count(polling: FakeTelegramAPI, district: Engine) -> None:
+    link(polling, VIVEK_TG, VIVEK_PHONE)
+    lines = [LONG] + [f"2026-11-23,block,Hardoi,Block {n},cards,{n}" for n in range(25)]
+    send_file(polling, VIVEK_TG, "\n".join(lines).encode(), "portal.csv")
+    answer = wait_texts(polling, VIVEK_TG, 3)[-1].splitlines()
+    assert answer[0].startswith("❌ portal.csv: 25 गड़बड़ी")
+    assert len(answer) == 1 + 20 + 1 and answer[-1] == "… और 5 गड़बड़ी"
+    assert answer[1].startswith("पंक्ति 2: ब्लॉक 'Block 0'")
+
+
+def test_field_workers_groups_and_large_files_are_refused_politely(
+    polling: FakeTelegramAPI, district: Engine, tmp_path: Path
+) -> None:
+    content = wide_xlsx(tmp_path, MESSY[:1]).read_bytes()
+    link_sunita(polling)
+    send_file(polling, SUNITA_TG, content, "portal.xlsx")
+    assert "सिर्फ़ जिला अधिकारी या एडमिन" in wait_texts(polling, SUNITA_TG, 3)[-1]
+    link(polling, VIVEK_TG, VIVEK_PHONE)
+    send_file(polling, VIVEK_TG, content, "portal.xlsx", file_size=6 * 1024 * 1024)
+    assert "ज़्यादा से ज़्यादा 5 MB" in wait_texts(polling, VIVEK_TG, 3)[-1]
+    send_file(polling, VIVEK_TG, content, "portal.xlsx", chat_id=GROUP)
+    assert "निजी चैट में भेजें" in wait_texts(polling, GROUP, 1)[-1]
+    # An ASHA sharing a sheet with her group is not answered there.
+    send_file(polling, SUNITA_TG, content, "list.xlsx", chat_id=GROUP)
+    polling.push_update(text_update("/help", user_id=VIVEK_TG, chat_id=GROUP, first_name="Vivek"))
+    assert len(wait_texts(polling, GROUP, 2)) == 2
+    assert "निजी चैट" not in wait_texts(polling, GROUP, 2)[-1]
+    # Every refused file was left where it was, unfetched, and none was imported.
+    assert polling.calls_for("getFile") == [] and stored(district) == 0
+
+
+def test_the_simulator_takes_the_portal_file_too(
+    core: Fieldbot, district: Engine, tmp_path: Path
+) -> None:
+    import base64
+
+    import httpx
+
+    from bot.web import create_app
+    from tests.fakes.live import serving
+
+    content = wide_xlsx(tmp_path, [[1, "Hardoi", "Bilgram", "22/11/2026", 500, 600, "", ""]])
+    body = {
+        "phone": VIVEK,
+        "document_base64": base64.b64encode(content.read_bytes()).decode(),
+        "document_name": "portal.xlsx",
+        "at": "2026-11-23T19:00:00+05:30",
+    }
+    with serving(create_app(core)) as url:
+        reply = httpx.post(f"{url}/simulator/messages", json=body, timeout=10).json()
+        assert reply["replies"][0]["text"].startswith("✅ portal.xlsx: पोर्टल के 2 आँकड़े दर्ज हुए")
+        nameless = httpx.post(
+            f"{url}/simulator/messages", json={**body, "document_name": ""}, timeout=10
+        )
+        assert nameless.status_code == 400
+        page = httpx.get(url, timeout=10).text
+    assert 'id="sheetfile" accept=".xlsx,.csv"' in page
+    assert series(district, core.settings, "Hardoi/Bilgram") == {22: 500}
