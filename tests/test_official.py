@@ -542,3 +542,16 @@ def test_the_simulator_takes_the_portal_file_too(
         page = httpx.get(url, timeout=10).text
     assert 'id="sheetfile" accept=".xlsx,.csv"' in page
     assert series(district, core.settings, "Hardoi/Bilgram") == {22: 500}
+
+
+def test_the_sample_portal_file_imports_into_the_sample_district(
+    district: Engine, settings: Settings
+) -> None:
+    from tests.conftest import ROOT
+
+    path = ROOT / "examples" / "sample_portal.csv"
+    with session_scope(district) as session:
+        summary = import_official(session=session, settings=settings, path=path, today=nov(23))
+    assert (summary.rows, summary.totals_skipped) == (6, 1)
+    assert series(district, settings, "Hardoi") == {22: 1476}
+    assert series(district, settings, "Hardoi/Bilgram", "applications") == {22: 731}
