@@ -421,6 +421,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
     if fig.rank is not None:
         print(f"  rank: {fig.rank} of {fig.of}")
+    if fig.official is not None:
+        gap = fig.official.gap
+        print(
+            f"  portal ({fig.primary_metric}): {indian(fig.official.official)}, self-reported "
+            f"{indian(fig.official.reported)} over the portal's days through {fig.official.through}, "
+            f"gap {'+' if gap >= 0 else '-'}{indian(abs(gap))} ({percent(fig.official.gap_pct)})"
+        )
     return 0
 
 

@@ -579,8 +579,8 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "official_invalid_more": {"hi": "… और {count} गड़बड़ी", "en": "… and {count} more"},
     "official_imported": {
-        "hi": "✅ {name}: पोर्टल के {rows} आँकड़े दर्ज हुए ({units} इकाइयाँ; {days})।",
-        "en": "✅ {name}: {rows} portal figures imported ({units} units; {days}).",
+        "hi": "✅ {name}: पोर्टल के {rows} आँकड़े दर्ज हुए — इकाइयाँ: {units}, दिन: {days}।",
+        "en": "✅ {name}: {rows} portal figures imported — units: {units}, days: {days}.",
     },
     "official_replaced": {
         "hi": "उन दिनों के पहले के {count} आँकड़े बदल दिए गए।",

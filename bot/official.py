@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, or_, tuple_
+from sqlalchemy import delete, tuple_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -635,7 +635,7 @@ def may_upload(*, session: Session, telegram_user_id: int) -> bool:
 def any_official(session: Session, start: dt.date, end: dt.date) -> bool:
     """Whether any portal count was imported for a day of the range."""
     o: Any = OfficialCount.__table__.c  # type: ignore[attr-defined]
-    query = sa_select(o.day).where(o.day.between(start, end), or_(o.value.is_not(None))).limit(1)
+    query = sa_select(o.day).where(o.day.between(start, end), o.value.is_not(None)).limit(1)
     if session.new or session.dirty or session.deleted:
         session.flush()
     return session.connection().execute(query).first() is not None

@@ -291,6 +291,11 @@ def test_cli_official_import_dry_run_skip_unknown_and_status_json(
     fig = json.loads(capsys.readouterr().out)
     # Hardoi: Sandila's 20th (40) and Bilgram's 14th (40) against 36 + 30.
     assert (fig["official"], fig["official_gap"], fig["official_gap_pct"]) == (66, 14, 21.2)
+    assert main([*status, "Hardoi/Sandila"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "  portal (cards): 36, self-reported 40 over the portal's days through 2026-11-20, "
+        "gap +4 (11.1%)"
+    )
     assert main([*status, "Hardoi/Sandila/S1", "--json"]) == 0
     fig = json.loads(capsys.readouterr().out)
     assert (fig["official"], fig["official_gap"], fig["official_gap_pct"]) == (None, None, None)
@@ -476,7 +481,7 @@ def test_a_district_officer_sends_the_portal_file_in_a_private_chat(
     send_file(polling, VIVEK_TG, good.read_bytes(), "Ayushman_Hardoi_23-11.xlsx")
     answer = wait_texts(polling, VIVEK_TG, 4)[-1]
     assert answer.splitlines() == [
-        "✅ Ayushman_Hardoi_23-11.xlsx: पोर्टल के 2 आँकड़े दर्ज हुए (1 इकाइयाँ; 23/11)।",
+        "✅ Ayushman_Hardoi_23-11.xlsx: पोर्टल के 2 आँकड़े दर्ज हुए — इकाइयाँ: 1, दिन: 23/11।",
         "कुल (total) की 1 पंक्तियाँ छोड़ी गईं।",
     ]
     assert stored(district) == 2
@@ -555,3 +560,30 @@ def test_the_sample_portal_file_imports_into_the_sample_district(
     assert (summary.rows, summary.totals_skipped) == (6, 1)
     assert series(district, settings, "Hardoi") == {22: 1476}
     assert series(district, settings, "Hardoi/Bilgram", "applications") == {22: 731}
+
+
+def test_a_district_officer_imports_her_own_districts_only(
+    state: Engine, cfg: Settings, tmp_path: Path
+) -> None:
+    with Session(state) as session:
+        [hardoi] = resolve_units(session, "Hardoi", cfg.state)
+    path = write(
+        tmp_path,
+        "2026-11-23,block,Hardoi,Sandila,cards,40",
+        "2026-11-23,block,Sultanpur,Kadipur,cards,5",
+    )
+    with pytest.raises(OfficialInvalid) as caught, session_scope(state) as session:
+        import_official(
+            session=session,
+            settings=cfg,
+            path=path,
+            today=TODAY,
+            districts={hardoi.district_id or 0},
+        )
+    assert [p.text("hi") for p in caught.value.problems] == [
+        "पंक्ति 3: Sultanpur/Kadipur आपके क्षेत्र (Hardoi) में नहीं है"
+    ]
+    assert stored(state) == 0
+    assert problems(state, cfg, tmp_path / "missing.csv") == [
+        f"no such file: {tmp_path / 'missing.csv'}"
+    ]
