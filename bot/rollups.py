@@ -714,7 +714,8 @@ def official_by_day(
 ) -> dict[tuple[int, dt.date], tuple[int, int]]:
     """Per unit of `level` (the state: key 0) and day with a portal figure, (portal's count,
     self-reported count) of `metric`; self-reported over the same units the portal counted that
-    day (a district's blocks when the district has no row of its own). Sectors have none."""
+    day (a district's blocks when the district has no row of its own), read from the aggregates.
+    Sectors have none."""
     rows = official.official_rows(session, level, ids, start, end, metric)
     counted = official.counted_units(rows, level)
     if not counted:
