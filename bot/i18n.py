@@ -597,6 +597,14 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "official_row": {"hi": "पंक्ति {row}: {reason}", "en": "row {row}: {reason}"},
     "official_err_file": {"hi": "{detail}", "en": "{detail}"},
+    "official_err_unpacked_too_large": {
+        "hi": "यह वर्कबुक खुलकर {size} MB की होती है; ज़्यादा से ज़्यादा {max} MB",
+        "en": "the workbook unpacks to {size} MiB; at most {max} MiB",
+    },
+    "official_err_too_many_rows": {
+        "hi": "फ़ाइल में {max} से ज़्यादा पंक्तियाँ हैं; आगे की पंक्तियाँ जाँची नहीं गईं",
+        "en": "the file has more than {max} rows; rows after it were not checked",
+    },
     "official_err_missing_columns": {
         "hi": "शीर्ष पंक्ति में ये कॉलम नहीं हैं: {columns}",
         "en": "header lacks column(s): {columns}",

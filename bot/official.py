@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,10 @@ from models import Block, District, OfficialCount, utcnow
 
 # Who may send the portal's counts in chat.
 UPLOADERS = ("district_officer", "admin")
+# A workbook is read only if it unpacks to at most this much (a file sent in chat may be a zip
+# bomb), and a file only to this many rows (a state's blocks for a few months fit well under it).
+MAX_UNPACKED_BYTES = 100 * 2**20
+MAX_ROWS = 100_000
 LONG_COLUMNS = ("date", "level", "district", "block", "metric", "value")
 LEVELS = ("district", "block")
 # A row naming one of these anywhere outside its figures is a totals row, and is skipped.
@@ -236,6 +241,18 @@ class Reading:
     totals_skipped: int = 0
 
 
+def _unpacked_size(path: Path) -> int | None:
+    """What an .xlsx file unpacks to, as its zip directory declares (what a reader gets at most);
+    None for other files and for files that are not zip archives (the reader reports those)."""
+    if path.suffix.casefold() not in (".xlsx", ".xlsm"):
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+
+
 def _number(row: int, column: str, text: str) -> int | Problem | None:
     try:
         return parse_number(text)
@@ -265,6 +282,13 @@ def read_file(
         found["layout"] = layout
         return []
 
+    unpacked = _unpacked_size(path)
+    if unpacked is not None and unpacked > MAX_UNPACKED_BYTES:
+        limit = indian(MAX_UNPACKED_BYTES // 2**20)
+        reading.problems.append(
+            Problem(0, "unpacked_too_large", {"size": indian(unpacked // 2**20), "max": limit})
+        )
+        return reading
     table = read_table(path, what="an official counts file", header_problems=header)
     if isinstance(table, list):
         reading.problems += [
@@ -281,6 +305,9 @@ def read_file(
         scope_names = ", ".join(sorted(d.name for d in matcher.districts.values() if d.id in districts))
     figure_columns = {layout.value} if layout.long else {c for c, _ in layout.figures}
     for number, cells in table:
+        if number > MAX_ROWS + 1:
+            reading.problems.append(Problem(number, "too_many_rows", {"max": indian(MAX_ROWS)}))
+            break
         if "__broken__" in cells:
             reading.problems.append(Problem(number, "file", {"detail": cells["__broken__"]}))
             continue

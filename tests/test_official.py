@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -587,3 +588,22 @@ def test_a_district_officer_imports_her_own_districts_only(
     assert problems(state, cfg, tmp_path / "missing.csv") == [
         f"no such file: {tmp_path / 'missing.csv'}"
     ]
+
+
+def test_a_workbook_that_unpacks_too_far_or_a_file_too_long_is_refused_unread(
+    state: Engine, cfg: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.official
+
+    path = wide_xlsx(tmp_path, MESSY)
+    monkeypatch.setattr(bot.official, "MAX_UNPACKED_BYTES", 2 * 2**20)
+    big = tmp_path / "big.xlsx"
+    with zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b" " * (3 * 2**20))  # packs to a few KiB
+    assert big.stat().st_size < 50_000
+    assert problems(state, cfg, big) == ["the workbook unpacks to 3 MiB; at most 2 MiB"]
+    monkeypatch.setattr(bot.official, "MAX_ROWS", 3)
+    assert problems(state, cfg, path)[-1] == (
+        "row 5: the file has more than 3 rows; rows after it were not checked"
+    )
+    assert stored(state) == 0
