@@ -406,6 +406,11 @@ class OfficialSummary:
     first_days: int = 0  # cumulative figures with no earlier day: no day's count yet
 
 
+def _chunks(items: Sequence[Any], size: int = 2000) -> list[list[Any]]:
+    """Keys in slices small enough for one IN list (PostgreSQL takes 65,535 parameters)."""
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
 def _write_rows(entries: Sequence[Entry], cumulative: bool) -> dict[tuple[Any, ...], dict[str, Any]]:
     return {
         (e.day, e.place.level, e.place.unit_id, e.metric): {
@@ -431,15 +436,16 @@ def _daily_from_cumulative(
     stored: dict[tuple[Any, ...], int] = {}
     if series_keys:
         o: Any = OfficialCount
-        query = select(OfficialCount).where(
-            col(OfficialCount.cumulative).is_not(None),
-            tuple_(o.level, o.unit_id, o.metric).in_(list(series_keys)),
-        )
-        for found in session.exec(query):
-            if (found.day, found.district_id) not in replaced:
-                stored[(found.day, found.level, found.unit_id, found.metric)] = int(
-                    found.cumulative or 0
-                )
+        for chunk in _chunks(sorted(series_keys)):
+            query = select(OfficialCount).where(
+                col(OfficialCount.cumulative).is_not(None),
+                tuple_(o.level, o.unit_id, o.metric).in_(chunk),
+            )
+            for found in session.exec(query):
+                if (found.day, found.district_id) not in replaced:
+                    stored[(found.day, found.level, found.unit_id, found.metric)] = int(
+                        found.cumulative or 0
+                    )
     merged: dict[tuple[Any, ...], list[tuple[dt.date, int]]] = defaultdict(list)
     for (day, level, unit, metric), value in stored.items():
         merged[(level, unit, metric)].append((day, value))
@@ -506,8 +512,14 @@ def import_official(
         if problems:
             raise OfficialInvalid(sorted(problems, key=lambda p: p.row))
     o: Any = OfficialCount
-    pairs = list(replaced)
-    before = session.exec(select(OfficialCount).where(tuple_(o.day, o.district_id).in_(pairs))).all()
+    pairs = _chunks(sorted(replaced))
+    before = [
+        found
+        for chunk in pairs
+        for found in session.exec(
+            select(OfficialCount).where(tuple_(o.day, o.district_id).in_(chunk))
+        ).all()
+    ]
     summary = OfficialSummary(
         rows=len(rows),
         days=sorted({e.day for e in reading.entries}),
@@ -519,7 +531,8 @@ def import_official(
     )
     if dry_run:
         return summary
-    session.execute(delete(OfficialCount).where(tuple_(o.day, o.district_id).in_(pairs)))
+    for chunk in pairs:
+        session.execute(delete(OfficialCount).where(tuple_(o.day, o.district_id).in_(chunk)))
     now = utcnow()
     for (day, level, unit, metric), row in rows.items():
         value = daily.get((day, level, unit, metric)) if cumulative else row["value"]
