@@ -47,6 +47,7 @@ def batchable(core: Fieldbot, inbound: Inbound) -> bool:
         or inbound.location is not None
         or inbound.photo is not None
         or inbound.photo_refused
+        or inbound.document_name is not None
         or inbound.unsupported
         or inbound.contact_phone is not None
         or (inbound.channel == "telegram" and inbound.telegram_user_id is None)

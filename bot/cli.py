@@ -96,6 +96,21 @@ def build_parser() -> argparse.ArgumentParser:
     targets_imp.add_argument("file", type=Path)
     targets_imp.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
 
+    official_cmd = commands.add_parser("official", help="the official portal's counts")
+    official_commands = official_cmd.add_subparsers(
+        dest="official_command", required=True, metavar="ACTION"
+    )
+    official_imp = official_commands.add_parser(
+        "import", help="import the portal's counts from a CSV or XLSX file"
+    )
+    official_imp.add_argument("file", type=Path)
+    official_imp.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    official_imp.add_argument(
+        "--skip-unknown",
+        action="store_true",
+        help="import the rows whose names match a unit, listing the others",
+    )
+
     export = commands.add_parser("export", help="the rollup table as CSV or XLSX")
     export.add_argument("--from", dest="start", type=_date, required=True)
     export.add_argument("--to", dest="end", type=_date, required=True)
@@ -365,6 +380,49 @@ def cmd_targets_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_official_import(args: argparse.Namespace) -> int:
+    from bot.official import OfficialInvalid, import_official
+
+    settings = _settings(args)
+    engine = _migrated_engine(settings)
+    today = dt.datetime.now(settings.tz).date()
+    try:
+        with session_scope(engine) as session:
+            summary = import_official(
+                session=session,
+                settings=settings,
+                path=args.file,
+                today=today,
+                dry_run=args.dry_run,
+                skip_unknown=args.skip_unknown,
+            )
+    except OfficialInvalid as invalid:
+        for problem in invalid.problems:
+            print(problem, file=sys.stderr)
+        print(f"nothing imported: {len(invalid.problems)} problem(s) in {args.file}", file=sys.stderr)
+        return 1
+    for problem in summary.unknown_skipped:
+        print(f"skipped: {problem}", file=sys.stderr)
+    days = ", ".join(d.isoformat() for d in summary.days)
+    counts = f"{summary.units} unit(s), {days}"
+    if summary.replaced:
+        counts += f"; {summary.replaced} earlier figure(s) of those days replaced"
+    if summary.totals_skipped:
+        counts += f"; {summary.totals_skipped} totals row(s) skipped"
+    if summary.unknown_skipped:
+        counts += f"; {len(summary.unknown_skipped)} row(s) with unknown names skipped"
+    if summary.first_days:
+        counts += f"; {summary.first_days} first day(s) of a cumulative series (no day's count)"
+    if args.dry_run:
+        print(
+            f"{args.file}: {summary.rows} figures, every row is valid "
+            f"({counts}; dry run: nothing written)"
+        )
+    else:
+        print(f"imported {summary.rows} official figures: {counts}")
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from bot.numbers import indian, percent
     from bot.rollups import figures
@@ -422,6 +480,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
     if fig.rank is not None:
         print(f"  rank: {fig.rank} of {fig.of}")
+    if fig.official is not None:
+        gap = fig.official.gap
+        print(
+            f"  portal ({fig.primary_metric}): {indian(fig.official.official)}, self-reported "
+            f"{indian(fig.official.reported)} over the portal's days through {fig.official.through}, "
+            f"gap {'+' if gap >= 0 else '-'}{indian(abs(gap))} ({percent(fig.official.gap_pct)})"
+        )
     return 0
 
 
@@ -772,6 +837,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return cmd_targets_import(args)
         if args.command == "villages":
             return cmd_villages_import(args)
+        if args.command == "official":
+            return cmd_official_import(args)
         return handlers[args.command](args)
     except (ConfigError, DatabaseNotReady, DatabaseInUse, CliError) as exc:
         print(f"fieldbot: {exc}", file=sys.stderr)

@@ -237,6 +237,29 @@ class RosterAliases(_Strict):
         found = {header_key(r): r for r in ROLES}
         found.update({header_key(a): n for n, aliases in self.roles.items() for a in aliases})
         return found
+class Official(_Strict):
+    """The official portal's counts (`fieldbot official import`): how a portal report is read."""
+
+    # A wide report's columns (any case and spacing) and the metric each one counts.
+    columns: dict[str, str] = {
+        "cards approved": "cards",
+        "cards generated": "cards",
+        "ayushman cards": "cards",
+        "कार्ड जारी": "cards",
+        "beneficiaries verified": "applications",
+        "applications": "applications",
+        "आवेदन": "applications",
+    }
+    district_columns: list[str] = ["district", "district name", "जिला", "जनपद"]
+    block_columns: list[str] = ["block", "block name", "ब्लॉक", "प्रखंड", "विकासखंड"]
+    date_columns: list[str] = ["date", "report date", "as on", "दिनांक", "तारीख"]
+    cumulative: bool = False  # values are to date: the day's count is the difference from the day before
+    # Other spellings of district and block names (Hindi, old names) and the roster name they mean.
+    aliases: dict[str, str] = {}
+    # The district digest flags blocks whose self-reported count over the last 7 days exceeds the
+    # portal's by more than this share of the portal's.
+    gap_share: Annotated[float, Field(ge=0)] = 0.1
+    max_file_mb: Annotated[float, Field(gt=0, le=50)] = 5  # a file sent in chat, larger is refused
 
 
 class Simulator(_Strict):
@@ -281,6 +304,7 @@ class Settings(_Strict):
     privacy: Privacy = Privacy()
     roster: RosterAliases = RosterAliases()
     whatsapp: WhatsApp = WhatsApp()
+    official: Official = Official()
     simulator: Simulator = Simulator()
     http: Http = Http()
     demo: Demo = Demo()
@@ -315,6 +339,9 @@ class Settings(_Strict):
             for key in per_metric:
                 if key not in keys:
                     raise ValueError(f"targets.{level}.{key}: not a configured metric")
+        for column, key in self.official.columns.items():
+            if key not in keys:
+                raise ValueError(f"official.columns.{column}: {key!r} is not a configured metric")
         return self
 
     @property

@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 
 from bot import rollups
 from bot.config import Settings
-from bot.format import target_line, totals_line
+from bot.format import gap_share, official_line, target_line, totals_line
 from bot.i18n import short_date, t
-from bot.numbers import indian
+from bot.numbers import indian, percent
 from bot.outbox import Message
 from bot.phones import local_phone
 from bot.presence import proof_counts
@@ -199,10 +199,62 @@ def _pace(session: Session, settings: Settings, unit: Unit, day: dt.date, lang: 
     return lines
 
 
+def _portal(session: Session, settings: Settings, unit: Unit, day: dt.date, lang: str) -> list[str]:
+    """The portal's count against the self-reported one over the campaign so far, both counted
+    over the days the portal has figures for."""
+    start = min(settings.campaign.start or day, day)
+    found = rollups.official_gap(
+        session=session, unit=unit, start=start, end=day, metric=settings.primary_metric
+    )
+    line = official_line(found, lang, day)
+    return [line] if line else []
+
+
+def _portal_flags(
+    session: Session, settings: Settings, unit: Unit, day: dt.date, lang: str
+) -> list[str]:
+    """Blocks whose self-reported count over the last 7 days exceeds the portal's by more than
+    `official.gap_share` of it: "check the figures of these blocks"."""
+    if unit.level != "district":
+        return []
+    blocks = rollups.children(session=session, unit=unit)
+    gaps = rollups.official_gaps(
+        session,
+        "block",
+        [b.id for b in blocks if b.id is not None],
+        day - dt.timedelta(days=6),
+        day,
+        settings.primary_metric,
+    )
+    share = settings.official.gap_share
+    flagged = [
+        (block, gaps[block.id])
+        for block in blocks
+        if block.id in gaps and gaps[block.id].gap > share * gaps[block.id].official
+    ]
+    if not flagged:
+        return []
+    lines = ["", t(lang, "official_flag_head", share=percent(share * 100))]
+    lines += [
+        t(
+            lang,
+            "official_flag_row",
+            unit=block.name,
+            self=indian(found.reported),
+            official=indian(found.official),
+            gap_pct=gap_share(found),
+        )
+        for block, found in flagged
+    ]
+    return lines
+
+
 def _review(session: Session, settings: Settings, unit: Unit, day: dt.date, lang: str) -> list[str]:
-    """An officer's evening view of a unit: figures, target, pace, and the units below ranked."""
+    """An officer's evening view of a unit: figures, target, pace, the portal's count, and the
+    units below ranked."""
     lines = _unit_section(session, settings, unit, day, lang)
     lines += _pace(session, settings, unit, day, lang)
+    lines += _portal(session, settings, unit, day, lang)
     return [*lines, "", *_ranking(session, settings, unit, day, lang)]
 
 
@@ -231,6 +283,7 @@ def district_digests(session: Session, settings: Settings, day: dt.date) -> list
         label = settings.metric(metric).label(lang)
         for unit in scope_units(session, person, settings.state):
             lines = _review(session, settings, unit, day, lang)
+            lines += _portal_flags(session, settings, unit, day, lang)
             blocks = rollups.breakdown(
                 session=session, unit=unit, start=day, end=day, metric=metric, settings=settings
             )

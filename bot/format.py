@@ -10,7 +10,7 @@ from bot.config import Settings
 from bot.i18n import short_date, t
 from bot.numbers import indian as _indian
 from bot.numbers import percent
-from bot.rollups import Figures, RankRow, pct
+from bot.rollups import Figures, OfficialGap, RankRow, pct
 
 # Babel takes a tenth of a millisecond a number; a state's ranking writes hundreds of them.
 indian = functools.lru_cache(maxsize=8192)(_indian)
@@ -135,6 +135,31 @@ def pace_lines(settings: Settings, fig: Figures, lang: str) -> list[str]:
             line += t(lang, "coverage_parts", baseline=indian(fig.goal.baseline), done=indian(done))
         lines.append(line)
     return lines
+
+
+def gap_share(found: OfficialGap) -> str:
+    """`+5.6%` (self-reported above the portal), `-3.0%`, or the count itself (`+12`) when the
+    portal counted none."""
+    if found.gap_pct is None:
+        return f"{'+' if found.gap >= 0 else '-'}{indian(abs(found.gap))}"
+    return f"{'+' if found.gap_pct >= 0 else ''}{percent(found.gap_pct)}"
+
+
+def official_line(found: OfficialGap | None, lang: str, end: dt.date) -> str | None:
+    """`पोर्टल: 2,681 · स्व-रिपोर्ट 2,830 (+5.6%)`, both over the days the portal has figures
+    for, with `— पोर्टल: 24/11 तक` when those stop before `end`; None without portal figures."""
+    if found is None:
+        return None
+    line = t(
+        lang,
+        "official_line",
+        official=indian(found.official),
+        self=indian(found.reported),
+        gap_pct=gap_share(found),
+    )
+    if found.through < end:
+        line += t(lang, "official_through", date=date_near(found.through, lang, end))
+    return line
 
 
 def rank_line(fig: Figures, lang: str) -> str | None:

@@ -41,6 +41,9 @@ class Inbound:
     photo_file: bool = False  # sent as a file (document), so EXIF is intact
     photo_refused: str | None = None  # "too_large" | "not_image": the channel would not fetch it
     unsupported: str | None = None  # "voice", "sticker", ...: a kind the bot cannot read
+    document: bytes | None = None  # a table file (.xlsx, .csv): the official portal's counts
+    document_name: str | None = None
+    document_refused: str | None = None  # "too_large" | "unavailable": the channel did not fetch it
     display_name: str | None = None
     forwarded: bool = False  # forwarded from elsewhere (Telegram's forward_origin, Twilio's Forwarded)
 

@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, and_, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from bot import crud
+from bot import crud, official
 from bot.config import Settings
 from bot.targets import Goal, goal_for, goals_at, goals_for_view
 from bot.units import CHILD_LEVEL, Unit, block_unit, district_unit, state_unit
@@ -676,6 +676,125 @@ def _worker_breakdown(
     return list(rows.values())
 
 
+# ---------------------------------------------------------------- the official portal's counts
+
+
+@dataclass(frozen=True)
+class OfficialGap:
+    """The portal's count of the primary metric against the self-reported one, both counted over
+    the days of the range the portal has a figure for (`through`: the last of them)."""
+
+    official: int
+    reported: int  # self-reported by the workers, over the same days and units
+    through: dt.date
+
+    @property
+    def gap(self) -> int:
+        return self.reported - self.official
+
+    @property
+    def gap_pct(self) -> float | None:
+        return pct(self.gap, self.official)
+
+
+def official_json(found: OfficialGap | None) -> dict[str, Any]:
+    """`official`, `official_gap`, `official_gap_pct` (null without portal figures)."""
+    if found is None:
+        return {"official": None, "official_gap": None, "official_gap_pct": None}
+    return {"official": found.official, "official_gap": found.gap, "official_gap_pct": found.gap_pct}
+
+
+def official_by_day(
+    session: Session,
+    level: str,
+    ids: Sequence[int] | None,
+    start: dt.date,
+    end: dt.date,
+    metric: str,
+) -> dict[tuple[int, dt.date], tuple[int, int]]:
+    """Per unit of `level` (the state: key 0) and day with a portal figure, (portal's count,
+    self-reported count) of `metric`; self-reported over the same units the portal counted that
+    day (a district's blocks when the district has no row of its own), read from the aggregates.
+    Sectors have none."""
+    rows = official.official_rows(session, level, ids, start, end, metric)
+    counted = official.counted_units(rows, level)
+    if not counted:
+        return {}
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for _, units in counted.values():
+        for unit_level, unit_id in units:
+            wanted[unit_level].add(unit_id)
+    crud.apply_pending_totals(session=session)
+    t: Any = UnitDayTotal.__table__.c  # type: ignore[attr-defined]
+    self_reported: dict[tuple[str, int, dt.date], int] = {}
+    for unit_level, unit_ids in wanted.items():
+        query = sa_select(t.unit_id, t.day, t.value).where(
+            t.level == unit_level,
+            t.metric == metric,
+            col(t.day).between(start, end),
+            col(t.unit_id).in_(sorted(unit_ids)),
+        )
+        for unit_id, day, value in _run(session, query).all():
+            self_reported[(unit_level, int(unit_id), day)] = int(value)
+    return {
+        key: (value, sum(self_reported.get((lvl, uid, key[1]), 0) for lvl, uid in units))
+        for key, (value, units) in counted.items()
+    }
+
+
+def official_gaps(
+    session: Session,
+    level: str,
+    ids: Sequence[int] | None,
+    start: dt.date,
+    end: dt.date,
+    metric: str,
+) -> dict[int, OfficialGap]:
+    """Per unit of `level` with portal figures in the range, its OfficialGap."""
+    out: dict[int, OfficialGap] = {}
+    for (key, day), (value, reported) in official_by_day(
+        session, level, ids, start, end, metric
+    ).items():
+        found = out.get(key)
+        if found is None:
+            out[key] = OfficialGap(value, reported, day)
+        else:
+            out[key] = OfficialGap(
+                found.official + value, found.reported + reported, max(found.through, day)
+            )
+    return out
+
+
+def official_gap(
+    *, session: Session, unit: Unit, start: dt.date, end: dt.date, metric: str
+) -> OfficialGap | None:
+    """The unit's OfficialGap over the range; None for a sector or where the portal has nothing."""
+    if unit.level not in ("district", "block", "state"):
+        return None
+    level, key = _key(unit)
+    ids = None if level == "state" else [key]
+    return official_gaps(session, level, ids, start, end, metric).get(key)
+
+
+def portal_ranking(
+    *, session: Session, unit: Unit, start: dt.date, end: dt.date, metric: str
+) -> tuple[list[RankRow], list[Unit]]:
+    """The units below `unit` ranked by the portal's count of `metric` over the range, and those
+    the portal has no figure for; nothing below a block (the portal does not count sectors)."""
+    child_level = CHILD_LEVEL[unit.level]
+    if child_level not in ("district", "block"):
+        return [], []
+    kids = children(session=session, unit=unit)
+    ids = [k.id for k in kids if k.id is not None]
+    gaps = official_gaps(session, child_level, ids, start, end, metric)
+    rows = [
+        RankRow(k.id, k.name, gaps[k.id].official, totals={metric: gaps[k.id].reported})
+        for k in kids
+        if k.id in gaps
+    ]
+    return _assign_ranks(rows), [k for k in kids if k.id not in gaps]
+
+
 # ---------------------------------------------------------------- figures
 
 
@@ -711,6 +830,7 @@ class Figures:
     days_left: int | None = None  # after the range's end, through the campaign's last day
     reached_on: dt.date | None = None  # the day the campaign total was reached, if it was
     covered: int | None = None  # baseline + done since the campaign began
+    official: OfficialGap | None = None  # the portal's count; None at sector level or without data
 
     @property
     def rate(self) -> float | None:
@@ -746,6 +866,7 @@ class Figures:
             "projected_finish": self.projected_finish.isoformat() if self.projected_finish else None,
             "rank": self.rank,
             "of": self.of,
+            **official_json(self.official),
         }
 
 
@@ -842,6 +963,7 @@ def figures(
         target_days=days,
     )
     _pace(session, settings, fig, source)
+    fig.official = official_gap(session=session, unit=unit, start=start, end=end, metric=metric)
     if unit.level != "state":
         values = _sibling_values(session, unit, start, end, metric, source)
         mine = values.get(key, 0)
@@ -964,6 +1086,17 @@ def _pace(session: Session, settings: Settings, fig: Figures, source: Source) ->
 
 
 EXPORT_HEAD = ["date", "district", "block", "sector", "worker", "phone", "workers", "reported"]
+# After the rest where the portal's counts were imported for a day of the range.
+EXPORT_OFFICIAL = ["official", "official_gap"]
+
+
+def _official_cells(portal: tuple[int, int] | None) -> list[object]:
+    """The portal's count of the primary metric that day and self-reported minus it; empty
+    where the portal has no figure (every sector and worker row)."""
+    if portal is None:
+        return ["", ""]
+    value, reported = portal
+    return [value, reported - value]
 
 
 @dataclass(frozen=True)
@@ -1040,6 +1173,9 @@ def export_rows(
     metrics = settings.metric_keys
     header = [*EXPORT_HEAD, *metrics, "target", "achievement_pct"]
     primary = settings.primary_metric
+    with_portal = official.any_official(session, start, end)
+    if with_portal:
+        header += EXPORT_OFFICIAL
     in_campaign = {day: campaign_days(settings, day, day) > 0 for day in _days(start, end)}
 
     def finish(
@@ -1051,10 +1187,11 @@ def export_rows(
         reported: int,
         totals: dict[str, int],
         daily: int | None,
+        portal: tuple[int, int] | None = None,
     ) -> list[object]:
         target = daily if in_campaign[day] else None
         achieved = pct(totals.get(primary, 0), target)
-        return [
+        row: list[object] = [
             day.isoformat(),
             *place.names,
             worker,
@@ -1065,6 +1202,9 @@ def export_rows(
             target if target is not None else "",
             achieved if achieved is not None else "",
         ]
+        if with_portal:
+            row += _official_cells(portal)
+        return row
 
     if level == "worker":
         return header, _worker_export(session, settings, start, end, within, finish)
@@ -1083,6 +1223,7 @@ def export_rows(
         ids=[_unit_id(p, level) for p in places],
         metric=primary,
     )
+    portal = official_by_day(session, level, ids, start, end, primary) if with_portal else {}
     rows: list[list[object]] = []
     for day in _days(start, end):
         for place in places:
@@ -1097,6 +1238,7 @@ def export_rows(
                     reported.get((day, unit_id), 0),
                     sums.get((day, unit_id), {}),
                     goals[unit_id].daily,
+                    portal.get((unit_id, day)),
                 )
             )
     return header, rows

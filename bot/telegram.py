@@ -120,7 +120,7 @@ def to_inbound(update: Update) -> Inbound | None:
         if getattr(message, kind, None):
             unsupported = kind
             break
-    if _image_document(message):
+    if _image_document(message) or table_document(message):
         unsupported = None
     contact = message.contact
     sent_at = _aware(message.date)
@@ -212,6 +212,59 @@ def _image_document(message: Message) -> bool:
 def carries_image(message: Message) -> bool:
     """A photo, or an image sent as a file."""
     return bool(message.photo) or _image_document(message)
+# A file of figures (the official portal's counts) by its name, or else by its declared type.
+TABLE_SUFFIXES = (".xlsx", ".csv")
+TABLE_TYPES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "text/csv": ".csv",
+    "text/comma-separated-values": ".csv",
+}
+
+
+def table_document(message: Message) -> str | None:
+    """The file name to read a document by, when it is an .xlsx or .csv file; else None."""
+    document = message.document
+    if document is None:
+        return None
+    name = (document.file_name or "").strip()
+    if name.casefold().endswith(TABLE_SUFFIXES):
+        return name
+    suffix = TABLE_TYPES.get(document.mime_type or "")
+    return f"{name or 'file'}{suffix}" if suffix else None
+
+
+def _may_upload(core: Fieldbot, telegram_user_id: int | None) -> bool:
+    if telegram_user_id is None:
+        return False
+    from bot.official import may_upload
+
+    with session_scope(core.engine) as session:
+        return may_upload(session=session, telegram_user_id=telegram_user_id)
+
+
+async def with_document(inbound: Inbound, message: Message, max_bytes: int, core: Fieldbot) -> Inbound:
+    """Fetch a table file a district officer or admin sent in a private chat into the Inbound.
+    Nothing is downloaded from anyone else, from a group, on an edit, or that is declared larger
+    than the limit: the core answers those from the file's name alone."""
+    name = table_document(message)
+    if name is None or inbound.is_edit:
+        return inbound
+    inbound = dataclasses.replace(inbound, document_name=name)
+    if inbound.is_group or not await asyncio.to_thread(_may_upload, core, inbound.telegram_user_id):
+        return inbound
+    assert message.document is not None
+    size = message.document.file_size
+    if size is not None and size > max_bytes:
+        return dataclasses.replace(inbound, document_refused="too_large")
+    try:
+        file = await message.document.get_file()
+        data = bytes(await file.download_as_bytearray())
+    except TelegramError as exc:
+        log.warning("document %s could not be fetched: %s", inbound.dedup_key, exc)
+        return dataclasses.replace(inbound, document_refused="unavailable")
+    if len(data) > max_bytes:
+        return dataclasses.replace(inbound, document_refused="too_large")
+    return dataclasses.replace(inbound, document=data)
 
 
 async def with_photo(inbound: Inbound, message: Message, max_bytes: int) -> Inbound:
@@ -359,6 +412,7 @@ def build_application(core: Fieldbot, settings: TelegramSettings, *, webhook: bo
     application.bot_data["batcher"] = Batcher(core.handle_many)
     application.bot_data["sends"] = asyncio.Semaphore(SENDS_IN_FLIGHT)
     max_photo_bytes = int(core.settings.presence.max_photo_mb * 1024 * 1024)
+    max_document_bytes = int(core.settings.official.max_file_mb * 1024 * 1024)
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Translate the update, let the core decide, send what it says."""
@@ -370,6 +424,9 @@ def build_application(core: Fieldbot, settings: TelegramSettings, *, webhook: bo
         # Nothing is fetched for someone the roster does not know: identify first.
         if fetch and message is not None and await asyncio.to_thread(core.knows, inbound):
             inbound = await with_photo(inbound, message, max_photo_bytes)
+        if message is not None:
+            # A table file is fetched only from an officer who may upload one (checked inside).
+            inbound = await with_document(inbound, message, max_document_bytes, core)
         await answer(application, inbound)
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -204,6 +204,18 @@ def create_app(
                 photo = base64.b64decode(str(data["photo_base64"]), validate=True)
             except (binascii.Error, ValueError):
                 return _json_error("photo_base64 is not base64")
+        document, document_name, document_refused = None, None, None
+        if data.get("document_base64") is not None:
+            name = data.get("document_name")
+            if not isinstance(name, str) or not name.strip():
+                return _json_error("document_name is required with document_base64")
+            try:
+                document = base64.b64decode(str(data["document_base64"]), validate=True)
+            except (binascii.Error, ValueError):
+                return _json_error("document_base64 is not base64")
+            document_name = name.strip()
+            if len(document) > core.settings.official.max_file_mb * 1024 * 1024:
+                document, document_refused = None, "too_large"
         message_id = data.get("id")
         dedup = (
             f"sim:{message_id}"
@@ -221,6 +233,9 @@ def create_app(
             location=location,
             photo=photo,
             photo_file=photo is not None,  # the page uploads the file as it is, EXIF and all
+            document=document,
+            document_name=document_name,
+            document_refused=document_refused,
         )
         replies = await asyncio.to_thread(core.handle, inbound)
         out = []

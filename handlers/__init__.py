@@ -8,7 +8,7 @@ from bot.i18n import order_example, t
 from bot.messages import Reply
 from bot.parser import Command, Report, Unreadable
 from bot.service import Context
-from handlers import account, presence, queries, reports
+from handlers import account, official, presence, queries, reports
 
 Handler = Callable[[Context, Command], list[Reply]]
 
@@ -34,6 +34,8 @@ def route(ctx: Context) -> list[Reply]:
         return presence.location(ctx)
     if (inbound.photo is not None or inbound.photo_refused) and not inbound.is_edit:
         return presence.photo(ctx)
+    if inbound.document_name is not None and not inbound.is_edit:
+        return official.upload(ctx)
     if inbound.unsupported and not text:
         return [] if inbound.is_group else [ctx.say("unsupported")]
     limit = ctx.settings.reporting.max_message_chars

@@ -6,7 +6,15 @@ import datetime as dt
 
 from bot import crud, rollups
 from bot.export import xlsx_bytes
-from bot.format import indian, pace_lines, rank_line, rank_row, target_line, totals_line
+from bot.format import (
+    indian,
+    official_line,
+    pace_lines,
+    rank_line,
+    rank_row,
+    target_line,
+    totals_line,
+)
 from bot.i18n import short_date, t
 from bot.messages import Document, Reply
 from bot.numbers import percent
@@ -34,6 +42,8 @@ PERIOD_WORDS = {
 }
 # Words that rank by achievement of the target instead of by count.
 PCT_WORDS = {"%", "pct", "percent", "achievement", "target", "प्रतिशत", "फीसदी", "लक्ष्य"}
+# Words that rank by the official portal's counts (what the state ranks by).
+PORTAL_WORDS = {"portal", "official", "पोर्टल", "आधिकारिक"}
 LONG_RANKING = 20  # longer rankings show the top, the asker's own unit and the bottom
 
 
@@ -58,7 +68,7 @@ def _args(ctx: Context, command: Command) -> tuple[str | None, str]:
         key = PERIOD_WORDS.get(word.casefold())
         if key and period is None:
             period = key
-        elif word.casefold() not in PCT_WORDS:
+        elif word.casefold() not in PCT_WORDS | PORTAL_WORDS:
             rest.append(word)
     return period, " ".join(rest)
 
@@ -146,6 +156,9 @@ def status(ctx: Context, command: Command) -> list[Reply]:
         if target:
             lines.append(target)
         lines += pace_lines(settings, fig, lang)
+        portal = official_line(fig.official, lang, fig.end)
+        if portal:
+            lines.append(portal)
         place = rank_line(fig, lang)
         if place:
             lines.append(place)
@@ -263,9 +276,47 @@ def _ranking_lines(
     return lines
 
 
+def _portal_top(ctx: Context, command: Command) -> list[Reply]:
+    """/top portal [today|week|campaign]: the asker's unit among its peers and the units below,
+    ranked by the official portal's counts (over the campaign unless a period is named: the
+    portal's figures come days late)."""
+    period, unit_text = _args(ctx, command)
+    units = _units(ctx, unit_text)
+    if isinstance(units, Reply):
+        return [units]
+    start, end, label = _period(ctx, period or "campaign")
+    lang, settings, metric = ctx.lang, ctx.settings, ctx.settings.primary_metric
+    metric_label = settings.metric(metric).label(lang)
+    texts: list[str] = []
+    for unit in units:
+        sections = []
+        parent = rollups.parent_unit(ctx.session, unit, settings.state)
+        if parent is not None:
+            sections.append((parent, unit.id))
+        sections.append((unit, None))
+        for scope, own in sections:
+            rows, without = rollups.portal_ranking(
+                session=ctx.session, unit=scope, start=start, end=end, metric=metric
+            )
+            if not rows:
+                continue
+            lines = [t(lang, "top_head_portal", unit=scope.path, period=label, metric=metric_label)]
+            lines += _ranking_lines(rows, own, lang, by_pct=False)
+            if without:
+                names = ", ".join(u.name for u in without)
+                lines.append(t(lang, "top_portal_missing", names=names))
+            texts.append("\n".join(lines))
+    if not texts:
+        return [ctx.say("top_portal_none")]
+    return [Reply(text) for text in texts]
+
+
 def top(ctx: Context, command: Command) -> list[Reply]:
-    """/top [today|week|campaign] [%]: where the asker's unit stands among its peers (marked) and
-    the units below, by the primary metric or, with %, by achievement of the target."""
+    """/top [today|week|campaign] [%|portal]: where the asker's unit stands among its peers
+    (marked) and the units below, by the primary metric or, with %, by achievement of the
+    target, or by the official portal's counts."""
+    if not ctx.person.is_field_worker and any(w.casefold() in PORTAL_WORDS for w in command.args):
+        return _portal_top(ctx, command)
     period, unit_text = _args(ctx, command)
     by_pct = _by_pct(command)
     start, end, label = _period(ctx, period)

@@ -468,3 +468,24 @@ class SenderRate(SQLModel, table=True):
     sender: str = Field(primary_key=True)
     minute: int = Field(sa_type=BigInteger)  # the current minute, counted from 1970-01-01 UTC
     count: int = 0
+
+
+# The official portal's count of one metric for a district or block and day, from
+# `fieldbot official import`; importing a day again replaces that day's rows of the district.
+# `value` is the day's count; a cumulative report also keeps its to-date figure, and its first
+# day (nothing before it to take the difference from) has no day's count.
+class OfficialCount(SQLModel, table=True):
+    __tablename__ = "official_count"
+    __table_args__ = (
+        Index("ix_official_count_district_day", "district_id", "day"),
+        Index("ix_official_count_unit", "level", "unit_id", "metric", "day"),
+    )
+    day: dt.date = Field(primary_key=True)
+    level: str = Field(primary_key=True)  # district | block
+    unit_id: int = Field(primary_key=True)
+    metric: str = Field(primary_key=True)
+    district_id: int
+    block_id: int | None = None
+    value: int | None = Field(default=None, sa_type=BigInteger)
+    cumulative: int | None = Field(default=None, sa_type=BigInteger)
+    imported_at: dt.datetime = _ts()

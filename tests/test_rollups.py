@@ -115,6 +115,9 @@ def test_district_day_against_target_campaign_pace_and_rank(reported: Engine, cf
         "projected_finish": "2027-03-19",
         "rank": 2,  # Sultanpur made 60
         "of": 2,
+        "official": None,  # no portal counts imported
+        "official_gap": None,
+        "official_gap_pct": None,
     }
     assert (fig.campaign_done, fig.campaign_days, fig.campaign_target) == (215, 20, 2000)
     assert fig.campaign_achievement_pct == 10.8  # 10.75, halves rounded up

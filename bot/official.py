@@ -1,0 +1,681 @@
+"""The official portal's counts: the district office's release, read, checked and kept per day.
+
+Two shapes of file are read (CSV or XLSX):
+
+- the long form `date,level,district,block,metric,value` (level `district` or `block`);
+- a portal report as it is exported: one column per metric (`official.columns` in config.yaml maps
+  a report's column names to metrics), a date column, a district column and, for block rows, a
+  block column. Other columns are ignored and totals rows (`Total`, `कुल`, `योग`) skipped.
+
+Dates are `YYYY-MM-DD` or `DD/MM/YYYY`, numbers in any grouping. With `official.cumulative` the
+values are to date, and a day's count is the difference from the unit's previous day on file.
+Names are matched to the roster by `match_unit`. Every bad row is listed with its number and
+reason and nothing is imported if any row is bad; importing a day again replaces that day's rows
+of the districts in the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, tuple_
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from bot.config import Settings
+from bot.i18n import t
+from bot.numbers import indian
+from bot.roster import read_table
+from bot.targets import parse_number
+from bot.units import Unit
+from models import Block, District, OfficialCount, utcnow
+
+# Who may send the portal's counts in chat.
+UPLOADERS = ("district_officer", "admin")
+# A workbook is read only if it unpacks to at most this much (a file sent in chat may be a zip
+# bomb), and a file only to this many rows (a state's blocks for a few months fit well under it).
+MAX_UNPACKED_BYTES = 100 * 2**20
+MAX_ROWS = 100_000
+LONG_COLUMNS = ("date", "level", "district", "block", "metric", "value")
+LEVELS = ("district", "block")
+# A row naming one of these anywhere outside its figures is a totals row, and is skipped.
+TOTAL_WORDS = ("total", "grand total", "sub total", "subtotal", "कुल", "योग", "कुल योग", "सकल योग")
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff]")
+_SEPARATORS = re.compile(r"[\s._\-]+")
+_PARSE_REASONS = {
+    "is negative": "negative",
+    "is not a whole number": "not_number",
+    "is far too large": "too_large",
+}
+
+
+def name_key(text: str) -> str:
+    """A name as it is compared: Unicode NFC, case folded, without spaces, dots, dashes."""
+    return _SEPARATORS.sub("", _INVISIBLE.sub("", unicodedata.normalize("NFC", text)).casefold())
+
+
+TOTAL_KEYS = frozenset(name_key(w) for w in TOTAL_WORDS)
+
+
+# ---------------------------------------------------------------- problems, in the reader's words
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a row (0: the file itself, 1: its header) cannot be imported."""
+
+    row: int
+    key: str
+    values: dict[str, str] = field(default_factory=dict)
+
+    def text(self, lang: str) -> str:
+        reason = t(lang, f"official_err_{self.key}", **self.values)
+        return t(lang, "official_row", row=self.row, reason=reason) if self.row else reason
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+
+class OfficialInvalid(Exception):
+    """The file cannot be imported; `problems` lists every bad row."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(f"{len(problems)} bad row(s)")
+        self.problems = problems
+
+
+# ---------------------------------------------------------------- matching names to units
+
+
+@dataclass(frozen=True)
+class Place:
+    level: str  # district | block
+    unit_id: int
+    district_id: int
+    block_id: int | None
+    path: str
+
+
+class UnitMatcher:
+    """The roster's districts and blocks, found by the names a portal report uses."""
+
+    def __init__(self, session: Session, aliases: Mapping[str, str]):
+        self.aliases = {name_key(k): name_key(v) for k, v in aliases.items()}
+        self.districts = {name_key(d.name): d for d in session.exec(select(District))}
+        self.blocks = {(b.district_id, name_key(b.name)): b for b in session.exec(select(Block))}
+
+    def _key(self, name: str) -> str:
+        key = name_key(name)
+        return self.aliases.get(key, key)
+
+    def match_unit(self, *, district: str, block: str = "") -> Place | Problem:
+        """The district (block empty) or block these names mean: case- and space-insensitive,
+        in Devanagari or Latin, an alias (`official.aliases`) standing for its roster name.
+
+        Names only; a later `district_lgd`/`block_lgd` code would be matched here first.
+        The Problem has row 0: the caller sets the row."""
+        found = self.districts.get(self._key(district))
+        if found is None or found.id is None:
+            return Problem(0, "unknown_district", {"name": district})
+        if not block:
+            return Place("district", found.id, found.id, None, found.name)
+        hit = self.blocks.get((found.id, self._key(block)))
+        if hit is None or hit.id is None:
+            return Problem(0, "unknown_block", {"name": block, "district": found.name})
+        return Place("block", hit.id, found.id, hit.id, f"{found.name}/{hit.name}")
+
+
+# ---------------------------------------------------------------- reading the file
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One figure of the file: a unit's count (or count to date) of a metric on a day."""
+
+    row: int
+    day: dt.date
+    place: Place
+    metric: str
+    number: int
+
+
+@dataclass
+class Layout:
+    """Which column holds what, in either form."""
+
+    long: bool = False
+    date: str = ""
+    district: str = ""
+    block: str = ""
+    level: str = ""
+    metric: str = ""
+    value: str = ""
+    figures: list[tuple[str, str]] = field(default_factory=list)  # (column, metric) in the wide form
+
+
+def _metric_names(settings: Settings) -> dict[str, str]:
+    """Metric keys by every name a file may use for them: key, labels, the report's columns."""
+    names: dict[str, str] = {}
+    for metric in settings.metrics:
+        for name in (metric.key, metric.en, metric.hi):
+            names.setdefault(name_key(name), metric.key)
+    for column, key in settings.official.columns.items():
+        names.setdefault(name_key(column), key)
+    return names
+
+
+def _layout(settings: Settings, names: Sequence[str]) -> Layout | list[Problem]:
+    keys = {name_key(n): n for n in names if n}
+    if "metric" in keys and "value" in keys:
+        missing = [c for c in ("date", "level", "district") if c not in keys]
+        if missing:
+            return [Problem(1, "missing_columns", {"columns": ", ".join(missing)})]
+        return Layout(
+            long=True,
+            date=keys["date"],
+            district=keys["district"],
+            block=keys.get("block", ""),
+            level=keys["level"],
+            metric=keys["metric"],
+            value=keys["value"],
+        )
+    conf = settings.official
+
+    def first(options: Iterable[str]) -> str:
+        return next((keys[k] for k in map(name_key, options) if k in keys), "")
+
+    layout = Layout(
+        date=first(conf.date_columns),
+        district=first(conf.district_columns),
+        block=first(conf.block_columns),
+    )
+    metrics = _metric_names(settings)
+    used = {layout.date, layout.district, layout.block}
+    layout.figures = [(n, metrics[k]) for k, n in keys.items() if k in metrics and n not in used]
+    problems = []
+    if not layout.date:
+        problems.append(Problem(1, "no_date_column", {"columns": ", ".join(conf.date_columns)}))
+    if not layout.district:
+        problems.append(Problem(1, "no_district_column", {"columns": ", ".join(conf.district_columns)}))
+    if not layout.figures:
+        problems.append(
+            Problem(1, "no_metric_column", {"columns": ", ".join(sorted(conf.columns)) or "—"})
+        )
+    return problems or layout
+
+
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")
+_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+
+
+def parse_day(text: str) -> dt.date | None:
+    """`2026-11-24`, `24/11/2026` (or `24-11-2026`, `24.11.2026`), or an Excel date cell."""
+    value = text.strip()
+    found = _ISO.match(value)
+    try:
+        if found:
+            return dt.date(int(found[1]), int(found[2]), int(found[3]))
+        found = _DMY.match(value)
+        if found:
+            return dt.date(int(found[3]), int(found[2]), int(found[1]))
+    except ValueError:
+        return None
+    return None
+
+
+@dataclass
+class Reading:
+    """What a file holds: its figures, and what was left out or is wrong."""
+
+    entries: list[Entry] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    unknown: list[Problem] = field(default_factory=list)  # names matching no unit
+    totals_skipped: int = 0
+
+
+def _unpacked_size(path: Path) -> int | None:
+    """What an .xlsx file unpacks to, as its zip directory declares (what a reader gets at most);
+    None for other files and for files that are not zip archives (the reader reports those)."""
+    if path.suffix.casefold() not in (".xlsx", ".xlsm"):
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+
+
+def _number(row: int, column: str, text: str) -> int | Problem | None:
+    try:
+        return parse_number(text)
+    except ValueError as exc:
+        reason = _PARSE_REASONS.get(str(exc), "not_number")
+        return Problem(row, f"value_{reason}", {"column": column, "value": text.strip()})
+
+
+def read_file(
+    *,
+    session: Session,
+    settings: Settings,
+    path: Path,
+    today: dt.date,
+    districts: set[int] | None = None,
+) -> Reading:
+    """Every row of the file checked; `districts` limits it to those districts (a district
+    officer's own), a row of another being a problem."""
+    reading = Reading()
+    found: dict[str, Layout] = {}
+
+    def header(names: list[str]) -> list[str]:
+        layout = _layout(settings, names)
+        if isinstance(layout, list):
+            reading.problems += layout
+            return ["bad header"]
+        found["layout"] = layout
+        return []
+
+    unpacked = _unpacked_size(path)
+    if unpacked is not None and unpacked > MAX_UNPACKED_BYTES:
+        limit = indian(MAX_UNPACKED_BYTES // 2**20)
+        reading.problems.append(
+            Problem(0, "unpacked_too_large", {"size": indian(unpacked // 2**20), "max": limit})
+        )
+        return reading
+    table = read_table(path, what="an official counts file", header_problems=header)
+    if isinstance(table, list):
+        reading.problems += [
+            Problem(e.row, "file", {"detail": e.message}) for e in table if e.message != "bad header"
+        ]
+        return reading
+    layout = found["layout"]
+    matcher = UnitMatcher(session, settings.official.aliases)
+    metrics = _metric_names(settings)
+    known = ", ".join(settings.metric_keys)
+    first: dict[tuple[dt.date, str, int, str], int] = {}
+    scope_names = ""
+    if districts is not None:
+        scope_names = ", ".join(sorted(d.name for d in matcher.districts.values() if d.id in districts))
+    figure_columns = {layout.value} if layout.long else {c for c, _ in layout.figures}
+    for number, cells in table:
+        if number > MAX_ROWS + 1:
+            reading.problems.append(Problem(number, "too_many_rows", {"max": indian(MAX_ROWS)}))
+            break
+        if "__broken__" in cells:
+            reading.problems.append(Problem(number, "file", {"detail": cells["__broken__"]}))
+            continue
+        if any(
+            name_key(v) in TOTAL_KEYS
+            for k, v in cells.items()
+            if k not in figure_columns and not k.startswith("__")
+        ):
+            reading.totals_skipped += 1
+            continue
+        problems: list[Problem] = []
+        if layout.long and cells.get("__extra__") == "filled":
+            problems.append(Problem(number, "extra_text"))
+        day_text = cells.get(layout.date, "").strip()
+        day = parse_day(day_text)
+        if day is None:
+            key = "bad_date" if day_text else "no_date"
+            problems.append(Problem(number, key, {"value": day_text}))
+        elif day > today:
+            problems.append(Problem(number, "future_date", {"value": day_text}))
+        district = cells.get(layout.district, "").strip()
+        block = cells.get(layout.block, "").strip() if layout.block else ""
+        if not district:
+            problems.append(Problem(number, "no_district"))
+        figures: list[tuple[str, int]] = []
+        if layout.long:
+            level = cells.get(layout.level, "").strip().casefold()
+            if level not in LEVELS:
+                problems.append(
+                    Problem(number, "bad_level", {"value": cells.get(layout.level, "").strip()})
+                )
+            elif level == "block" and not block:
+                problems.append(Problem(number, "block_needs_block"))
+            elif level == "district" and block:
+                problems.append(Problem(number, "district_has_block", {"value": block}))
+            metric_text = cells.get(layout.metric, "").strip()
+            metric = metrics.get(name_key(metric_text))
+            if metric is None:
+                problems.append(Problem(number, "bad_metric", {"value": metric_text, "known": known}))
+            value = _number(number, "value", cells.get(layout.value, ""))
+            if isinstance(value, Problem):
+                problems.append(value)
+            elif value is None:
+                problems.append(Problem(number, "empty_value", {"column": "value"}))
+            elif metric is not None:
+                figures.append((metric, value))
+        else:
+            for column, metric in layout.figures:
+                value = _number(number, column, cells.get(column, ""))
+                if isinstance(value, Problem):
+                    problems.append(value)
+                elif value is not None:  # an empty cell: the report has no figure there
+                    figures.append((metric, value))
+        if problems:
+            reading.problems += problems
+            continue
+        if not figures:
+            continue
+        place = matcher.match_unit(district=district, block=block)
+        if isinstance(place, Problem):
+            reading.unknown.append(Problem(number, place.key, place.values))
+            continue
+        if districts is not None and place.district_id not in districts:
+            reading.problems.append(
+                Problem(number, "out_of_scope", {"name": place.path, "scope": scope_names})
+            )
+            continue
+        assert day is not None
+        for metric, value in figures:
+            seen = (day, place.level, place.unit_id, metric)
+            if seen in first:
+                reading.problems.append(
+                    Problem(
+                        number,
+                        "duplicate",
+                        {"unit": place.path, "metric": metric, "other": str(first[seen])},
+                    )
+                )
+                continue
+            first[seen] = number
+            reading.entries.append(Entry(number, day, place, metric, value))
+    return reading
+
+
+# ---------------------------------------------------------------- importing
+
+
+@dataclass
+class OfficialSummary:
+    rows: int = 0  # figures read (a wide row holds several)
+    days: list[dt.date] = field(default_factory=list)
+    units: int = 0
+    replaced: int = 0  # figures on file before for the same days and districts
+    totals_skipped: int = 0
+    unknown_skipped: list[Problem] = field(default_factory=list)
+    first_days: int = 0  # cumulative figures with no earlier day: no day's count yet
+
+
+def _chunks(items: Sequence[Any], size: int = 2000) -> list[list[Any]]:
+    """Keys in slices small enough for one IN list (PostgreSQL takes 65,535 parameters)."""
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def _write_rows(entries: Sequence[Entry], cumulative: bool) -> dict[tuple[Any, ...], dict[str, Any]]:
+    return {
+        (e.day, e.place.level, e.place.unit_id, e.metric): {
+            "district_id": e.place.district_id,
+            "block_id": e.place.block_id,
+            "value": None if cumulative else e.number,
+            "cumulative": e.number if cumulative else None,
+            "row": e.row,
+            "path": e.place.path,
+        }
+        for e in entries
+    }
+
+
+def _daily_from_cumulative(
+    session: Session,
+    rows: dict[tuple[Any, ...], dict[str, Any]],
+    replaced: set[tuple[dt.date, int]],
+) -> tuple[dict[tuple[Any, ...], int | None], list[Problem]]:
+    """Each cumulative figure's day count (the difference from the series' previous day), for
+    the file's figures and for stored later days whose previous day the file changes."""
+    series_keys = {(level, unit, metric) for (_, level, unit, metric) in rows}
+    stored: dict[tuple[Any, ...], int] = {}
+    if series_keys:
+        o: Any = OfficialCount
+        for chunk in _chunks(sorted(series_keys)):
+            query = select(OfficialCount).where(
+                col(OfficialCount.cumulative).is_not(None),
+                tuple_(o.level, o.unit_id, o.metric).in_(chunk),
+            )
+            for found in session.exec(query):
+                if (found.day, found.district_id) not in replaced:
+                    stored[(found.day, found.level, found.unit_id, found.metric)] = int(
+                        found.cumulative or 0
+                    )
+    merged: dict[tuple[Any, ...], list[tuple[dt.date, int]]] = defaultdict(list)
+    for (day, level, unit, metric), value in stored.items():
+        merged[(level, unit, metric)].append((day, value))
+    for (day, level, unit, metric), row in rows.items():
+        merged[(level, unit, metric)].append((day, int(row["cumulative"])))
+    daily: dict[tuple[Any, ...], int | None] = {}
+    problems = []
+    for (level, unit, metric), points in merged.items():
+        previous: tuple[dt.date, int] | None = None
+        for day, value in sorted(points):
+            key = (day, level, unit, metric)
+            count = None if previous is None else value - previous[1]
+            if count is not None and count < 0:
+                mine = rows.get(key) or rows.get((previous[0], level, unit, metric))  # type: ignore[index]
+                assert mine is not None
+                problems.append(
+                    Problem(
+                        mine["row"],
+                        "below_previous",
+                        {
+                            "unit": mine["path"],
+                            "metric": metric,
+                            "value": indian(value),
+                            "day": day.isoformat(),
+                            "previous": indian(previous[1]),  # type: ignore[index]
+                            "previous_day": previous[0].isoformat(),  # type: ignore[index]
+                        },
+                    )
+                )
+            daily[key] = count
+            previous = (day, value)
+    return daily, problems
+
+
+def import_official(
+    *,
+    session: Session,
+    settings: Settings,
+    path: Path,
+    today: dt.date,
+    dry_run: bool = False,
+    skip_unknown: bool = False,
+    districts: set[int] | None = None,
+) -> OfficialSummary:
+    """Check the whole file, then write it in the caller's transaction (nothing on a dry run).
+
+    Names matching no unit are problems too, unless `skip_unknown`: then they are left out and
+    listed in the summary. OfficialInvalid lists every problem; nothing is written then."""
+    reading = read_file(session=session, settings=settings, path=path, today=today, districts=districts)
+    problems = list(reading.problems)
+    if not skip_unknown:
+        problems += reading.unknown
+    problems.sort(key=lambda p: p.row)
+    if problems:
+        raise OfficialInvalid(problems)
+    if not reading.entries:
+        raise OfficialInvalid([Problem(2, "no_rows")])
+    cumulative = settings.official.cumulative
+    rows = _write_rows(reading.entries, cumulative)
+    replaced = {(day, row["district_id"]) for (day, *_), row in rows.items()}
+    daily: dict[tuple[Any, ...], int | None] = {}
+    if cumulative:
+        daily, problems = _daily_from_cumulative(session, rows, replaced)
+        if problems:
+            raise OfficialInvalid(sorted(problems, key=lambda p: p.row))
+    o: Any = OfficialCount
+    pairs = _chunks(sorted(replaced))
+    before = [
+        found
+        for chunk in pairs
+        for found in session.exec(
+            select(OfficialCount).where(tuple_(o.day, o.district_id).in_(chunk))
+        ).all()
+    ]
+    summary = OfficialSummary(
+        rows=len(rows),
+        days=sorted({e.day for e in reading.entries}),
+        units=len({(e.place.level, e.place.unit_id) for e in reading.entries}),
+        replaced=len(before),
+        totals_skipped=reading.totals_skipped,
+        unknown_skipped=reading.unknown,
+        first_days=sum(1 for k in rows if cumulative and daily.get(k) is None),
+    )
+    if dry_run:
+        return summary
+    for chunk in pairs:
+        session.execute(delete(OfficialCount).where(tuple_(o.day, o.district_id).in_(chunk)))
+    now = utcnow()
+    for (day, level, unit, metric), row in rows.items():
+        value = daily.get((day, level, unit, metric)) if cumulative else row["value"]
+        session.add(
+            OfficialCount(
+                day=day,
+                level=level,
+                unit_id=unit,
+                metric=metric,
+                district_id=row["district_id"],
+                block_id=row["block_id"],
+                value=value,
+                cumulative=row["cumulative"],
+                imported_at=now,
+            )
+        )
+    # Stored later days of a cumulative series whose previous day the file changed.
+    for key, value in daily.items():
+        if key not in rows:
+            day, level, unit, metric = key
+            stored_row = session.get(OfficialCount, (day, level, unit, metric))
+            if stored_row is not None and stored_row.value != value:
+                stored_row.value = value
+                session.add(stored_row)
+    session.flush()
+    return summary
+
+
+# ---------------------------------------------------------------- reading the counts back
+
+
+def _scope(level: str, ids: Sequence[int] | None) -> list[Any]:
+    o: Any = OfficialCount.__table__.c  # type: ignore[attr-defined]
+    if ids is None or level == "state":
+        return [o.level.in_(LEVELS)]
+    if level == "block":
+        return [o.level == "block", o.unit_id.in_(list(ids))]
+    return [o.level.in_(LEVELS), o.district_id.in_(list(ids))]
+
+
+def official_rows(
+    session: Session,
+    level: str,
+    ids: Sequence[int] | None,
+    start: dt.date,
+    end: dt.date,
+    metric: str,
+) -> list[tuple[dt.date, str, int, int, int]]:
+    """(day, level, unit id, district id, count) of the portal's rows for units of `level`
+    (a district's: its own and its blocks'; ids None: every unit) with a day's count."""
+    if level not in ("district", "block", "state") or (ids is not None and not ids):
+        return []
+    o: Any = OfficialCount.__table__.c  # type: ignore[attr-defined]
+    query = sa_select(o.day, o.level, o.unit_id, o.district_id, o.value).where(
+        o.metric == metric, o.day.between(start, end), o.value.is_not(None), *_scope(level, ids)
+    )
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return [
+        (day, row_level, int(unit), int(district), int(value))
+        for day, row_level, unit, district, value in session.connection().execute(query).all()
+    ]
+
+
+def counted_units(
+    rows: Iterable[tuple[dt.date, str, int, int, int]], level: str
+) -> dict[tuple[int, dt.date], tuple[int, list[tuple[str, int]]]]:
+    """Per unit of `level` (the state: key 0) and day, the portal's count and the units it counts.
+
+    A block's day is its row; a district's its own row that day, or else its blocks' rows added
+    up; the state's its districts' added up."""
+    out: dict[tuple[int, dt.date], tuple[int, list[tuple[str, int]]]] = {}
+    if level == "block":
+        for day, _, unit, _, value in rows:
+            out[(unit, day)] = (value, [("block", unit)])
+        return out
+    own: dict[tuple[int, dt.date], int] = {}
+    blocks: dict[tuple[int, dt.date], list[tuple[int, int]]] = defaultdict(list)
+    for day, row_level, unit, district, value in rows:
+        if row_level == "district":
+            own[(district, day)] = value
+        else:
+            blocks[(district, day)].append((unit, value))
+    for (district, day), value in own.items():
+        key = (0 if level == "state" else district, day)
+        total, units = out.get(key, (0, []))
+        out[key] = (total + value, [*units, ("district", district)])
+    for (district, day), parts in blocks.items():
+        if (district, day) in own:
+            continue
+        key = (0 if level == "state" else district, day)
+        total, units = out.get(key, (0, []))
+        out[key] = (total + sum(v for _, v in parts), [*units, *(("block", b) for b, _ in parts)])
+    return out
+
+
+def official_days(
+    session: Session,
+    level: str,
+    ids: Sequence[int] | None,
+    start: dt.date,
+    end: dt.date,
+    metric: str,
+) -> dict[int, dict[dt.date, int]]:
+    """Per unit of `level` (the state: key 0), the portal's count of `metric` on each day it has
+    one (see `counted_units`). Sectors have none."""
+    out: dict[int, dict[dt.date, int]] = defaultdict(dict)
+    rows = official_rows(session, level, ids, start, end, metric)
+    for (unit, day), (value, _) in counted_units(rows, level).items():
+        out[unit][day] = value
+    return dict(out)
+
+
+def official_series(
+    *, session: Session, unit: Unit, start: dt.date, end: dt.date, metric: str
+) -> dict[dt.date, int] | None:
+    """The portal's count of `metric` for the unit on each day of the range that it has one.
+
+    For a chart's second line: days without a key have no portal figure (not a zero). A block's
+    days are its rows; a district's its own row that day, or else its blocks' rows added up; the
+    state's its districts' added up. None for a sector or a worker, which the portal does not
+    count; an empty dict when nothing was imported for the unit in the range."""
+    if unit.level not in ("district", "block", "state"):
+        return None
+    key = 0 if unit.level == "state" else unit.id
+    assert key is not None
+    ids = None if unit.level == "state" else [key]
+    return official_days(session, unit.level, ids, start, end, metric).get(key, {})
+
+
+def may_upload(*, session: Session, telegram_user_id: int) -> bool:
+    """Whether this Telegram account is an active district officer or admin, whose file the bot
+    fetches; anyone else's is answered without it."""
+    from bot import crud
+
+    person = crud.person_by_telegram(session=session, telegram_user_id=telegram_user_id)
+    return person is not None and person.active and person.role in UPLOADERS
+
+
+def any_official(session: Session, start: dt.date, end: dt.date) -> bool:
+    """Whether any portal count was imported for a day of the range."""
+    o: Any = OfficialCount.__table__.c  # type: ignore[attr-defined]
+    query = sa_select(o.day).where(o.day.between(start, end), o.value.is_not(None)).limit(1)
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return session.connection().execute(query).first() is not None
