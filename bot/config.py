@@ -237,6 +237,8 @@ class RosterAliases(_Strict):
         found = {header_key(r): r for r in ROLES}
         found.update({header_key(a): n for n, aliases in self.roles.items() for a in aliases})
         return found
+
+
 class Official(_Strict):
     """The official portal's counts (`fieldbot official import`): how a portal report is read."""
 

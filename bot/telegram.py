@@ -212,6 +212,8 @@ def _image_document(message: Message) -> bool:
 def carries_image(message: Message) -> bool:
     """A photo, or an image sent as a file."""
     return bool(message.photo) or _image_document(message)
+
+
 # A file of figures (the official portal's counts) by its name, or else by its declared type.
 TABLE_SUFFIXES = (".xlsx", ".csv")
 TABLE_TYPES = {
