@@ -3,8 +3,8 @@
 A unit is found by its LGD code (India's Local Government Directory) where the file gives one, else
 by its name in either script: `Hardoi`, `HARDOI` and, with the code, `हरदोई` are one district. A
 name in the other script than the stored one is kept as the unit's second name (`name_hi` is the
-Devanagari one), so replies can use the reader's. The roster, villages and targets imports all match
-through `Places`; checking a file changes nothing, only `save` writes.
+Devanagari one), so replies can use the reader's. The roster, villages, targets and official counts
+imports all match through `Places`; checking a file changes nothing, only `save` writes.
 """
 
 from __future__ import annotations
@@ -71,17 +71,48 @@ class Spot:
         return (self.name_hi or self.name) if language == "hi" else self.name
 
 
+@dataclass(frozen=True)
+class Clash:
+    """A row whose LGD code and name mean different units: the code's unit lies under another
+    parent (`elsewhere`), the name is another unit (`other_unit`), or the name's unit has another
+    code (`other_code`)."""
+
+    kind: str
+    level: str
+    name: str  # as the file writes it
+    lgd: int
+    coded: Spot | None  # the unit the code means (None for other_code)
+    named: Spot | None  # the unit the name means
+    parent: Spot | None
+
+    def __str__(self) -> str:
+        if self.kind == "elsewhere":
+            assert self.coded is not None
+            where = self.parent.path if self.parent else "-"
+            return f"{self.level} LGD code {self.lgd} is {self.coded.path}, not in {where}"
+        assert self.named is not None
+        if self.kind == "other_unit":
+            assert self.coded is not None
+            return (
+                f"{self.level} {self.name!r} is {self.named.path} on the roster, but LGD code "
+                f"{self.lgd} is {self.coded.path}"
+            )
+        return f"{self.level} {self.named.path} has LGD code {self.named.lgd}, not {self.lgd}"
+
+
 class Places:
     """Every stored unit, indexed by name (either script) and LGD code under its parent."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, down_to: str = "village"):
+        """Every stored unit down to the level `down_to` (a file naming no sectors or villages
+        need not load a state's villages)."""
         self.by_name: dict[tuple[str, int, str], Spot] = {}
         self.by_code: dict[tuple[str, int, int], Spot] = {}  # villages: under their sector
         self.national: dict[tuple[str, int], Spot] = {}  # district and block codes are national
         self.children: dict[int, list[Spot]] = defaultdict(list)
         self.created: dict[str, int] = defaultdict(int)
         stored: dict[tuple[str, int], Spot] = {}
-        for level in LEVELS:
+        for level in LEVELS[: LEVELS.index(down_to) + 1]:
             parent_level = LEVELS[LEVELS.index(level) - 1] if level != "district" else None
             for obj in session.exec(select(TABLES[level])):
                 parent = None
@@ -116,27 +147,29 @@ class Places:
         """The unit a file's name and code mean, None if there is none yet, or why they disagree."""
         under = id(parent) if parent else 0
         by_name = self.by_name.get((level, under, name_key(name))) if name else None
-        by_code = None
-        if lgd is not None:
-            if level in ("district", "block"):
-                by_code = self.national.get((level, lgd))
-            else:
-                by_code = self.by_code.get((level, under, lgd))
+        found = self.settle(level, parent, name, lgd, by_name)
+        return str(found) if isinstance(found, Clash) else found
+
+    def settle(
+        self, level: str, parent: Spot | None, name: str, lgd: int | None, named: Spot | None
+    ) -> Spot | Clash | None:
+        """The unit a row means, from the unit its name means (`named`, found however the file's
+        names are matched) and its LGD code: the code's unit first; None if neither means one."""
+        if lgd is None:
+            return named
+        if level in ("district", "block"):
+            by_code = self.national.get((level, lgd))
+        else:
+            by_code = self.by_code.get((level, id(parent) if parent else 0, lgd))
         if by_code is not None:
             if by_code.parent is not parent:
-                assert by_code.parent is not None
-                return (
-                    f"{level} LGD code {lgd} is {by_code.path}, not in {parent.path if parent else '-'}"
-                )
-            if by_name is not None and by_name is not by_code:
-                return (
-                    f"{level} {name!r} is {by_name.path} on the roster, but LGD code {lgd} "
-                    f"is {by_code.path}"
-                )
+                return Clash("elsewhere", level, name, lgd, by_code, named, parent)
+            if named is not None and named is not by_code:
+                return Clash("other_unit", level, name, lgd, by_code, named, parent)
             return by_code
-        if by_name is not None and lgd is not None and by_name.lgd is not None:
-            return f"{level} {by_name.path} has LGD code {by_name.lgd}, not {lgd}"
-        return by_name
+        if named is not None and named.lgd is not None:
+            return Clash("other_code", level, name, lgd, None, named, parent)
+        return named
 
     def get(self, level: str, parent: Spot | None, name: str, lgd: int | None) -> Spot | str:
         """As find, planning a new unit where there is none; a new code or other-script name is kept."""
@@ -158,6 +191,10 @@ class Places:
                 found.name_hi, found.name, found.changed = found.name_hi or found.name, name, True
         self._index(found)
         return found
+
+    def units(self, level: str) -> list[Spot]:
+        """Every unit of the level, stored or planned."""
+        return list({id(s): s for k, s in self.by_name.items() if k[0] == level}.values())
 
     def villages_in(self, block: Spot) -> list[Spot]:
         """Every village of a block, whichever sector it lies in."""
