@@ -9,9 +9,11 @@ Two shapes of file are read (CSV or XLSX):
 
 Dates are `YYYY-MM-DD` or `DD/MM/YYYY`, numbers in any grouping. With `official.cumulative` the
 values are to date, and a day's count is the difference from the unit's previous day on file.
-Names are matched to the roster by `match_unit`. Every bad row is listed with its number and
-reason and nothing is imported if any row is bad; importing a day again replaces that day's rows
-of the districts in the file.
+Either form may give LGD codes: `district_lgd`, `block_lgd` (headers as in the roster,
+`roster.columns`), or a bare `LGD Code` for the row's own unit; where a row gives one, its unit is
+matched by code first, as every import matches (`bot.places`). Names and codes are matched to the
+roster by `match_unit`. Every bad row is listed with its number and reason and nothing is imported
+if any row is bad; importing a day again replaces that day's rows of the districts in the file.
 """
 
 from __future__ import annotations
@@ -30,13 +32,14 @@ from sqlalchemy import delete, tuple_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from bot.config import Settings
+from bot.config import Settings, header_key
 from bot.i18n import t
 from bot.numbers import indian
+from bot.places import Clash, Places, Spot, parse_lgd
 from bot.roster import read_table
 from bot.targets import parse_number
 from bot.units import Unit
-from models import Block, District, OfficialCount, utcnow
+from models import OfficialCount, utcnow
 
 # Who may send the portal's counts in chat.
 UPLOADERS = ("district_officer", "admin")
@@ -63,6 +66,8 @@ def name_key(text: str) -> str:
 
 
 TOTAL_KEYS = frozenset(name_key(w) for w in TOTAL_WORDS)
+# A bare LGD code column: the code of the row's own unit (the block's on a block row).
+LGD_KEYS = frozenset(name_key(w) for w in ("lgd code", "lgd", "एलजीडी कोड"))
 
 
 # ---------------------------------------------------------------- problems, in the reader's words
@@ -104,33 +109,78 @@ class Place:
     path: str
 
 
+# Problems of a row whose names (or codes) match no unit: listed, and left out with --skip-unknown.
+UNKNOWN = frozenset(("unknown_district", "unknown_block", "unknown_district_lgd", "unknown_block_lgd"))
+
+
 class UnitMatcher:
-    """The roster's districts and blocks, found by the names a portal report uses."""
+    """The roster's districts and blocks, found by the names and LGD codes a portal report uses."""
 
     def __init__(self, session: Session, aliases: Mapping[str, str]):
         self.aliases = {name_key(k): name_key(v) for k, v in aliases.items()}
-        self.districts = {name_key(d.name): d for d in session.exec(select(District))}
-        self.blocks = {(b.district_id, name_key(b.name)): b for b in session.exec(select(Block))}
+        self.places = Places(session, down_to="block")
+        self.districts: dict[str, Spot] = {}
+        self.blocks: dict[tuple[int, str], Spot] = {}
+        for spot in self.places.units("district"):
+            for name in (spot.name, spot.name_hi):
+                if name:
+                    self.districts.setdefault(name_key(name), spot)
+        for spot in self.places.units("block"):
+            assert spot.parent is not None
+            for name in (spot.name, spot.name_hi):
+                if name:
+                    self.blocks.setdefault((id(spot.parent), name_key(name)), spot)
 
-    def _key(self, name: str) -> str:
+    def _named(self, found: Mapping[Any, Spot], under: int | None, name: str) -> Spot | None:
         key = name_key(name)
-        return self.aliases.get(key, key)
+        for option in (key, self.aliases.get(key, key)):
+            hit = found.get(option if under is None else (under, option))
+            if hit is not None:
+                return hit
+        return None
 
-    def match_unit(self, *, district: str, block: str = "") -> Place | Problem:
-        """The district (block empty) or block these names mean: case- and space-insensitive,
-        in Devanagari or Latin, an alias (`official.aliases`) standing for its roster name.
-
-        Names only; a later `district_lgd`/`block_lgd` code would be matched here first.
-        The Problem has row 0: the caller sets the row."""
-        found = self.districts.get(self._key(district))
-        if found is None or found.id is None:
-            return Problem(0, "unknown_district", {"name": district})
-        if not block:
-            return Place("district", found.id, found.id, None, found.name)
-        hit = self.blocks.get((found.id, self._key(block)))
+    def _settle(self, level: str, parent: Spot | None, name: str, lgd: int | None) -> Spot | Problem:
+        found = self.districts if parent is None else self.blocks
+        named = self._named(found, None if parent is None else id(parent), name) if name else None
+        hit = self.places.settle(level, parent, name, lgd, named)
+        if isinstance(hit, Clash):
+            values = {"name": name, "code": str(lgd), "district": parent.path if parent else ""}
+            if hit.coded is not None:
+                values["coded"] = hit.coded.path
+            if hit.named is not None:
+                values |= {"named": hit.named.path, "known": str(hit.named.lgd)}
+            return Problem(0, f"{level}_lgd_{hit.kind}", values)
         if hit is None or hit.id is None:
-            return Problem(0, "unknown_block", {"name": block, "district": found.name})
-        return Place("block", hit.id, found.id, hit.id, f"{found.name}/{hit.name}")
+            if lgd is not None:
+                return Problem(0, f"unknown_{level}_lgd", {"code": str(lgd), "name": name or "—"})
+            values = {"name": name} | ({"district": parent.path} if parent else {})
+            return Problem(0, f"unknown_{level}", values)
+        return hit
+
+    def match_unit(
+        self,
+        *,
+        district: str,
+        block: str = "",
+        district_lgd: int | None = None,
+        block_lgd: int | None = None,
+    ) -> Place | Problem:
+        """The district (no block name or code) or block these names and codes mean: by LGD code
+        first (`Places.settle`, as the roster import matches), else by name, case- and
+        space-insensitive, in Devanagari or Latin, an alias (`official.aliases`) standing for its
+        roster name. A code that means another unit than the name is a problem (`*_lgd_*`); one
+        that matches no unit an unknown unit. The Problem has row 0: the caller sets the row."""
+        found = self._settle("district", None, district, district_lgd)
+        if isinstance(found, Problem):
+            return found
+        assert found.id is not None
+        if not block and block_lgd is None:
+            return Place("district", found.id, found.id, None, found.path)
+        hit = self._settle("block", found, block, block_lgd)
+        if isinstance(hit, Problem):
+            return hit
+        assert hit.id is not None
+        return Place("block", hit.id, found.id, hit.id, hit.path)
 
 
 # ---------------------------------------------------------------- reading the file
@@ -158,6 +208,9 @@ class Layout:
     level: str = ""
     metric: str = ""
     value: str = ""
+    district_lgd: str = ""  # LGD code columns, each optional; `lgd` is the row's own unit's code
+    block_lgd: str = ""
+    lgd: str = ""
     figures: list[tuple[str, str]] = field(default_factory=list)  # (column, metric) in the wide form
 
 
@@ -174,36 +227,53 @@ def _metric_names(settings: Settings) -> dict[str, str]:
 
 def _layout(settings: Settings, names: Sequence[str]) -> Layout | list[Problem]:
     keys = {name_key(n): n for n in names if n}
-    if "metric" in keys and "value" in keys:
-        missing = [c for c in ("date", "level", "district") if c not in keys]
-        if missing:
-            return [Problem(1, "missing_columns", {"columns": ", ".join(missing)})]
-        return Layout(
-            long=True,
-            date=keys["date"],
-            district=keys["district"],
-            block=keys.get("block", ""),
-            level=keys["level"],
-            metric=keys["metric"],
-            value=keys["value"],
-        )
     conf = settings.official
 
     def first(options: Iterable[str]) -> str:
         return next((keys[k] for k in map(name_key, options) if k in keys), "")
 
+    roster = settings.roster.column_map()  # the code columns answer to the roster's names for them
+
+    def named(column: str) -> str:
+        return next((n for n in names if n and roster.get(header_key(n)) == column), "")
+
+    district_lgd, block_lgd = named("district_lgd"), named("block_lgd")
+    lgd = next((n for n in names if n and name_key(n) in LGD_KEYS), "")
+    if "metric" in keys and "value" in keys:
+        missing = [
+            c
+            for c in ("date", "level", "district")
+            if c not in keys and not (c == "district" and district_lgd)
+        ]
+        if missing:
+            return [Problem(1, "missing_columns", {"columns": ", ".join(missing)})]
+        return Layout(
+            long=True,
+            date=keys["date"],
+            district=keys.get("district", ""),
+            block=keys.get("block", ""),
+            level=keys["level"],
+            metric=keys["metric"],
+            value=keys["value"],
+            district_lgd=district_lgd,
+            block_lgd=block_lgd,
+            lgd=lgd,
+        )
     layout = Layout(
         date=first(conf.date_columns),
         district=first(conf.district_columns),
         block=first(conf.block_columns),
+        district_lgd=district_lgd,
+        block_lgd=block_lgd,
+        lgd=lgd,
     )
     metrics = _metric_names(settings)
-    used = {layout.date, layout.district, layout.block}
+    used = {layout.date, layout.district, layout.block, district_lgd, block_lgd, lgd}
     layout.figures = [(n, metrics[k]) for k, n in keys.items() if k in metrics and n not in used]
     problems = []
     if not layout.date:
         problems.append(Problem(1, "no_date_column", {"columns": ", ".join(conf.date_columns)}))
-    if not layout.district:
+    if not layout.district and not layout.district_lgd:
         problems.append(Problem(1, "no_district_column", {"columns": ", ".join(conf.district_columns)}))
     if not layout.figures:
         problems.append(
@@ -261,6 +331,25 @@ def _number(row: int, column: str, text: str) -> int | Problem | None:
         return Problem(row, f"value_{reason}", {"column": column, "value": text.strip()})
 
 
+def _codes(
+    number: int, layout: Layout, cells: Mapping[str, str], problems: list[Problem]
+) -> dict[str, int | None]:
+    """The row's LGD codes (`district`, `block`, and `lgd`: its own unit's), each bad one a problem."""
+    codes: dict[str, int | None] = {}
+    for key, column in (
+        ("district", layout.district_lgd),
+        ("block", layout.block_lgd),
+        ("lgd", layout.lgd),
+    ):
+        text = cells.get(column, "").strip() if column else ""
+        try:
+            codes[key] = parse_lgd(text)
+        except ValueError:
+            problems.append(Problem(number, "bad_lgd", {"column": column, "value": text}))
+            codes[key] = None
+    return codes
+
+
 def read_file(
     *,
     session: Session,
@@ -302,7 +391,9 @@ def read_file(
     first: dict[tuple[dt.date, str, int, str], int] = {}
     scope_names = ""
     if districts is not None:
-        scope_names = ", ".join(sorted(d.name for d in matcher.districts.values() if d.id in districts))
+        scope_names = ", ".join(
+            sorted(d.name for d in matcher.places.units("district") if d.id in districts)
+        )
     figure_columns = {layout.value} if layout.long else {c for c, _ in layout.figures}
     for number, cells in table:
         if number > MAX_ROWS + 1:
@@ -328,21 +419,27 @@ def read_file(
             problems.append(Problem(number, key, {"value": day_text}))
         elif day > today:
             problems.append(Problem(number, "future_date", {"value": day_text}))
-        district = cells.get(layout.district, "").strip()
+        district = cells.get(layout.district, "").strip() if layout.district else ""
         block = cells.get(layout.block, "").strip() if layout.block else ""
-        if not district:
+        codes = _codes(number, layout, cells, problems)
+        level = cells.get(layout.level, "").strip().casefold() if layout.long else ""
+        block_row = level == "block" if layout.long else bool(block) or codes["block"] is not None
+        own = "block" if block_row else "district"  # whose code a bare `LGD Code` column holds
+        if codes[own] is None:
+            codes[own] = codes["lgd"]
+        if not district and codes["district"] is None:
             problems.append(Problem(number, "no_district"))
         figures: list[tuple[str, int]] = []
         if layout.long:
-            level = cells.get(layout.level, "").strip().casefold()
             if level not in LEVELS:
                 problems.append(
                     Problem(number, "bad_level", {"value": cells.get(layout.level, "").strip()})
                 )
-            elif level == "block" and not block:
+            elif level == "block" and not block and codes["block"] is None:
                 problems.append(Problem(number, "block_needs_block"))
-            elif level == "district" and block:
-                problems.append(Problem(number, "district_has_block", {"value": block}))
+            elif level == "district" and (block or codes["block"] is not None):
+                written = block or str(codes["block"])
+                problems.append(Problem(number, "district_has_block", {"value": written}))
             metric_text = cells.get(layout.metric, "").strip()
             metric = metrics.get(name_key(metric_text))
             if metric is None:
@@ -366,9 +463,15 @@ def read_file(
             continue
         if not figures:
             continue
-        place = matcher.match_unit(district=district, block=block)
+        place = matcher.match_unit(
+            district=district,
+            block=block,
+            district_lgd=codes["district"],
+            block_lgd=codes["block"],
+        )
         if isinstance(place, Problem):
-            reading.unknown.append(Problem(number, place.key, place.values))
+            listed = reading.unknown if place.key in UNKNOWN else reading.problems
+            listed.append(Problem(number, place.key, place.values))
             continue
         if districts is not None and place.district_id not in districts:
             reading.problems.append(

@@ -21,6 +21,7 @@ from bot.cli import main
 from bot.config import Settings
 from bot.db import session_scope
 from bot.official import OfficialInvalid, import_official, official_series
+from bot.roster import import_roster
 from bot.service import Fieldbot
 from bot.units import resolve_units
 from models import OfficialCount
@@ -33,6 +34,7 @@ from tests.conftest import (
     Chat,
     at,
     child_url,
+    greet_everyone,
     link_sunita,
     load_once,
 )
@@ -607,3 +609,180 @@ def test_a_workbook_that_unpacks_too_far_or_a_file_too_long_is_refused_unread(
         "row 5: the file has more than 3 rows; rows after it were not checked"
     )
     assert stored(state) == 0
+
+
+# ---------------------------------------------------------------- LGD codes
+
+# A roster as an NHM office writes it: Hindi headers, the district in Devanagari, LGD codes.
+CODED_ROSTER = """नाम,मोबाइल नंबर,पद,जनपद,जनपद कोड,विकासखंड,ब्लॉक कोड,सेक्टर,ग्राम
+Officer Hardoi,9000000002,जिला अधिकारी,हरदोई,134,,,,
+BMO Sandila,9000000004,MOIC,हरदोई,134,Sandila,938,,
+Asha One,9100000001,आशा,हरदोई,134,Sandila,938,S1,V1
+Asha Five,9100000005,आशा,हरदोई,134,बिलग्राम,925,B1,V4
+Asha Seven,9100000007,आशा,Sultanpur,178,Kadipur,1110,K1,V5
+"""
+CODED_LONG = "date,level,district,district_lgd,block,block_lgd,metric,value"
+
+
+@pytest.fixture()
+def coded(db: Engine, base_settings: Settings, tmp_path: Path) -> Engine:
+    def roster() -> None:
+        path = tmp_path / "coded_roster.csv"
+        path.write_text(CODED_ROSTER, encoding="utf-8")
+        with session_scope(db) as session:
+            import_roster(session, path, progress=False, aliases=base_settings.roster)
+
+    load_once(db, "coded_roster", roster)
+    return db
+
+
+def test_lgd_codes_match_a_unit_whatever_the_spelling(
+    coded: Engine, cfg: Settings, tmp_path: Path
+) -> None:
+    by_name = write(tmp_path, "2026-11-23,district,HARDOI,,cards,100", name="names.csv")
+    assert problems(coded, cfg, by_name) == [
+        "row 2: no district 'HARDOI' on the roster (another spelling? add it to official.aliases)"
+    ]
+    path = write(
+        tmp_path,
+        "2026-11-23,district,HARDOI,134,,,cards,100",
+        "2026-11-23,block,Hardoi,134,SANDILA,,cards,40",
+        "2026-11-23,block,हरदोई,,Bilgram,925,cards,30",
+        "2026-11-23,district,,178,,,cards,5",
+        header=CODED_LONG,
+    )
+    summary = load(coded, cfg, path)
+    assert summary.unknown_skipped == [] and stored(coded) == 4  # type: ignore[attr-defined]
+    assert series(coded, cfg, "हरदोई") == {23: 100}
+    assert series(coded, cfg, "हरदोई/Sandila") == {23: 40}
+    assert series(coded, cfg, "हरदोई/बिलग्राम") == {23: 30}
+    assert series(coded, cfg, "Sultanpur") == {23: 5}
+
+
+def test_a_roster_without_codes_is_matched_by_name(state: Engine, cfg: Settings, tmp_path: Path) -> None:
+    path = write(tmp_path, "2026-11-23,block,Hardoi,134,Sandila,938,cards,40", header=CODED_LONG)
+    load(state, cfg, path)
+    assert series(state, cfg, "Hardoi/Sandila") == {23: 40}
+
+
+def test_a_code_that_disagrees_with_the_name_is_refused_on_its_row(
+    coded: Engine, cfg: Settings, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "2026-11-23,district,हरदोई,134,,,cards,100",
+        "2026-11-23,district,Sultanpur,134,,,cards,5",
+        "2026-11-23,block,Sultanpur,178,Sandila,938,cards,1",
+        "2026-11-23,block,हरदोई,134,Sandila,925,cards,2",
+        "2026-11-23,district,Sultanpur,999,,,cards,3",
+        "2026-11-24,district,हरदोई,13x4,,,cards,4",
+        "2026-11-24,district,हरदोई,,,938,cards,4",
+        header=CODED_LONG,
+    )
+    found = problems(coded, cfg, path, skip_unknown=True)
+    assert found == [
+        "row 3: district 'Sultanpur' is Sultanpur on the roster, but LGD code 134 is हरदोई",
+        "row 4: block LGD code 938 is हरदोई/Sandila, not in district Sultanpur",
+        "row 5: block 'Sandila' is हरदोई/Sandila on the roster, but LGD code 925 is हरदोई/बिलग्राम",
+        "row 6: district Sultanpur has LGD code 178 on the roster, not 999",
+        "row 7: district_lgd '13x4' is not an LGD code (a whole number)",
+        "row 8: a district row names no block (found '938')",
+    ]
+    with pytest.raises(OfficialInvalid) as caught:
+        load(coded, cfg, path)
+    assert caught.value.problems[0].text("hi") == (
+        "पंक्ति 3: जिला 'Sultanpur' रोस्टर में Sultanpur है, पर LGD कोड 134 हरदोई का है"
+    )
+    assert stored(coded) == 0
+
+
+def test_a_code_matching_no_unit_is_an_unknown_unit(
+    coded: Engine, cfg: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _cli_config(tmp_path, coded, cfg)
+    path = write(
+        tmp_path,
+        "2026-11-23,block,HARDOI,134,Sandila,938,cards,40",
+        "2026-11-23,district,Lakhimpur,139,,,cards,9",
+        "2026-11-23,block,हरदोई,134,Mallawan,940,cards,3",
+        header=CODED_LONG,
+    )
+    args = ["--config", str(config), "official", "import", str(path)]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "row 3: no district with LGD code 139 on the roster (the file names it Lakhimpur)" in err
+    assert "row 4: no block with LGD code 940 on the roster (the file names it Mallawan)" in err
+    assert stored(coded) == 0
+    assert main([*args, "--skip-unknown"]) == 0
+    out = capsys.readouterr()
+    assert out.out.startswith("imported 1 official figures: 1 unit(s), 2026-11-23")
+    assert "skipped: row 3: no district with LGD code 139" in out.err
+    assert series(coded, cfg, "हरदोई/Sandila") == {23: 40} and stored(coded) == 1
+
+
+def test_a_portal_report_with_lgd_code_columns(coded: Engine, cfg: Settings, tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(
+        ["S.No.", "District Name", "District LGD Code", "Block Name", "LGD Code", "Report Date",
+         "Cards Approved"]
+    )  # fmt: skip
+    for row in (
+        [1, "HARDOI", 134, "SANDILA", 938, "24/11/2026", 40],
+        [2, "HARDOI", 134, "Bilgram CHC", 925, "24/11/2026", 30],  # बिलग्राम by its code
+        [3, "HARDOI", 134, None, None, "24/11/2026", 75],
+        ["Total", None, None, None, None, None, 145],
+    ):
+        sheet.append(row)
+    path = tmp_path / "blocks.xlsx"
+    book.save(path)
+    load(coded, cfg, path)
+    assert series(coded, cfg, "हरदोई") == {24: 75}
+    assert series(coded, cfg, "हरदोई/Sandila") == {24: 40}
+    assert series(coded, cfg, "हरदोई/बिलग्राम") == {24: 30}
+    # A district-wise report: its bare LGD Code column is each district's.
+    districts = tmp_path / "districts.csv"
+    districts.write_text(
+        "District,LGD Code,Date,Cards Approved\nHARDOI,134,25/11/2026,80\nसुल्तानपुर,178,25/11/2026,6\n"
+        "सुल्तानपुर,0178,26/11/2026,7\n",
+        encoding="utf-8",
+    )
+    load(coded, cfg, districts)
+    assert series(coded, cfg, "हरदोई") == {24: 75, 25: 80}
+    assert series(coded, cfg, "Sultanpur") == {25: 6, 26: 7}
+
+
+def test_a_district_officer_sends_a_coded_portal_file_in_chat(
+    coded: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    import base64
+
+    import httpx
+
+    from bot.web import create_app
+    from tests.fakes.live import serving
+
+    greet_everyone(coded)
+    core = Fieldbot(settings, coded, clock=lambda: at(23, 23, 59))
+    clash = write(
+        tmp_path,
+        "2026-11-22,district,HARDOI,134,,,cards,100",
+        "2026-11-22,block,हरदोई,134,Sandila,925,cards,2",
+        header=CODED_LONG,
+    )
+    body = {"phone": "9000000002", "document_name": "portal.csv", "at": "2026-11-23T19:00:00+05:30"}
+    with serving(create_app(core)) as url:
+
+        def send(path: Path) -> str:
+            data = {**body, "document_base64": base64.b64encode(path.read_bytes()).decode()}
+            reply = httpx.post(f"{url}/simulator/messages", json=data, timeout=10).json()
+            return str(reply["replies"][0]["text"])
+
+        assert send(clash).splitlines()[1:] == [
+            "पंक्ति 3: ब्लॉक 'Sandila' रोस्टर में हरदोई/Sandila है, पर LGD कोड 925 हरदोई/बिलग्राम का है"
+        ]
+        assert stored(coded) == 0
+        clean = write(tmp_path, "2026-11-22,district,HARDOI,134,,,cards,100", header=CODED_LONG)
+        assert send(clean).startswith("✅ portal.csv: पोर्टल के 1 आँकड़े दर्ज हुए")
+    assert series(coded, settings, "हरदोई") == {22: 100}
