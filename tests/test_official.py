@@ -620,6 +620,7 @@ BMO Sandila,9000000004,MOIC,हरदोई,134,Sandila,938,,
 Asha One,9100000001,आशा,हरदोई,134,Sandila,938,S1,V1
 Asha Five,9100000005,आशा,हरदोई,134,बिलग्राम,925,B1,V4
 Asha Seven,9100000007,आशा,Sultanpur,178,Kadipur,1110,K1,V5
+Asha Eight,9100000008,आशा,सुल्तानपुर,178,Kadipur,1110,K1,V5
 """
 CODED_LONG = "date,level,district,district_lgd,block,block_lgd,metric,value"
 
@@ -649,14 +650,15 @@ def test_lgd_codes_match_a_unit_whatever_the_spelling(
         "2026-11-23,block,Hardoi,134,SANDILA,,cards,40",
         "2026-11-23,block,हरदोई,,Bilgram,925,cards,30",
         "2026-11-23,district,,178,,,cards,5",
+        "2026-11-24,district,सुल्तानपुर,,,,cards,6",  # Sultanpur's Hindi name, from the roster
         header=CODED_LONG,
     )
     summary = load(coded, cfg, path)
-    assert summary.unknown_skipped == [] and stored(coded) == 4  # type: ignore[attr-defined]
+    assert summary.unknown_skipped == [] and stored(coded) == 5  # type: ignore[attr-defined]
     assert series(coded, cfg, "हरदोई") == {23: 100}
     assert series(coded, cfg, "हरदोई/Sandila") == {23: 40}
     assert series(coded, cfg, "हरदोई/बिलग्राम") == {23: 30}
-    assert series(coded, cfg, "Sultanpur") == {23: 5}
+    assert series(coded, cfg, "Sultanpur") == {23: 5, 24: 6}
 
 
 def test_a_roster_without_codes_is_matched_by_name(state: Engine, cfg: Settings, tmp_path: Path) -> None:
