@@ -65,6 +65,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "/top — रैंकिंग (रैंक); /top % — लक्ष्य के प्रतिशत से\n"
         "/export — एक्सेल फ़ाइल\n"
         "/photos — आज की फ़ील्ड फ़ोटो, जाँच वाली पहले (फ़ोटो)\n"
+        "/web — डैशबोर्ड खोलने का लिंक (डैशबोर्ड)\n"
         "/lang en — English",
         "en": "You can ask:\n"
         "/status — today's figures\n"
@@ -74,6 +75,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "/top — ranking; /top % — by % of target\n"
         "/export — Excel file\n"
         "/photos — today's field photos, those needing review first\n"
+        "/web — a link to open the dashboard\n"
         "/lang hi — हिंदी",
     },
     "sorry_prefix": {
@@ -226,6 +228,36 @@ TEXTS: dict[str, dict[str, str]] = {
         "hi": "फ़ोन नंबर और कार्यकर्ताओं के नाम वाली सूची सिर्फ़ निजी चैट में भेजी जाती है।",
         "en": "Lists with workers' names and phone numbers are sent only in a private chat.",
     },
+    # ---- the officers' dashboard (/web)
+    "web_link": {
+        "hi": "🖥️ डैशबोर्ड खोलने के लिए यह लिंक {minutes} मिनट तक एक बार चलेगा:\n{url}\n\n"
+        "लिंक खोलकर «साइन इन» दबाएँ। यह लिंक किसी को आगे न भेजें।",
+        "en": "🖥️ This link opens the dashboard once, within {minutes} minutes:\n{url}\n\n"
+        "Open it and press «Sign in». Do not forward it to anyone.",
+    },
+    "web_for_officers": {
+        "hi": "डैशबोर्ड सुपरवाइज़र, BMO और ज़िला अधिकारियों के लिए है। "
+        "अपनी स्थिति जानने के लिए /status भेजें।",
+        "en": "The dashboard is for supervisors, BMOs and district officers. "
+        "Send /status to see your own figures.",
+    },
+    "web_private_only": {
+        "hi": "डैशबोर्ड का लिंक सिर्फ़ निजी चैट में भेजा जाता है। मुझे सीधे /web भेजें।",
+        "en": "The dashboard link is sent only in a private chat. Send /web to me directly.",
+    },
+    "web_too_many": {
+        "hi": "पिछले एक घंटे में {count} लिंक भेजे जा चुके हैं। कृपया थोड़ी देर बाद फिर से /web भेजें।",
+        "en": "{count} links were sent in the last hour. Please send /web again a little later.",
+    },
+    "proof_reviewed_accepted": {
+        "hi": "✅ आपकी {date} {time} की फ़ील्ड फ़ोटो जाँच में स्वीकार हो गई।{note}",
+        "en": "✅ Your field photo of {date} {time} was accepted on review.{note}",
+    },
+    "proof_reviewed_rejected": {
+        "hi": "❌ आपकी {date} {time} की फ़ील्ड फ़ोटो जाँच में अस्वीकार हुई।{note}",
+        "en": "❌ Your field photo of {date} {time} was rejected on review.{note}",
+    },
+    "proof_review_note": {"hi": " टिप्पणी: {note}", "en": " Note: {note}"},
     "unknown_command": {
         "hi": "«/{name}» मैं नहीं समझा। मदद के लिए /help भेजें।",
         "en": "I do not know «/{name}». Send /help for what I can do.",

@@ -23,6 +23,7 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from telegram import Update
 
+from bot import dashboard
 from bot.messages import Inbound, Location
 from bot.outbox import inbox as outbox_inbox
 from bot.phones import PhoneError, normalize_phone
@@ -278,6 +279,7 @@ def create_app(
     ]
     if whatsapp is not None:
         routes += whatsapp.routes()
+    routes += dashboard.routes(core)
     if simulator:
         routes += [
             Route("/", page),
