@@ -236,8 +236,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "Open it and press «Sign in». Do not forward it to anyone.",
     },
     "web_for_officers": {
-        "hi": "डैशबोर्ड सुपरवाइज़र, BMO और ज़िला अधिकारियों के लिए है। "
-        "अपनी स्थिति जानने के लिए /status भेजें।",
+        "hi": "डैशबोर्ड सुपरवाइज़र, BMO और ज़िला अधिकारियों के लिए है। अपनी स्थिति जानने के लिए /status भेजें।",
         "en": "The dashboard is for supervisors, BMOs and district officers. "
         "Send /status to see your own figures.",
     },
