@@ -286,6 +286,7 @@ def create_app(
             Route("/simulator/people", people),
             Route("/simulator/inbox", inbox),
             Route("/simulator/messages", simulator_message, methods=["POST"]),
+            *dashboard.simulator_routes(core),
         ]
 
     @asynccontextmanager

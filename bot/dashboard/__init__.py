@@ -15,3 +15,10 @@ def routes(core: Fieldbot) -> list[Route]:
     from bot.dashboard.views import routes as dashboard_routes
 
     return dashboard_routes(core)
+
+
+def simulator_routes(core: Fieldbot) -> list[Route]:
+    """`POST /simulator/dashboard {"phone"}`: the simulator opens the dashboard as that officer."""
+    from bot.dashboard.views import simulator_route
+
+    return [simulator_route(core)]

@@ -172,3 +172,36 @@ def csrf_ok(expected: str, given: object) -> bool:
 
 def end_session(*, session: Session, session_hash: str) -> None:
     session.execute(delete(WebSession).where(col(WebSession.token_hash) == session_hash))
+
+
+def link_for_phone(*, session: Session, settings: Settings, phone: str, now: dt.datetime) -> str | None:
+    """A sign-in link for the officer with this phone (the simulator, `make demo`); None for
+    anyone else, or when the hour's allowance is used up."""
+    from bot.crud import person_by_phone
+    from bot.phones import PhoneError, normalize_phone
+
+    try:
+        person = person_by_phone(session=session, phone=normalize_phone(phone))
+    except PhoneError:
+        return None
+    if person is None or not allowed(session, settings, person):
+        return None
+    token = new_link(session=session, settings=settings, person=person, now=now)
+    return login_url(token) if token else None
+
+
+def demo_links(*, session: Session, settings: Settings, now: dt.datetime) -> list[tuple[Person, str]]:
+    """Ready links for the first district officer and the first BMO on the roster."""
+    out = []
+    for role in ("district_officer", "bmo"):
+        person = session.exec(
+            select(Person)
+            .where(Person.role == role, col(Person.active).is_(True))
+            .order_by(col(Person.id))
+        ).first()
+        if person is None:
+            continue
+        url = link_for_phone(session=session, settings=settings, phone=person.phone, now=now)
+        if url:
+            out.append((person, url))
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
+import json
 import logging
 import secrets
 import tempfile
@@ -18,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
@@ -459,6 +460,35 @@ def routes(core: Fieldbot) -> list[Route]:
         Route("/dashboard/-/fonts/{name:path}", asset(FONTS), methods=["GET"]),
         Route("/dashboard/{path:path}", unit, methods=["GET"]),
     ]
+
+
+def simulator_route(core: Fieldbot) -> Route:
+    """The simulator speaks as anyone on the roster already; it may open their dashboard too."""
+
+    async def open_as(request: Request) -> Response:
+        try:
+            data = json.loads(await request.body())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return JSONResponse({"error": "body is not JSON"}, status_code=400)
+        phone = data.get("phone") if isinstance(data, dict) else None
+        if not isinstance(phone, str):
+            return JSONResponse({"error": "phone is required"}, status_code=400)
+
+        def make() -> str | None:
+            with session_scope(core.engine) as session:
+                return auth.link_for_phone(
+                    session=session, settings=core.settings, phone=phone, now=utcnow()
+                )
+
+        url = await asyncio.to_thread(make)
+        if url is None:
+            return JSONResponse(
+                {"error": "only for active officers with a unit, a few links an hour"},
+                status_code=403,
+            )
+        return JSONResponse({"url": url})
+
+    return Route("/simulator/dashboard", open_as, methods=["POST"])
 
 
 def asset(folder: Path) -> Callable[[Request], Any]:

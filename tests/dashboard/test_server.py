@@ -364,3 +364,37 @@ def test_uploads_only_for_district_officers_and_admins_in_their_district(
     elsewhere = csv + b"Nayi Asha,9811122233,asha,Lucknow,Mohanlalganj,M-1,Gaon,26.7,80.9,hi\n"
     answer = _upload(officer, page, "roster", "r.csv", elsewhere, "import")
     assert "row 2: Lucknow आपके क्षेत्र (Hardoi) से बाहर है" in answer.text  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- the first minute: demo and simulator
+
+
+def test_demo_prints_links_for_the_district_officer_and_a_bmo(
+    core: Fieldbot, app: str, district: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import _print_dashboard_links
+
+    port = int(app.rsplit(":", 1)[1])
+    _print_dashboard_links(district, core.settings, "127.0.0.1", port)
+    out = capsys.readouterr().out
+    links = re.findall(r"dashboard as (.+?) \((\w+)\): (\S+)", out)
+    assert [(name, role) for name, role, _ in links] == [
+        ("Vivek Tripathi", "district_officer"),
+        ("Dr. Rajesh Kumar Singh", "bmo"),
+    ]
+    client = client_for(app)
+    page = client.get(path_of(links[0][2]))
+    home = client.post(path_of(links[0][2]), data={"csrf": csrf_of(page.text)}, follow_redirects=True)
+    assert home.status_code == 200 and "Vivek Tripathi" in home.text
+
+
+def test_simulator_opens_the_dashboard_as_an_officer_only(app: str) -> None:
+    client = client_for(app)
+    answer = client.post("/simulator/dashboard", json={"phone": RAJESH})
+    assert answer.status_code == 200 and "/dashboard/-/login/" in answer.json()["url"]
+    worker = client.post("/simulator/dashboard", json={"phone": SUNITA})
+    assert worker.status_code == 403 and "url" not in worker.json()
+    page = client.get("/")
+    assert 'id="dashboard"' in page.text and "NotoSansDevanagari-Regular.ttf" in page.text
+    font = client.get("/dashboard/-/fonts/NotoSansDevanagari-Regular.ttf")
+    assert font.status_code == 200 and len(font.content) > 100_000
