@@ -107,6 +107,7 @@ class UnitPage:
     place: str | None = None
     chart_metric: str = ""
     chart_reported: str = ""
+    chart_titles: tuple[str, str] = ("", "")
     child_level: str = ""
     rows: list[dict[str, Any]] = field(default_factory=list)
     sort: str = "rank"
@@ -230,6 +231,7 @@ def _charts(
         daily if daily is not None and rollups.campaign_days(settings, day, day) else None
         for day in days
     ]
+    page.chart_titles = (t(lang, "chart_metric", metric=metric_label), t(lang, "chart_reported"))
     page.chart_metric = charts.bars(
         days,
         [value for _, value, _ in series],
