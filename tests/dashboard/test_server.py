@@ -398,3 +398,18 @@ def test_simulator_opens_the_dashboard_as_an_officer_only(app: str) -> None:
     assert 'id="dashboard"' in page.text and "NotoSansDevanagari-Regular.ttf" in page.text
     font = client.get("/dashboard/-/fonts/NotoSansDevanagari-Regular.ttf")
     assert font.status_code == 200 and len(font.content) > 100_000
+
+
+def test_an_officer_who_reads_english_gets_the_dashboard_in_english(
+    core: Fieldbot, app: str, district: Engine
+) -> None:
+    with session_scope(district) as session:
+        rajesh = session.get_one(Person, person(district, RAJESH).id)
+        rajesh.language = "en"
+        session.add(rajesh)
+    [reply] = ask_web(core, RAJESH)
+    assert "Open it and press «Sign in»" in reply.text
+    client = client_for(app)
+    page = sign_in(client, core, RAJESH).text
+    assert "Log out" in page and "Not reported today" in page and "of 19 workers" in page
+    assert "लॉग आउट" not in page
