@@ -293,6 +293,14 @@ def test_no_link_and_the_district_on_a_projector(
     shot(browser, "district-360")
     width(browser, 1920, 1080)
     shot(browser, "district-1920")
+    # Printed (A4 landscape): no navigation, no forms.
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert not browser.find_element(By.ID, "logout").is_displayed()
+        assert not browser.find_element(By.ID, "uploads").is_displayed()
+        assert browser.find_element(By.ID, "figures").is_displayed()
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     browser.get(f"{url}/dashboard/Hardoi/Sandila/Sandila-1?refresh=60")
     page = browser.page_source
     assert (

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import openpyxl
 import pytest
 from sqlalchemy.engine import Engine
@@ -17,11 +19,24 @@ from bot import roster
 from bot.cli import main as cli_main
 from bot.db import session_scope
 from bot.service import Fieldbot
+from bot.telegram import build_application
 from bot.web import create_app
 from models import Outbox, Person, PhoneView, Proof, ProofReview
-from tests.conftest import ADMIN, RAJESH, SUNITA, USHA, VIVEK, Chat, at, child_url
+from tests.conftest import (
+    ADMIN,
+    RAJESH,
+    SECRET,
+    SUNITA,
+    USHA,
+    VIVEK,
+    Chat,
+    at,
+    child_url,
+    telegram_settings,
+)
 from tests.dashboard.common import ask_web, client_for, csrf_of, link_of, path_of, sign_in
 from tests.fakes.live import serving
+from tests.fakes.telegram_api import FakeTelegramAPI, contact_update, text_update
 from tests.images import photo
 from tests.test_presence import FIVE_KM_NORTH, send_proof
 
@@ -413,3 +428,26 @@ def test_an_officer_who_reads_english_gets_the_dashboard_in_english(
     page = sign_in(client, core, RAJESH).text
     assert "Log out" in page and "Not reported today" in page and "of 19 workers" in page
     assert "लॉग आउट" not in page
+
+
+@pytest.fixture()
+def inline_webhook(core: Fieldbot, api: FakeTelegramAPI) -> Iterator[str]:
+    """Telegram in webhook mode, answering in the HTTP response."""
+    settings = dataclasses.replace(telegram_settings(api, webhook=True), answer_inline=True)
+    application = build_application(core, settings, webhook=True)
+    with serving(create_app(core, telegram_app=application, telegram_settings=settings)) as url:
+        yield url
+
+
+def test_the_link_goes_without_preview_even_when_redelivered(inline_webhook: str) -> None:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    hook = f"{inline_webhook}/telegram/webhook"
+    start = {"update_id": 1, **contact_update("+918124645116", user_id=6001, first_name="Rajesh")}
+    assert httpx.post(hook, json=start, headers=headers).status_code == 200
+    web = {"update_id": 2, **text_update("/web", user_id=6001, first_name="Rajesh")}
+    first = httpx.post(hook, json=web, headers=headers).json()
+    again = httpx.post(hook, json=web, headers=headers).json()  # Telegram retried the update
+    for call in (first, again):
+        assert call["method"] == "sendMessage" and "/dashboard/-/login/" in call["text"]
+        assert call["link_preview_options"] == {"is_disabled": True}
+    assert again["text"] == first["text"]
