@@ -451,3 +451,30 @@ def test_the_link_goes_without_preview_even_when_redelivered(inline_webhook: str
         assert call["method"] == "sendMessage" and "/dashboard/-/login/" in call["text"]
         assert call["link_preview_options"] == {"is_disabled": True}
     assert again["text"] == first["text"]
+
+
+def test_erasure_takes_review_notes_and_sessions_and_access_lists_reviews(
+    core: Fieldbot, app: str, chat: Chat, district: Engine
+) -> None:
+    from bot import privacy
+    from models import utcnow
+
+    send_proof(chat, "7339325088", at(23, 11), FIVE_KM_NORTH, photo(64))
+    with Session(district) as session:
+        [proof] = session.exec(select(Proof)).all()
+    client = client_for(app)
+    page = sign_in(client, core, USHA).text
+    client.post(
+        f"/dashboard/-/review/{proof.id}",
+        data={"decision": "rejected", "note": "Rekha Verma ने पुरानी फ़ोटो भेजी", "csrf": csrf_of(page)},
+    )
+    with session_scope(district) as session:
+        held = privacy.access(session=session, phone="+917339325088")
+    assert [r["decision"] for r in held["proof_reviews"]] == ["rejected"]
+    with session_scope(district) as session:
+        privacy.forget(session=session, phone="+917339325088", now=utcnow())
+        privacy.forget(session=session, phone="+917285872429", now=utcnow())  # Usha
+    with Session(district) as session:
+        review = session.get_one(ProofReview, proof.id)
+    assert review.decision == "rejected" and review.note == ""
+    assert client.get("/dashboard").status_code == 401
