@@ -21,6 +21,7 @@ from bot.dashboard.texts import t
 from bot.format import date_near, rank_line
 from bot.i18n import short_date
 from bot.numbers import indian, percent
+from bot.phones import local_phone
 from bot.units import CHILD_LEVEL, Unit, resolve_units, state_unit
 from handlers.presence import distance_text, reason_texts
 from models import DailyReport, Person, PhoneView, ProofReview, ReportValue
@@ -357,22 +358,14 @@ def _missing(
                     "name": worker.name,
                     "village": worker.village,
                     "sector": worker.sector,
-                    "phone": local_phone_text(worker.phone) if show_phones else "",
+                    "phone": local_phone(worker.phone) if show_phones else "",
                     "tel": worker.phone if show_phones else "",
                 }
             )
         if absent and show_phones:
             log_phone_view(session, viewer, "missing", unit, now)
-    out["reported"] = workers - out["count"] if not counts_only else max(workers - out["count"], 0)
-    out["workers"] = workers
     out["count_text"] = indian(out["count"])
     page.missing = out
-
-
-def local_phone_text(phone: str) -> str:
-    from bot.phones import local_phone
-
-    return local_phone(phone)
 
 
 def _proofs(

@@ -45,11 +45,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "logged_out": {"hi": "आप लॉग आउट हो गए।", "en": "You are logged out."},
     "not_found": {"hi": "यह पेज नहीं मिला।", "en": "This page was not found."},
     "your_units": {"hi": "आपकी इकाइयाँ", "en": "Your units"},
-    "period": {"hi": "अवधि", "en": "Period"},
     "p_today": {"hi": "आज", "en": "Today"},
     "p_week": {"hi": "पिछले 7 दिन", "en": "Last 7 days"},
     "p_campaign": {"hi": "अभियान", "en": "Campaign"},
-    "p_range": {"hi": "चुनी तारीखें", "en": "Chosen dates"},
     "from": {"hi": "से", "en": "From"},
     "to": {"hi": "तक", "en": "To"},
     "show": {"hi": "दिखाएँ", "en": "Show"},
@@ -161,7 +159,6 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "projector": {"hi": "प्रोजेक्टर दृश्य", "en": "Projector view"},
     "updated_at": {"hi": "{time} पर", "en": "as of {time}"},
-    "language": {"hi": "English", "en": "हिंदी"},
 }
 
 

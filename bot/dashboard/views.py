@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from PIL import Image
 from sqlalchemy.exc import IntegrityError
@@ -239,6 +239,7 @@ def routes(core: Fieldbot) -> list[Route]:
             else "",
             "back": unit_url(found, **page.period.params()),
             "metrics": [m.label(viewer.lang) for m in settings.metrics],
+            "updated": f"{core.clock().astimezone(settings.tz):%H:%M}",
         }
         return render(request, "unit.html", context, 200, viewer.lang)
 
@@ -528,8 +529,6 @@ def _back(value: object) -> str:
 
 
 def _downloads(unit: Unit, params: dict[str, str]) -> dict[str, str]:
-    from urllib.parse import urlencode
-
     query = urlencode({"unit": unit.path, **params})
     return {
         "excel": f"/dashboard/-/download/export.xlsx?{query}",
