@@ -256,10 +256,12 @@ def test_a_supervisor_reviews_a_proof_and_the_worker_is_told(
         review_id = session.exec(select(Proof.id).where(Proof.verdict == "needs_review")).one()
     item = browser.find_element(By.ID, f"proof-{review_id}")
     assert "Rekha Verma" in item.text
-    assert (
-        browser.execute_script("return arguments[0].naturalWidth", item.find_element(By.TAG_NAME, "img"))
-        > 0
+    thumbnail = item.find_element(By.TAG_NAME, "img")
+    browser.execute_script("arguments[0].scrollIntoView()", thumbnail)  # it loads lazily
+    WebDriverWait(browser, 10).until(
+        lambda d: d.execute_script("return arguments[0].naturalWidth", thumbnail) > 0
     )
+    browser.execute_script("window.scrollTo(0, 0)")
     no_horizontal_scroll(browser)
     shot(browser, "proofs-360")
     item.find_element(By.NAME, "note").send_keys("गाँव से दूर, अगली बार गाँव में फ़ोटो लें")
