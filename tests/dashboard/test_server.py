@@ -478,3 +478,27 @@ def test_erasure_takes_review_notes_and_sessions_and_access_lists_reviews(
         review = session.get_one(ProofReview, proof.id)
     assert review.decision == "rejected" and review.note == ""
     assert client.get("/dashboard").status_code == 401
+
+
+def test_two_presses_at_once_sign_in_once(core: Fieldbot, app: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = path_of(link_of(ask_web(core, RAJESH)))
+    clients = [client_for(app) for _ in range(4)]
+    forms = [csrf_of(c.get(path).text) for c in clients]
+
+    def press(i: int) -> int:
+        return clients[i].post(path, data={"csrf": forms[i]}, follow_redirects=False).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        codes = sorted(pool.map(press, range(4)))
+    assert codes == [303, 403, 403, 403]
+
+
+def test_any_web_process_serves_a_session(core: Fieldbot, app: str) -> None:
+    client = client_for(app)
+    sign_in(client, core, RAJESH)
+    with serving(create_app(core)) as other:
+        elsewhere = httpx.Client(base_url=other, cookies=client.cookies, timeout=30)
+        page = elsewhere.get("/dashboard")
+    assert page.status_code == 200 and "Hardoi/Sandila" in page.text
