@@ -148,13 +148,11 @@ def routes(core: Fieldbot) -> list[Route]:
             return response
         form = await request.form()
         if not auth.csrf_ok(request.cookies.get(SIGNIN_COOKIE, ""), form.get("csrf")):
-            return render(
-                request, "message.html", {"message": t("hi", "form_expired"), "both": True}, 403
-            )
+            return render(request, "message.html", {"message_key": "form_expired"}, 403)
         result = await db(lambda s: auth.redeem(session=s, settings=settings, token=token, now=utcnow()))
         if isinstance(result, str):
             log.info("dashboard: sign-in link refused (%s)", result)
-            return render(request, "message.html", {"message_key": f"link_{result}", "both": True}, 403)
+            return render(request, "message.html", {"message_key": f"link_{result}"}, 403)
         log.info("dashboard: person #%s signed in", result.person_id)
         response = RedirectResponse("/dashboard", status_code=303, headers=headers)
         response.set_cookie(
@@ -164,7 +162,7 @@ def routes(core: Fieldbot) -> list[Route]:
             httponly=True,
             samesite="lax",
             secure=secure(request),
-            path="/",
+            path="/dashboard",
         )
         response.delete_cookie(SIGNIN_COOKIE, path="/dashboard/-/login")
         return response
@@ -188,7 +186,7 @@ def routes(core: Fieldbot) -> list[Route]:
         response = render(
             request, "message.html", {"message": t(viewer.lang, "logged_out")}, 200, viewer.lang
         )
-        response.delete_cookie(COOKIE, path="/")
+        response.delete_cookie(COOKIE, path="/dashboard")
         return response
 
     # ------------------------------------------------------------ the unit pages
