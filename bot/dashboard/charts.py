@@ -13,7 +13,7 @@ from html import escape
 from bot.numbers import indian
 
 WIDTH, HEIGHT = 720, 240
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 16, 34
+LEFT, RIGHT, TOP, BOTTOM = 64, 12, 24, 34
 
 
 def _nice_top(value: int) -> int:
@@ -63,7 +63,7 @@ def bars(
         parts.append(
             f'<text class="tick" x="{LEFT - 6}" y="{ty + 4:.1f}" text-anchor="end">{indian(tick)}</text>'
         )
-    label_every = max(1, len(days) // 8)
+    label_every = max(1, -(-len(days) // 7))
     for index, (day, value) in enumerate(zip(days, values, strict=True)):
         x = LEFT + slot * index + (slot - bar_w) / 2
         goal = per_day[index]
@@ -75,7 +75,7 @@ def bars(
         )
         if index % label_every == 0 or index == len(days) - 1:
             parts.append(
-                f'<text class="tick" x="{x + bar_w / 2:.1f}" y="{HEIGHT - 14}" '
+                f'<text class="tick" x="{x + bar_w / 2:.1f}" y="{HEIGHT - 10}" '
                 f'text-anchor="middle">{day:%d/%m}</text>'
             )
     points = [

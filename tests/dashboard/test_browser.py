@@ -89,11 +89,14 @@ def width(driver: WebDriver, pixels: int, height: int = 900) -> None:
     )
 
 
-def shot(driver: WebDriver, name: str) -> None:
-    """A small PNG of the visible page (256 colours)."""
+def shot(driver: WebDriver, name: str, at: str | None = None) -> None:
+    """A small PNG of the visible page (128 colours), scrolled to the element `at` if given."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    if at is not None:
+        driver.execute_script("arguments[0].scrollIntoView()", driver.find_element(By.ID, at))
     image = Image.open(io.BytesIO(driver.get_screenshot_as_png())).convert("RGB")
     image.quantize(colors=128).save(SHOTS / f"{name}.png", optimize=True)
+    driver.execute_script("window.scrollTo(0, 0)")
 
 
 def no_horizontal_scroll(driver: WebDriver) -> None:
@@ -217,7 +220,7 @@ def test_a_bmo_from_the_bot_link_to_a_sector_and_out(
     assert "Sunita Devi" in rows and "Savitri Devi" in rows
     assert browser.find_elements(By.CSS_SELECTOR, "#missing a.tel")
     no_horizontal_scroll(browser)
-    shot(browser, "sector-360")
+    shot(browser, "sector-360", at="below")
 
     # Another block is not his: not found, and nothing of it shown.
     browser.get(f"{url}/dashboard/Hardoi/Bilgram")
@@ -263,7 +266,7 @@ def test_a_supervisor_reviews_a_proof_and_the_worker_is_told(
     )
     browser.execute_script("window.scrollTo(0, 0)")
     no_horizontal_scroll(browser)
-    shot(browser, "proofs-360")
+    shot(browser, "proofs-360", at="proofs")
     item.find_element(By.NAME, "note").send_keys("गाँव से दूर, अगली बार गाँव में फ़ोटो लें")
     item.find_element(By.CSS_SELECTOR, "button.accept").click()
     notice = WebDriverWait(browser, 10).until(
