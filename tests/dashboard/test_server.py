@@ -502,3 +502,20 @@ def test_any_web_process_serves_a_session(core: Fieldbot, app: str) -> None:
         elsewhere = httpx.Client(base_url=other, cookies=client.cookies, timeout=30)
         page = elsewhere.get("/dashboard")
     assert page.status_code == 200 and "Hardoi/Sandila" in page.text
+
+
+def test_a_targets_file_checked_then_imported_changes_the_figures(core: Fieldbot, app: str) -> None:
+    client = client_for(app)
+    page = sign_in(client, core, VIVEK).text
+    good = (
+        b"level,district,block,sector,metric,daily,campaign_total,eligible,baseline\n"
+        b"block,Hardoi,Sandila,,cards,300,18000,50000,1000\n"
+    )
+    checked = _upload(client, page, "targets", "t.csv", good, "check")
+    assert "t.csv: 1 पंक्तियाँ, हर पंक्ति सही है (1 नई" in checked.text  # type: ignore[attr-defined]
+    assert "/ 250" in client.get("/dashboard/Hardoi/Sandila").text  # nothing written yet
+    imported = _upload(client, page, "targets", "t.csv", good, "import")
+    assert "1 लक्ष्य पंक्तियाँ दर्ज: 1 नई" in imported.text  # type: ignore[attr-defined]
+    sandila = client.get("/dashboard/Hardoi/Sandila").text
+    figures = sandila[sandila.index('id="figures"') : sandila.index('id="totals"')]
+    assert "/ 300" in figures and "1,000 / 50,000" in figures  # the target, and coverage
