@@ -519,3 +519,15 @@ def test_a_targets_file_checked_then_imported_changes_the_figures(core: Fieldbot
     sandila = client.get("/dashboard/Hardoi/Sandila").text
     figures = sandila[sandila.index('id="figures"') : sandila.index('id="totals"')]
     assert "/ 300" in figures and "1,000 / 50,000" in figures  # the target, and coverage
+
+
+def test_a_chosen_range_and_a_bad_one(core: Fieldbot, app: str, chat: Chat) -> None:
+    chat.say(SUNITA, "कार्ड 12", at(21, 12))
+    chat.say(SUNITA, "कार्ड 5", at(23, 12))
+    client = client_for(app)
+    sign_in(client, core, USHA)
+    sector = "/dashboard/Hardoi/Sandila/Sandila-1"
+    chosen = client.get(f"{sector}?period=range&from=2026-11-20&to=2026-11-22").text
+    assert "20/11 – 22/11" in chosen and "12 / 300" in chosen  # 3 days of a 100-a-day target
+    later = client.get(f"{sector}?period=range&from=2026-11-22&to=2026-12-30").text
+    assert "तारीखें सही नहीं थीं" in later and "5 / 100" in later  # the future: today instead
