@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import text
+from sqlalchemy import delete, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, col, select
 
@@ -708,12 +708,63 @@ def measure(engine: Engine, settings: Settings, runs: int) -> dict[str, float]:
             ),
         )
     )
+    results.update(measure_dashboard(engine, settings, core, runs))
     results["rollups_machine_load_1m_after"] = round(os.getloadavg()[0], 2)
     with engine.connect() as conn:  # the server's cache, which decides how much is read from disk
         buffers = conn.exec_driver_sql(
             "SELECT setting::bigint * 8 / 1024 FROM pg_settings WHERE name = 'shared_buffers'"
         ).scalar_one()
     results["rollups_postgres_shared_buffers_mb"] = int(buffers)
+    return results
+
+
+def measure_dashboard(engine: Engine, settings: Settings, core: Fieldbot, runs: int) -> dict[str, float]:
+    """Server time of a dashboard page: a BMO's block, and the state overview an admin opens.
+
+    Each request goes through the whole app in process (the session cookie looked up, the page's
+    reads, the template rendered); only the network is left out."""
+    from starlette.testclient import TestClient
+
+    from bot.dashboard import auth
+    from bot.dashboard.views import COOKIE
+    from bot.web import create_app
+    from models import LoginLink, utcnow
+
+    with Session(engine) as session:
+        bmo = session.exec(select(Person).where(Person.role == "bmo").order_by(col(Person.id))).first()
+        admin = session.exec(select(Person).where(Person.worker_id == "bench-admin")).first()
+        if admin is None:
+            admin = Person(
+                name="Bench Admin", phone="+919000000001", role="admin", worker_id="bench-admin"
+            )
+            session.add(admin)
+            session.commit()
+            session.refresh(admin)
+        cookies = {}
+        for who in (bmo, admin):
+            assert who is not None
+            # Earlier runs' links would count against the hour's allowance.
+            session.execute(delete(LoginLink).where(col(LoginLink.person_id) == who.id))
+            token = auth.new_link(session=session, settings=settings, person=who, now=utcnow())
+            assert token is not None
+            signed = auth.redeem(session=session, settings=settings, token=token, now=utcnow())
+            assert isinstance(signed, auth.Signed)
+            cookies[who.role] = signed.token
+        session.commit()
+    periods = ["", "?period=week", "?period=campaign"]
+    results: dict[str, float] = {}
+    with TestClient(create_app(core, simulator=False), base_url="http://127.0.0.1:8080") as client:
+
+        def page(role: str, i: int) -> None:
+            client.cookies.set(COOKIE, cookies[role])
+            answer = client.get("/dashboard" + periods[i % 3])
+            if answer.status_code != 200:
+                raise SystemExit(f"dashboard for the {role}: {answer.status_code} {answer.text[:200]}")
+
+        page("bmo", 0)
+        page("admin", 0)
+        results["dashboard_bmo_p95_ms"] = p95(timed(runs, lambda i: page("bmo", i)))
+        results["dashboard_state_p95_ms"] = p95(timed(max(20, runs // 5), lambda i: page("admin", i)))
     return results
 
 

@@ -599,9 +599,12 @@ async def _serve(
     import uvicorn
 
     from bot.guard import is_loopback, own_hosts
+    from bot.dashboard.auth import set_origin
     from bot.telegram import TelegramSettings, build_application
     from bot.web import create_app
     from scheduler import build_scheduler
+
+    set_origin(f"http://{host}:{port}")  # dashboard links, unless FIELDBOT_PUBLIC_URL says otherwise
 
     telegram_settings = TelegramSettings.from_env()
     telegram_app = None
@@ -685,7 +688,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
             path = settings.resolve_path(settings.demo.roster)
             summary = roster.import_roster(session, path, progress=False, aliases=settings.roster)
             print(f"loaded the sample district from {path}: {summary.people} people")
+    _print_dashboard_links(engine, settings, args.host, args.port)
     return _run(settings, args.host, args.port, scheduler=True, simulator=True, demo=True)
+
+
+def _print_dashboard_links(engine: Any, settings: Settings, host: str, port: int) -> None:
+    """One-use dashboard links for the sample district officer and BMO."""
+    from bot.dashboard.auth import demo_links, set_origin
+    from models import utcnow
+
+    set_origin(f"http://{host}:{port}")
+    with session_scope(engine) as session:
+        links = demo_links(session=session, settings=settings, now=utcnow())
+    minutes = settings.dashboard.link_minutes
+    for person, url in links:
+        print(f"dashboard as {person.name} ({person.role}): {url}")
+    if links:
+        print(f"  (each opens once, within {minutes} minutes; /web in the simulator gives a new one)")
 
 
 def _whatsapp_channels(core: Fieldbot, *, scheduled: bool) -> tuple[dict[str, Any], Any]:

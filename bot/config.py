@@ -282,6 +282,17 @@ class Http(_Strict):
     other_kb: Annotated[int, Field(ge=1, le=1024)] = 64
 
 
+class Dashboard(_Strict):
+    """The officers' dashboard: one-use sign-in links from `/web`, sessions, the map's tiles."""
+
+    link_minutes: Annotated[int, Field(ge=1, le=60)] = 10
+    links_per_hour: Annotated[int, Field(ge=1, le=100)] = 5
+    session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 12
+    # Map tiles ({z}/{x}/{y}); empty: no tiles, the proofs still show as points on a blank map.
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    tile_attribution: str = "© OpenStreetMap contributors"
+
+
 class Demo(_Strict):
     roster: str = "examples/sample_district.csv"
 
@@ -309,6 +320,7 @@ class Settings(_Strict):
     official: Official = Official()
     simulator: Simulator = Simulator()
     http: Http = Http()
+    dashboard: Dashboard = Dashboard()
     demo: Demo = Demo()
     # Where the file was read from; relative paths in it are relative to this folder.
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -63,15 +63,23 @@ class Reply:
     document: Document | None = None
     request_contact: str | None = None  # label of a share-my-number button, Telegram only
     extra: dict[str, str] = field(default_factory=dict)
+    preview: bool = True  # False: a link in it gets no preview (a sign-in link must not be fetched)
 
     def to_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "text": self.text,
             "document": self.document.filename if self.document else None,
             "request_contact": self.request_contact,
         }
+        if not self.preview:
+            out["preview"] = False
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Reply:
         label = data.get("request_contact")
-        return cls(text=str(data["text"]), request_contact=str(label) if label else None)
+        return cls(
+            text=str(data["text"]),
+            request_contact=str(label) if label else None,
+            preview=data.get("preview", True) is not False,
+        )

@@ -64,6 +64,9 @@ COMMAND_WORDS: dict[str, str] = {
     "photo": "photos",
     "privacy": "privacy",
     "गोपनीयता": "privacy",
+    "web": "web",
+    "dashboard": "web",
+    "डैशबोर्ड": "web",
 }
 COMMAND_WORDS = {match_key(k): v for k, v in COMMAND_WORDS.items()}
 

@@ -31,6 +31,7 @@ from models import (
     Post,
     PresencePart,
     Proof,
+    ProofReview,
     Role,
     Sector,
     TrackPoint,
@@ -666,16 +667,31 @@ PROOF_COLUMNS = (
     "live",
     "verdict",
     "reasons",
+    "review",
+    "review_note",
 )
 
 
 def proof_table(
-    *, session: Session, settings: Settings, start: dt.date, end: dt.date
+    *,
+    session: Session,
+    settings: Settings,
+    start: dt.date,
+    end: dt.date,
+    units: Sequence[Unit] | None = None,
 ) -> list[tuple[object, ...]]:
-    """The proofs table of interface.md: one row per proof, oldest first."""
+    """The proofs table of interface.md: one row per proof (within `units`), oldest first,
+    with the review a supervisor or BMO gave it on the dashboard."""
     out: list[tuple[object, ...]] = []
-    for row in proofs(session=session, start=start, end=end):
+    found = proofs(session=session, start=start, end=end, units=units)
+    ids = [row.proof.id for row in found]
+    reviews = {
+        r.proof_id: r
+        for r in session.exec(select(ProofReview).where(col(ProofReview.proof_id).in_(ids))).all()
+    }
+    for row in found:
         proof = row.proof
+        review = reviews.get(proof.id or 0)
         local = proof.taken_at.astimezone(settings.tz)
         out.append(
             (
@@ -692,6 +708,8 @@ def proof_table(
                 "true" if proof.live else "false",
                 proof.verdict,
                 proof.reasons,
+                review.decision if review else "",
+                review.note if review else "",
             )
         )
     return out

@@ -26,6 +26,7 @@ from models import (
     DailyReport,
     InboundMessage,
     LiveTrack,
+    LoginLink,
     MediaFile,
     Outbox,
     Person,
@@ -34,10 +35,12 @@ from models import (
     PresencePart,
     PrivacyNotice,
     Proof,
+    ProofReview,
     ReportChange,
     ReportValue,
     SenderRate,
     TrackPoint,
+    WebSession,
 )
 
 # ---------------------------------------------------------------- the notice
@@ -236,6 +239,9 @@ def forget(*, session: Session, phone: str, now: dt.datetime) -> Forgotten:
         _strip_proof(proof)
         proof.chat_id = ""
         session.add(proof)
+    # A reviewer's note on her proofs may name her; the decision stays with the proof.
+    mine = select(Proof.id).where(Proof.person_id == pid)
+    session.execute(update(ProofReview).where(col(ProofReview.proof_id).in_(mine)).values(note=""))
     for part in session.exec(select(PresencePart).where(PresencePart.person_id == pid)).all():
         if part.photo_path:
             files.append(Path(part.photo_path))
@@ -263,6 +269,8 @@ def forget(*, session: Session, phone: str, now: dt.datetime) -> Forgotten:
     session.execute(delete(ChannelContact).where(col(ChannelContact.person_id) == pid))
     session.execute(delete(PrivacyNotice).where(col(PrivacyNotice.person_id) == pid))
     session.execute(delete(PersonPhone).where(col(PersonPhone.person_id) == pid))
+    session.execute(delete(WebSession).where(col(WebSession.person_id) == pid))
+    session.execute(delete(LoginLink).where(col(LoginLink.person_id) == pid))
     # Files made for others (exports) may list her; they expire within hours, and go now.
     session.execute(delete(MediaFile))
 
@@ -391,6 +399,14 @@ def access(*, session: Session, phone: str) -> dict[str, Any]:
             _row(c) for c in session.exec(select(ReportChange).where(ReportChange.person_id == pid))
         ],
         "proofs": [_row(p) for p in session.exec(select(Proof).where(Proof.person_id == pid))],
+        "proof_reviews": [
+            _row(r)
+            for r in session.exec(
+                select(ProofReview).where(
+                    col(ProofReview.proof_id).in_(select(Proof.id).where(Proof.person_id == pid))
+                )
+            )
+        ],
         "waiting_photos_and_locations": [
             _row(p) for p in session.exec(select(PresencePart).where(PresencePart.person_id == pid))
         ],

@@ -341,6 +341,19 @@ def _day_reported(
     return out
 
 
+def daily(
+    *, session: Session, unit: Unit, start: dt.date, end: dt.date, metric: str
+) -> list[tuple[dt.date, int, int]]:
+    """(day, sum of `metric`, workers who reported) for each day of the range, from the aggregates."""
+    level, key = _key(unit)
+    sums = _series(session, level, [key], start, end, metric=metric)
+    reported = _day_reported(session, level, [key], start, end)
+    return [
+        (day, sums.get((day, key), {}).get(metric, 0), reported.get((day, key), 0))
+        for day in _days(start, end)
+    ]
+
+
 # ---------------------------------------------------------------- units, workers, who is missing
 
 

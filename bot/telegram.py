@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from telegram import (
     Document,
     KeyboardButton,
+    LinkPreviewOptions,
     Message,
     PhotoSize,
     ReplyKeyboardMarkup,
@@ -334,6 +335,8 @@ def inline_answer(chat_id: int | str, replies: list[Reply]) -> dict[str, Any] | 
     if reply.document is not None or not reply.text or len(reply.text) > MAX_TEXT:
         return None
     call: dict[str, Any] = {"method": "sendMessage", "chat_id": chat_id, "text": reply.text}
+    if not reply.preview:
+        call["link_preview_options"] = {"is_disabled": True}
     if reply.request_contact:
         call["reply_markup"] = ReplyKeyboardMarkup(
             [[KeyboardButton(reply.request_contact, request_contact=True)]],
@@ -374,8 +377,9 @@ async def _send_replies(application: TelegramApp, chat_id: int | str, replies: l
                 caption=reply.text[:MAX_CAPTION] or None,
             )
             continue
+        previews = None if reply.preview else LinkPreviewOptions(is_disabled=True)
         for piece in split_text(reply.text):
-            await bot.send_message(chat_id, piece, reply_markup=markup)
+            await bot.send_message(chat_id, piece, reply_markup=markup, link_preview_options=previews)
             markup = None
 
 

@@ -24,6 +24,7 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from telegram import Update
 
+from bot import dashboard
 from bot.guard import HostGuard, SimulatorGate, own_hosts, trusted_caller
 from bot.limits import RequestLimits, request_limits
 from bot.messages import Inbound, Location
@@ -302,12 +303,18 @@ def create_app(
     ]
     if whatsapp is not None:
         routes += whatsapp.routes()
+    routes += dashboard.routes(core)
     if simulator:
         routes += [
             Route("/", gate.protect(page, page=True)),
             Route("/simulator/people", gate.protect(people)),
             Route("/simulator/inbox", gate.protect(inbox)),
             Route("/simulator/messages", gate.protect(simulator_message), methods=["POST"]),
+            # Opening the dashboard as an officer is speaking as her: behind the same token.
+            *(
+                Route(route.path, gate.protect(route.endpoint), methods=route.methods)
+                for route in dashboard.simulator_routes(core)
+            ),
         ]
 
     @asynccontextmanager

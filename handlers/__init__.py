@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.dashboard.chat import web
 from bot.i18n import order_example, t
 from bot.messages import Reply
 from bot.parser import Command, Report, Unreadable
@@ -23,6 +24,7 @@ COMMANDS: dict[str, Handler] = {
     "export": queries.export,
     "photos": presence.photos_command,
     "privacy": account.privacy,
+    "web": web,
 }
 
 

@@ -489,3 +489,43 @@ class OfficialCount(SQLModel, table=True):
     value: int | None = Field(default=None, sa_type=BigInteger)
     cumulative: int | None = Field(default=None, sa_type=BigInteger)
     imported_at: dt.datetime = _ts()
+# A one-use link to the officers' dashboard, sent by `/web`; only its hash is kept.
+class LoginLink(SQLModel, table=True):
+    __tablename__ = "login_link"
+    __table_args__ = (Index("ix_login_link_person_created", "person_id", "created_at"),)
+    token_hash: str = Field(primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    created_at: dt.datetime = _ts()
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime)
+    used_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# A signed-in dashboard session (the cookie holds the token, the table only its hash), so any
+# web process serves it.
+class WebSession(SQLModel, table=True):
+    __tablename__ = "web_session"
+    token_hash: str = Field(primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    csrf_token: str
+    created_at: dt.datetime = _ts()
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+# A supervisor's or BMO's decision on a proof that needed review; one per proof.
+class ProofReview(SQLModel, table=True):
+    __tablename__ = "proof_review"
+    proof_id: int = Field(foreign_key="proof.id", primary_key=True)
+    reviewer_id: int = Field(foreign_key="person.id")
+    decision: str  # accepted | rejected
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    reviewed_at: dt.datetime = _ts()
+
+
+# Who saw or downloaded phone numbers on the dashboard, what and when (PRIVACY.md).
+class PhoneView(SQLModel, table=True):
+    __tablename__ = "phone_view"
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    what: str  # missing | workers | proofs | export | proofs_csv
+    unit: str
+    viewed_at: dt.datetime = _ts()

@@ -432,7 +432,10 @@ def test_proofs_command_writes_the_table(chat: Chat, district: Engine, tmp_path:
         "live",
         "verdict",
         "reasons",
+        "review",
+        "review_note",
     ]
+    assert rows[0]["review"] == "" and rows[0]["review_note"] == ""  # reviewed on the dashboard
     assert rows[0]["date"] == "2026-11-22" and rows[0]["time"] == "10:00"
     assert rows[0]["verdict"] == "verified"
     assert rows[0]["phone"].removeprefix("'") == "+917973321377"  # guarded against formulas
