@@ -598,8 +598,8 @@ async def _serve(
 ) -> None:
     import uvicorn
 
-    from bot.guard import is_loopback, own_hosts
     from bot.dashboard.auth import set_origin
+    from bot.guard import is_loopback, own_hosts
     from bot.telegram import TelegramSettings, build_application
     from bot.web import create_app
     from scheduler import build_scheduler

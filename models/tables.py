@@ -489,6 +489,8 @@ class OfficialCount(SQLModel, table=True):
     value: int | None = Field(default=None, sa_type=BigInteger)
     cumulative: int | None = Field(default=None, sa_type=BigInteger)
     imported_at: dt.datetime = _ts()
+
+
 # A one-use link to the officers' dashboard, sent by `/web`; only its hash is kept.
 class LoginLink(SQLModel, table=True):
     __tablename__ = "login_link"

@@ -76,7 +76,13 @@ def test_every_text_is_in_every_language_with_the_same_fields() -> None:
 def test_every_text_the_code_names_is_in_the_catalogs() -> None:
     named = keys_named_in_code()
     assert len(named) > 50  # the scan does find the code's texts
-    missing = {key: where for key, where in named.items() if key not in i18n.texts("hi")}
+    known = i18n.texts("hi")
+    # The dashboard's own texts are `dashboard_<key>` (bot/dashboard/texts.py), its t falls back to chat's.
+    missing = {
+        key: where
+        for key, where in named.items()
+        if key not in known and not (where.startswith("bot/dashboard/") and f"dashboard_{key}" in known)
+    }
     assert missing == {}
 
 

@@ -75,7 +75,9 @@ def security_headers(tile_url: str) -> dict[str, str]:
             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         ),
         "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
+        # same-origin, not no-referrer: a form posted under no-referrer carries `Origin: null`,
+        # which the host check refuses; a sign-in link still never leaves the site in a Referer.
+        "Referrer-Policy": "same-origin",
         "X-Frame-Options": "DENY",
         "Cache-Control": "no-store",
     }

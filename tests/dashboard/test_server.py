@@ -225,7 +225,7 @@ def test_pages_carry_a_strict_policy_and_no_inline_script(core: Fieldbot, app: s
     page = sign_in(client, core, RAJESH)
     policy = page.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
-    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["referrer-policy"] == "same-origin"
     for tag in re.findall(r"<script[^>]*>", page.text):
         assert "src=" in tag
     for form in re.findall(r"<form[^>]*method=\"post\".*?</form>", page.text, re.S):
