@@ -77,7 +77,7 @@ def test_every_text_the_code_names_is_in_the_catalogs() -> None:
     named = keys_named_in_code()
     assert len(named) > 50  # the scan does find the code's texts
     known = i18n.texts("hi")
-    # The dashboard's own texts are `dashboard_<key>` (bot/dashboard/texts.py), its t falls back to chat's.
+    # Dashboard texts are `dashboard_<key>` (bot/dashboard/texts.py); its t falls back to chat's.
     missing = {
         key: where
         for key, where in named.items()
