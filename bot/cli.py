@@ -613,13 +613,16 @@ async def _serve(
         if webhook and not telegram_settings.webhook_secret:
             raise CliError("TELEGRAM_WEBHOOK_URL is set without TELEGRAM_WEBHOOK_SECRET")
         telegram_app = build_application(core, telegram_settings, webhook=webhook)
-    from bot.sender import TelegramChannel
+    from bot.sender import SimulatorChannel, TelegramChannel
     from bot.whatsapp import WhatsAppEndpoints
 
     # Only a process that runs the scheduler sends what may need an approved template.
     channels, twilio = _whatsapp_channels(core, scheduled=scheduler)
     if telegram_app:
         channels["telegram"] = TelegramChannel(telegram_app.bot)
+    if simulator:
+        # Whoever has no chat app linked reads the day's messages in the simulator served here.
+        channels["simulator"] = SimulatorChannel()
     token, new_token = _simulator_token(simulator=simulator, open_demo=demo and is_loopback(host))
     app = create_app(
         core,

@@ -233,7 +233,8 @@ def test_twilio_webhook_refuses_any_forgery_and_stores_nothing(
 ) -> None:
     headers = {"X-Twilio-Signature": signature} if signature is not None else {}
     response = twilio_client.post("/twilio/whatsapp", data=form, headers=headers)
-    assert response.status_code == 403
+    # A form over the 64 KiB cap is refused for its size before its signature is read.
+    assert response.status_code in (403, 413), response.text
     assert _stored(district) == 0
 
 

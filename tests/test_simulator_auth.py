@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,13 +14,13 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from bot import roster
+from bot import outbox, roster
 from bot.config import Settings, Simulator
 from bot.db import session_scope, upgrade
 from bot.guard import COOKIE, own_hosts
 from bot.service import Fieldbot
 from bot.web import create_app
-from models import InboundMessage
+from models import InboundMessage, Person, utcnow
 from tests.conftest import SAMPLE, SUNITA
 from tests.fakes.live import serving
 from tests.test_cli import _site, running
@@ -220,6 +221,29 @@ def test_demo_on_loopback_needs_no_token(tmp_path: Path) -> None:
         assert "token" not in out.read_text()
         answers = routes(f"http://127.0.0.1:{port}")
         assert {name: r.status_code for name, r in answers.items()} == dict.fromkeys(answers, 200)
+
+
+def test_demo_delivers_scheduled_messages_to_the_simulators_inbox(tmp_path: Path) -> None:
+    """The sample config leaves the simulator off for `run`; `demo` still shows the day's
+    messages (start message, reminders, digests) to the people it speaks as."""
+    with _site("sqlite", tmp_path, _sample_roster) as site, running(site, "demo") as (port, _):
+        with session_scope(site.engine()) as session:
+            sunita = session.exec(select(Person).where(Person.name == "Sunita Devi")).one()
+            outbox.enqueue(
+                session=session,
+                job="start_message",
+                day=utcnow().date(),
+                messages=[outbox.Message(person=sunita, text="सुप्रभात सुनीता जी")],
+                now=utcnow(),
+                whatsapp=False,
+            )
+        url = f"http://127.0.0.1:{port}/simulator/inbox?phone={SUNITA}&after=0"
+        deadline = time.monotonic() + 20
+        texts: list[str] = []
+        while time.monotonic() < deadline and not texts:
+            texts = [m["text"] for m in httpx.get(url).json()["messages"]]
+            time.sleep(0.3)
+        assert texts == ["सुप्रभात सुनीता जी"]
 
 
 def test_demo_on_every_interface_needs_the_token(tmp_path: Path) -> None:
