@@ -38,6 +38,8 @@ AnswerHandler = Callable[["Context", PendingQuestion, int], list[Reply]]
 YES_WORDS = frozenset({"हाँ", "हां", "हा", "haan", "han", "ha", "yes", "y", "ok", "ji", "जी"})
 NO_WORDS = frozenset({"नहीं", "नही", "nahi", "nahin", "nhi", "no", "n"})
 DEFAULT_TTL = dt.timedelta(minutes=120)
+# The kind of the ask-back on a report read only likely (handlers/checks.py); the reminder names it.
+REPORT_CHECK = "report_check"
 _HANDLERS: dict[str, AnswerHandler] = {}
 _ttl = DEFAULT_TTL
 
@@ -109,6 +111,16 @@ def people_with_questions(session: Session, *, person_ids: Iterable[int]) -> set
         return set()
     rows = session.exec(select(PendingQuestion.person_id).where(col(PendingQuestion.person_id).in_(ids)))
     return set(rows)
+
+
+def open_questions(session: Session, *, now: dt.datetime) -> dict[int, PendingQuestion]:
+    """Every open question by the person it waits for (the 17:00 reminder names them)."""
+    rows = session.exec(
+        select(PendingQuestion).where(
+            col(PendingQuestion.expires_at) > now, col(PendingQuestion.created_at) <= now
+        )
+    )
+    return {q.person_id: q for q in rows}
 
 
 def close(session: Session, question: PendingQuestion) -> None:
