@@ -9,7 +9,7 @@ from bot.i18n import order_example, t
 from bot.messages import Reply
 from bot.parser import Command, Report, Unreadable
 from bot.service import Context
-from handlers import account, official, presence, queries, reports
+from handlers import account, presence, queries, reports, uploads
 
 Handler = Callable[[Context, Command], list[Reply]]
 
@@ -37,7 +37,7 @@ def route(ctx: Context) -> list[Reply]:
     if (inbound.photo is not None or inbound.photo_refused) and not inbound.is_edit:
         return presence.photo(ctx)
     if inbound.document_name is not None and not inbound.is_edit:
-        return official.upload(ctx)
+        return uploads.upload(ctx)
     if inbound.unsupported and not text:
         return [] if inbound.is_group else [ctx.say("unsupported")]
     limit = ctx.settings.reporting.max_message_chars
