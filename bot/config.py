@@ -293,6 +293,12 @@ class Dashboard(_Strict):
     tile_attribution: str = "© OpenStreetMap contributors"
 
 
+class Questions(_Strict):
+    """What the bot waits for a person to answer (its ask-back, menus): how long it waits."""
+
+    ttl_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 120
+
+
 class Demo(_Strict):
     roster: str = "examples/sample_district.csv"
 
@@ -330,6 +336,7 @@ class Settings(_Strict):
     simulator: Simulator = Simulator()
     http: Http = Http()
     dashboard: Dashboard = Dashboard()
+    questions: Questions = Questions()
     demo: Demo = Demo()
     uploads: Uploads = Uploads()
     # Where the file was read from; relative paths in it are relative to this folder.

@@ -9,7 +9,7 @@ from bot.i18n import order_example, t
 from bot.messages import Reply
 from bot.parser import Command, Report, Unreadable
 from bot.service import Context
-from handlers import account, presence, queries, reports, uploads
+from handlers import account, checks, presence, queries, reports, uploads
 
 Handler = Callable[[Context, Command], list[Reply]]
 
@@ -53,6 +53,9 @@ def route(ctx: Context) -> list[Reply]:
         return handler(ctx, parsed)
     if isinstance(parsed, Report):
         return reports.report(ctx, parsed)
+    if parsed.likely is not None and not inbound.is_group and ctx.person.is_field_worker:
+        # Read, but not surely: she is shown the reading and asked; nothing is stored yet.
+        return [checks.ask_back(ctx, parsed.likely, parsed.detail)]
     # A group is for the team's talk: the bot answers there only what is meant for it.
     return [] if inbound.is_group else [not_understood(ctx, parsed)]
 
