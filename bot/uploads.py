@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from bot import roster, targets, villages
+from bot import questions, roster, targets, villages
 from bot.config import Settings, header_key
 from bot.files import private_folder, write_private
 from bot.i18n import t
@@ -28,12 +28,14 @@ from bot.numbers import indian
 from bot.places import Places, Spot
 from bot.roster import RosterInvalid, RowError
 from bot.units import scope_units
-from models import Person, Post
+from models import PendingQuestion, Person, Post
 
 KINDS = ("roster", "villages", "targets", "official")
 IMPORTED = ("roster", "villages", "targets")  # checked first, imported at the button
 SUFFIXES = (".xlsx", ".csv")
 _STORED = "upload-"  # stored files are named upload-<random>.<suffix>
+KIND = "file_import"  # the pending question that waits for the import button
+SWEEP_GRACE = dt.timedelta(minutes=10)
 
 
 # ---------------------------------------------------------------- which file it is
@@ -85,9 +87,10 @@ def folder(settings: Settings) -> Path:
     return private_folder(settings.resolve_path(settings.uploads.dir))
 
 
-def store(settings: Settings, data: bytes, suffix: str) -> str:
-    """Keep the file's bytes (mode 0600); the stored name, to find it again."""
-    name = f"{_STORED}{secrets.token_hex(16)}{suffix}"
+def store(settings: Settings, data: bytes, suffix: str, now: dt.datetime) -> str:
+    """Keep the file's bytes (mode 0600); the stored name, to find it again. The name carries
+    when it was kept, by the bot's clock, for `sweep`."""
+    name = f"{_STORED}{int(now.timestamp())}-{secrets.token_hex(16)}{suffix}"
     write_private(folder(settings) / name, data)
     return name
 
@@ -106,20 +109,26 @@ def discard(settings: Settings, name: str) -> None:
         path.unlink(missing_ok=True)
 
 
-def sweep(settings: Settings, now: dt.datetime, max_age: dt.timedelta) -> int:
-    """Remove kept files older than `max_age` (their question has expired); how many."""
+def sweep(session: Session, settings: Settings, now: dt.datetime) -> int:
+    """Remove kept files no open question waits on (answered elsewhere, dropped, or expired); how
+    many. A file younger than `SWEEP_GRACE` stays: its question may not be committed yet."""
     where = settings.resolve_path(settings.uploads.dir)
     if not where.is_dir():
         return 0
+    waiting = set()
+    asked = select(PendingQuestion).where(
+        col(PendingQuestion.kind) == KIND, col(PendingQuestion.expires_at) > now
+    )
+    for question in session.exec(asked):
+        waiting.add(str(questions.payload(question).get("file", "")))
     removed = 0
-    cutoff = (now - max_age).timestamp()
+    cutoff = (now - SWEEP_GRACE).timestamp()
     for path in where.glob(f"{_STORED}*"):
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-                removed += 1
-        except FileNotFoundError:
+        kept_at = path.name.removeprefix(_STORED).split("-", 1)[0]
+        if path.name in waiting or (kept_at.isdigit() and int(kept_at) >= cutoff):
             continue
+        path.unlink(missing_ok=True)
+        removed += 1
     return removed
 
 

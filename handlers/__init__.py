@@ -57,7 +57,9 @@ def route(ctx: Context) -> list[Reply]:
         # Read, but not surely: she is shown the reading and asked; nothing is stored yet.
         return [checks.ask_back(ctx, parsed.likely, parsed.detail)]
     # A group is for the team's talk: the bot answers there only what is meant for it.
-    return [] if inbound.is_group else [not_understood(ctx, parsed)]
+    if inbound.is_group:
+        return []
+    return uploads.late_answer(ctx, text) or [not_understood(ctx, parsed)]
 
 
 def not_understood(ctx: Context, parsed: Unreadable) -> Reply:

@@ -8,18 +8,21 @@ an import button; nothing changes before the button is pressed."""
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 
-from bot import uploads
-from bot.i18n import t
+from bot import questions, uploads
+from bot.i18n import LANGUAGES, t
 from bot.messages import Document, Reply
 from bot.numbers import indian
 from bot.official import MAX_UNPACKED_BYTES, UPLOADERS, _unpacked_size
 from bot.service import Context
 from handlers.official import import_file
+from models import PendingQuestion, utcnow
 
 CSV_TYPE = "text/csv"
+log = logging.getLogger("fieldbot")
 
 
 def _suffix(name: str) -> str | None:
@@ -74,7 +77,9 @@ def upload(ctx: Context) -> list[Reply]:
     if outcome.problems:
         return _refused(ctx, name, outcome)
     # Nothing was written by the check; the file waits, private, for the button.
-    stored = uploads.store(ctx.settings, inbound.document, suffix)
+    now = ctx.now or utcnow()
+    uploads.sweep(ctx.session, ctx.settings, now)
+    stored = uploads.store(ctx.settings, inbound.document, suffix, now)
     text = "\n".join([*uploads.summary_lines(outcome, name, ctx.lang), t(ctx.lang, "upload_ask")])
     return [_ask_import(ctx, kind, stored, name, text)]
 
@@ -97,4 +102,56 @@ def _refused(ctx: Context, name: str, outcome: uploads.Outcome) -> list[Reply]:
 
 
 def _ask_import(ctx: Context, kind: str, stored: str, name: str, text: str) -> Reply:
-    return Reply(text)
+    """The check's summary with its two buttons: import, or leave it."""
+    labels = [t(ctx.lang, "upload_button_import"), t(ctx.lang, "upload_button_cancel")]
+    payload: dict[str, object] = {"file": stored, "name": name, "kind": kind}
+    return ctx.ask(uploads.KIND, payload, text, labels)
+
+
+def late_answer(ctx: Context, text: str) -> list[Reply]:
+    """An import button's words with no question open (pressed twice, or after it expired): said
+    so, instead of "not understood"."""
+    said = " ".join(text.split()).casefold()
+    words = {
+        t(lang, key).casefold()
+        for lang in LANGUAGES
+        for key in ("upload_button_import", "upload_button_cancel")
+    }
+    return [ctx.say("upload_gone")] if said in words else []
+
+
+@questions.answers(uploads.KIND)
+def on_answer(ctx: Context, question: PendingQuestion, index: int) -> list[Reply]:
+    """Import: the kept file checked again (the roster may have changed since) and imported when
+    still clean; leave it: nothing changes. Either way the kept file goes."""
+    data = questions.payload(question)
+    stored, name, kind = (str(data.get(k, "")) for k in ("file", "name", "kind"))
+    path = uploads.stored_path(ctx.settings, stored)
+    if index != 0:
+        replies = [ctx.say("upload_cancelled", name=name)]
+    elif path is None or kind not in uploads.IMPORTED:
+        replies = [ctx.say("upload_gone")]
+    elif ctx.person.role not in UPLOADERS:
+        replies = [ctx.say("upload_role")]
+    else:
+        outcome = uploads.check(
+            session=ctx.session,
+            settings=ctx.settings,
+            person=ctx.person,
+            path=path,
+            kind=kind,
+            lang=ctx.lang,
+            write=True,
+        )
+        if outcome.problems:
+            replies = _refused(ctx, name, outcome)
+        else:
+            replies = [Reply("\n".join(uploads.imported_lines(outcome, name, ctx.lang)))]
+            log.info(
+                "person #%s imported a %s file sent in chat: %s",
+                ctx.person.id,
+                kind,
+                ", ".join(f"{k} {v}" for k, v in outcome.counts.items()),
+            )
+    uploads.discard(ctx.settings, stored)
+    return replies

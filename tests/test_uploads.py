@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import base64
 import csv
+import datetime as dt
 import io
+import uuid
 from pathlib import Path
 
 import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
+from bot.config import Settings
+from bot.messages import Inbound, Reply
 from bot.service import Fieldbot
-from models import Person, UnitTarget, VillageCentre
+from models import Person, UnitTarget, Village, VillageCentre
 from tests import test_whatsapp as wa
-from tests.conftest import ADMIN, ROOT, SUNITA, VIVEK, Chat
+from tests.conftest import ADMIN, ROOT, SUNITA, VIVEK, Chat, at, greet_everyone, import_csv
+from tests.fakes.telegram_api import FakeTelegramAPI, callback_query_update
 from tests.fakes.twilio_api import FakeTwilioAPI
 
 # The fixtures of the WhatsApp tests: the real web app, signed Twilio posts, the fake Twilio API.
@@ -39,6 +44,25 @@ HARDOI_ROSTER = "\n".join(
 
 def send_file(chat: Chat, phone: str, content: bytes, name: str, **extra: object) -> list[str]:
     return chat.send(phone, None, document=content, document_name=name, **extra)
+
+
+IMPORT, CANCEL = "✅ दर्ज करें", "❌ रहने दें"
+
+
+def handle(core: Fieldbot, phone: str, text: str | None = None, **extra: object) -> list[Reply]:
+    """One simulator message through the core, answered with its replies, buttons and all."""
+    key = f"test:{uuid.uuid4().hex}"
+    inbound = Inbound(
+        channel="simulator",
+        dedup_key=key,
+        source_key=key,
+        sent_at=at(23, 19),
+        chat_id=phone,
+        phone=phone,
+        text=text,
+        **extra,  # type: ignore[arg-type]
+    )
+    return core.handle(inbound)
 
 
 def people(engine: Engine) -> tuple[int, int]:
@@ -207,3 +231,179 @@ def test_on_whatsapp_an_officers_file_is_fetched_and_a_workers_is_not(
     answer = wa.say(twilio_api, "+917973321377", media=[(book, XLSX_TYPE)], message_type="document")
     assert "सिर्फ़ जिला अधिकारी या एडमिन" in answer
     assert len(twilio_api.downloads) == fetched
+
+
+# ---------------------------------------------------------------- the import button
+
+
+def person(engine: Engine, worker_id: str) -> Person | None:
+    with Session(engine) as session:
+        return session.exec(select(Person).where(Person.worker_id == worker_id)).first()
+
+
+def test_the_button_imports_the_checked_roster_and_a_second_press_is_told_it_is_closed(
+    core: Fieldbot, district: Engine
+) -> None:
+    total, active = people(district)
+    [asked] = handle(core, VIVEK, document=HARDOI_ROSTER.encode(), document_name="asha_list.csv")
+    assert asked.buttons == (IMPORT, CANCEL)
+    assert people(district) == (total, active)
+    [done] = handle(core, VIVEK, IMPORT)
+    assert done.text == "✅ asha_list.csv: रोस्टर दर्ज हुआ — 4 लोग: 2 नए, 2 बदले, 1 निष्क्रिय।"
+    assert done.buttons == ()
+    assert people(district) == (total + 2, active + 1)
+    kiran = person(district, "HRD-SDL-0005")
+    assert kiran is not None and not kiran.active
+    assert kept(core) == []  # answered: the kept file is gone
+    [again] = handle(core, VIVEK, IMPORT)
+    assert again.text.startswith("🙏 यह फ़ाइल अब दर्ज नहीं हो सकती")
+    assert people(district) == (total + 2, active + 1)
+
+
+def test_leaving_it_changes_nothing_and_removes_the_file(core: Fieldbot, district: Engine) -> None:
+    before = people(district)
+    handle(core, VIVEK, document=HARDOI_ROSTER.encode(), document_name="asha_list.csv")
+    assert len(kept(core)) == 1
+    [left] = handle(core, VIVEK, "नहीं")
+    assert left.text == "ठीक है, asha_list.csv दर्ज नहीं की गई। कुछ नहीं बदला।"
+    assert people(district) == before and kept(core) == []
+
+
+def test_the_kept_file_is_checked_again_at_the_press(
+    core: Fieldbot, district: Engine, tmp_path: Path
+) -> None:
+    total, active = people(district)
+    handle(core, VIVEK, document=HARDOI_ROSTER.encode(), document_name="asha_list.csv")
+    # Meanwhile the state's admin gives Meena's number to a new admin.
+    other = tmp_path / "admin.csv"
+    other.write_text("name,phone,role,district,block,sector,village\nMeera Rao,9811122233,admin,,,,\n")
+    import_csv(district, other)
+    [refused] = handle(core, VIVEK, "1")
+    assert refused.text.splitlines() == [
+        "❌ asha_list.csv: 1 गड़बड़ी — कुछ भी दर्ज नहीं हुआ। ठीक करके फ़ाइल दोबारा भेजें:",
+        "पंक्ति 2: Meera Rao रोस्टर पर आपके क्षेत्र (Hardoi) के बाहर दर्ज हैं; उन्हें एडमिन ही बदल सकते हैं",
+    ]
+    assert people(district) == (total + 1, active + 1) and kept(core) == []
+
+
+def test_an_expired_question_imports_nothing_and_its_file_is_removed(
+    core: Fieldbot, district: Engine
+) -> None:
+    from scheduler import sweep_uploads
+
+    before = people(district)
+    handle(core, VIVEK, document=HARDOI_ROSTER.encode(), document_name="asha_list.csv")
+    [path] = kept(core)
+    ttl = core.settings.questions.ttl_minutes
+    later = Fieldbot(
+        core.settings, district, clock=lambda: at(23, 23, 59) + dt.timedelta(minutes=ttl + 1)
+    )
+    [late] = handle(later, VIVEK, IMPORT)
+    assert late.text.startswith("🙏 यह फ़ाइल अब दर्ज नहीं हो सकती")
+    assert people(district) == before
+    assert sweep_uploads(district, core.settings, later.clock()) == 1
+    assert not path.exists()
+
+
+def test_a_file_whose_question_was_dropped_is_swept_and_one_still_asked_is_kept(
+    core: Fieldbot, district: Engine
+) -> None:
+    from scheduler import sweep_uploads
+
+    handle(core, VIVEK, document=HARDOI_ROSTER.encode(), document_name="first.csv")
+    handle(core, VIVEK, document=HARDOI_ROSTER.encode(), document_name="second.csv")
+    first, second = sorted(kept(core), key=lambda p: p.stat().st_mtime_ns)
+    soon = at(23, 23, 59) + dt.timedelta(minutes=15)
+    assert sweep_uploads(district, core.settings, soon) == 1
+    assert not first.exists() and second.exists()
+    [done] = handle(Fieldbot(core.settings, district, clock=lambda: soon), VIVEK, "दर्ज करें")
+    assert done.text.startswith("✅ second.csv: रोस्टर दर्ज हुआ")
+
+
+def test_the_hindi_roster_then_its_villages_file_give_everyone_coordinates(
+    db: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    admin = tmp_path / "admin.csv"
+    admin.write_text(
+        "name,phone,role,district,block,sector,village\nAnkit Sharma,9901030882,admin,,,,\n"
+    )
+    import_csv(db, admin)
+    greet_everyone(db)
+    core = Fieldbot(settings, db, clock=lambda: at(23, 23, 59))
+    handle(core, ADMIN, document=HINDI_ROSTER.read_bytes(), document_name="roster_hindi.csv")
+    [done] = handle(core, ADMIN, IMPORT)
+    assert done.text == "✅ roster_hindi.csv: रोस्टर दर्ज हुआ — 34 लोग: 34 नए, 0 बदले, 0 निष्क्रिय।"
+    greet_everyone(db)
+    [asked] = handle(core, ADMIN, document=VILLAGES.read_bytes(), document_name="villages_hardoi.csv")
+    assert asked.text.splitlines()[0] == (
+        "📋 villages_hardoi.csv: गाँवों की फ़ाइल जाँची, हर पंक्ति सही है — 18 गाँव: 18 नए, 0 बदलेंगे; "
+        "रोस्टर के 18 गाँवों के 30 लोगों को गाँव का केंद्र मिलेगा। अभी कुछ नहीं बदला।"
+    )
+    assert located(db) == 0
+    [done] = handle(core, ADMIN, "हाँ")
+    assert done.text.startswith("✅ villages_hardoi.csv: 18 गाँवों के केंद्र दर्ज हुए (18 नए, 0 बदले)")
+    assert located(db) == 18
+
+
+def located(engine: Engine) -> int:
+    """Villages with a centre."""
+    with Session(engine) as session:
+        query = select(func.count()).select_from(Village).where(col(Village.lat).is_not(None))
+        return int(session.exec(query).one())
+
+
+def test_a_targets_file_is_imported_at_the_button(core: Fieldbot, district: Engine) -> None:
+    targets = "level,district,block,sector,metric,daily,eligible\nblock,Hardoi,Sandila,,cards,120,5000\n"
+    handle(core, VIVEK, document=targets.encode(), document_name="lakshya.csv")
+    [done] = handle(core, VIVEK, IMPORT)
+    assert done.text == "✅ lakshya.csv: लक्ष्य दर्ज हुए — 1 पंक्तियाँ: 1 नए, 0 बदले, 0 हटे।"
+    with Session(district) as session:
+        [row] = session.exec(select(UnitTarget)).all()
+    assert (row.level, row.metric, row.daily, row.eligible) == ("block", "cards", 120, 5000)
+
+
+def test_on_telegram_the_button_imports_and_a_second_press_is_closed(
+    polling: FakeTelegramAPI, district: Engine
+) -> None:
+    from tests.test_official import VIVEK_PHONE, VIVEK_TG, link
+    from tests.test_official import send_file as send_tg
+    from tests.test_questions import polling_message_id
+
+    total, active = people(district)
+    link(polling, VIVEK_TG, VIVEK_PHONE)
+    send_tg(polling, VIVEK_TG, HARDOI_ROSTER.encode(), "asha_list.csv")
+    sent = polling.wait_for("sendMessage", 3)[-1]
+    assert sent.params["text"].startswith("📋 asha_list.csv: रोस्टर जाँचा, हर पंक्ति सही है — 4 लोग")
+    keyboard = sent.params["reply_markup"]["inline_keyboard"]
+    assert [row[0]["text"] for row in keyboard] == [IMPORT, CANCEL]
+    assert people(district) == (total, active)
+    message_id = polling_message_id(polling, sent.params["text"])
+    press = keyboard[0][0]["callback_data"]
+    polling.push_update(callback_query_update(press, user_id=VIVEK_TG, message_id=message_id))
+    done = polling.wait_for("sendMessage", 4)[-1].params["text"]
+    assert done == "✅ asha_list.csv: रोस्टर दर्ज हुआ — 4 लोग: 2 नए, 2 बदले, 1 निष्क्रिय।"
+    assert polling.markup_of(VIVEK_TG, message_id) is None
+    assert people(district) == (total + 2, active + 1)
+    polling.push_update(callback_query_update(press, user_id=VIVEK_TG, message_id=message_id))
+    assert "खुला नहीं" in polling.wait_for("sendMessage", 5)[-1].params["text"]
+    assert len(polling.wait_for("answerCallbackQuery", 2)) == 2
+    assert people(district) == (total + 2, active + 1)
+
+
+def test_the_simulator_shows_the_buttons_and_a_label_answers(core: Fieldbot, district: Engine) -> None:
+    from bot.web import create_app
+    from tests.fakes.live import serving
+
+    total, active = people(district)
+    body = {
+        "phone": VIVEK,
+        "document_base64": base64.b64encode(HARDOI_ROSTER.encode()).decode(),
+        "document_name": "asha_list.csv",
+    }
+    with serving(create_app(core)) as url:
+        [asked] = httpx.post(f"{url}/simulator/messages", json=body, timeout=10).json()["replies"]
+        assert asked["buttons"] == [IMPORT, CANCEL]
+        answer = {"phone": VIVEK, "text": IMPORT}
+        [done] = httpx.post(f"{url}/simulator/messages", json=answer, timeout=10).json()["replies"]
+    assert done["text"].startswith("✅ asha_list.csv: रोस्टर दर्ज हुआ")
+    assert people(district) == (total + 2, active + 1)
