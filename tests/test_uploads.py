@@ -407,3 +407,15 @@ def test_the_simulator_shows_the_buttons_and_a_label_answers(core: Fieldbot, dis
         [done] = httpx.post(f"{url}/simulator/messages", json=answer, timeout=10).json()["replies"]
     assert done["text"].startswith("✅ asha_list.csv: रोस्टर दर्ज हुआ")
     assert people(district) == (total + 2, active + 1)
+
+
+def test_on_whatsapp_the_buttons_are_numbered_lines_answered_by_number(
+    app: str, twilio_api: FakeTwilioAPI, wa_core: Fieldbot, district: Engine
+) -> None:
+    total, active = people(district)
+    url = twilio_api.add_media(HARDOI_ROSTER.encode(), "text/csv")
+    asked = wa.say(twilio_api, "+919266836880", media=[(url, "text/csv")], message_type="document")
+    assert asked.splitlines()[-2:] == [f"1. {IMPORT}", f"2. {CANCEL}"]
+    done = wa.say(twilio_api, "+919266836880", "1")
+    assert done == "✅ file.csv: रोस्टर दर्ज हुआ — 4 लोग: 2 नए, 2 बदले, 1 निष्क्रिय।"
+    assert people(district) == (total + 2, active + 1) and kept(wa_core) == []
