@@ -26,6 +26,7 @@ from bot.files import private_folder, write_private
 from bot.i18n import t
 from bot.numbers import indian
 from bot.places import Places, Spot
+from bot.reasons import reason
 from bot.roster import RosterInvalid, RowError
 from bot.units import scope_units
 from models import PendingQuestion, Person, Post
@@ -150,7 +151,10 @@ class Outcome:
 def _lines(errors: list[RowError], lang: str) -> list[str]:
     ordered = sorted(errors, key=lambda e: e.row)
     return [
-        t(lang, "official_row", row=e.row, reason=e.message) if e.row else e.message for e in ordered
+        t(lang, "official_row", row=e.row, reason=reason(e.message, lang))
+        if e.row
+        else reason(e.message, lang)
+        for e in ordered
     ]
 
 

@@ -419,3 +419,30 @@ def test_on_whatsapp_the_buttons_are_numbered_lines_answered_by_number(
     done = wa.say(twilio_api, "+919266836880", "1")
     assert done == "✅ file.csv: रोस्टर दर्ज हुआ — 4 लोग: 2 नए, 2 बदले, 1 निष्क्रिय।"
     assert people(district) == (total + 2, active + 1) and kept(wa_core) == []
+
+
+def test_bad_rows_are_explained_in_the_readers_language(chat: Chat, district: Engine) -> None:
+    roster = "\n".join(
+        [
+            HEADER,
+            ",9811122233,asha,Hardoi,Sandila,Sandila-1,Atwa,,true",
+            "Lata Devi,12345,asha,Hardoi,Sandila,Sandila-1,Atwa,,true",
+            "Meena Kumari,9811122255,आशा,Hardoi,Sandila,,Atwa,,true",
+            "Rita Devi,9811122266,doctor,Hardoi,,,,,haan ji",
+        ]
+    )
+    [answer] = send_file(chat, VIVEK, roster.encode(), "roster.csv")
+    assert answer.splitlines()[1:] == [
+        "पंक्ति 2: नाम खाली है",
+        "पंक्ति 3: मोबाइल नंबर '12345' में 10 अंक नहीं हैं",
+        "पंक्ति 4: सेक्टर खाली है (आशा के लिए ज़रूरी है)",
+        "पंक्ति 5: पद 'doctor' समझ नहीं आया — आशा, एएनएम, सुपरवाइज़र, बीएमओ, जिला अधिकारी या एडमिन लिखें",
+        "पंक्ति 5: active 'haan ji' समझ नहीं आया — हाँ या नहीं (true या false) लिखें",
+    ]
+    chat.say(VIVEK, "/lang en")
+    [answer] = send_file(chat, VIVEK, roster.encode(), "roster.csv")
+    assert answer.splitlines()[:3] == [
+        "❌ roster.csv: 5 problem(s) — nothing was imported. Fix them and send the file again:",
+        "row 2: name is empty",
+        "row 3: phone '12345' does not have 10 digits after the country code",
+    ]
