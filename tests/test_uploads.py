@@ -446,3 +446,8 @@ def test_bad_rows_are_explained_in_the_readers_language(chat: Chat, district: En
         "row 2: name is empty",
         "row 3: phone '12345' does not have 10 digits after the country code",
     ]
+
+
+def test_help_tells_officers_who_may_send_files_about_them(chat: Chat) -> None:
+    assert "📄 रोस्टर, गाँवों या लक्ष्यों की फ़ाइल" in chat.say(VIVEK, "/help")
+    assert "📄" not in chat.say("8124645116", "/help")  # a BMO may not send them
