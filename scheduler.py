@@ -128,6 +128,17 @@ def expire_presence(engine: Engine, settings: Settings, now: dt.datetime) -> int
     return written
 
 
+def sweep_uploads(engine: Engine, settings: Settings, now: dt.datetime) -> int:
+    """District files sent in chat that no open import question waits on are removed."""
+    from bot.uploads import sweep
+
+    with session_scope(engine) as session:
+        removed = sweep(session, settings, now)
+    if removed:
+        log.info("uploads: %d file(s) sent in chat removed, their question answered or expired", removed)
+    return removed
+
+
 def run_retention(engine: Engine, settings: Settings, now: dt.datetime) -> privacy.Swept:
     """The nightly sweep: photos and live locations past their retention go; files after the commit."""
     with session_scope(engine) as session:
@@ -321,9 +332,14 @@ class Scheduler:
             log.exception("retention sweep failed")
 
     async def expire(self) -> None:
-        """Every half minute: remind people whose photo or location waited in vain."""
+        """Every half minute: remind people whose photo or location waited in vain; remove district
+        files sent in chat whose import question is no longer open."""
         if not self.leader:
             return
+        try:
+            await asyncio.to_thread(sweep_uploads, self.engine, self.settings, self.clock())
+        except Exception:
+            log.exception("removing files sent in chat failed")
         try:
             written = await asyncio.to_thread(expire_presence, self.engine, self.settings, self.clock())
         except Exception:

@@ -303,6 +303,15 @@ class Demo(_Strict):
     roster: str = "examples/sample_district.csv"
 
 
+class Uploads(_Strict):
+    """A roster, villages or targets file sent in chat: kept until the officer presses import."""
+
+    # Files waiting for the import button, each readable by this service alone (0600); on two
+    # machines, a folder both see (as presence.photo_dir).
+    dir: str = "data/uploads"
+    max_problems_shown: Annotated[int, Field(ge=1, le=100)] = 20  # the rest come as a file
+
+
 class Settings(_Strict):
     state: Annotated[str, Field(min_length=1)]
     timezone: str = "Asia/Kolkata"
@@ -329,6 +338,7 @@ class Settings(_Strict):
     dashboard: Dashboard = Dashboard()
     questions: Questions = Questions()
     demo: Demo = Demo()
+    uploads: Uploads = Uploads()
     # Where the file was read from; relative paths in it are relative to this folder.
     base_dir: Path = Field(default=Path("."), exclude=True)
 

@@ -67,6 +67,13 @@ WINDOW = dt.timedelta(hours=24)
 WINDOW_MARGIN = dt.timedelta(minutes=10)
 TEMPLATE_TEXT_MAX = 700  # a template's whole body may not pass 1,024 characters
 PHOTO_TYPES = frozenset({"image/jpeg", "image/jpg", "image/png"})
+# A district file (roster, villages, targets, portal counts) sent as a document, by its type:
+# Twilio gives no file name, so it is read by the name these give it.
+TABLE_TYPES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "file.xlsx",
+    "text/csv": "file.csv",
+    "text/comma-separated-values": "file.csv",
+}
 STATUS_CALLBACK_PATH = "/twilio/status"
 MEDIA_PATH = "/media"
 MEDIA_KEY_LABEL = b"fieldbot media links v1"
@@ -428,12 +435,15 @@ def to_inbound(form: Mapping[str, str], received_at: dt.datetime) -> tuple[Inbou
         elif content_type in PHOTO_TYPES and url:
             media = Media(url, content_type)
             photo_file = kind == "document"
+        elif content_type in TABLE_TYPES and url:
+            media = Media(url, content_type)  # fetched only for an officer who may send one
         else:
             photo_refused, photo_file = "not_image", True
     elif body is None and location is None:
         # Nothing in it: WhatsApp's live location (or anything else it does not pass on).
         known = kind in ("", "text", "unknown", "unsupported", "location")
         unsupported = "live_location" if known else kind
+    table = TABLE_TYPES.get(media.content_type) if media is not None else None
     inbound = Inbound(
         channel=CHANNEL,
         dedup_key=f"wa:{sid}",
@@ -448,6 +458,7 @@ def to_inbound(form: Mapping[str, str], received_at: dt.datetime) -> tuple[Inbou
         unsupported=unsupported,
         display_name=form.get("ProfileName") or None,
         forwarded=(form.get("Forwarded") or "").strip().lower() == "true",
+        document_name=table,
     )
     return inbound, media
 
@@ -458,7 +469,11 @@ def _same_origin(url: str, base: str) -> bool:
 
 
 async def fetch_photo(
-    twilio: TwilioSettings, media: Media, max_bytes: int, timeout: float = 10.0
+    twilio: TwilioSettings,
+    media: Media,
+    max_bytes: int,
+    timeout: float = 10.0,
+    types: frozenset[str] = PHOTO_TYPES,
 ) -> tuple[bytes | None, str | None]:
     """(bytes, None), or (None, refusal): the photo fetched with the account's credentials.
 
@@ -483,7 +498,7 @@ async def fetch_photo(
                 log.warning("media fetch: too many redirects")
                 return None, "unavailable"
             try:
-                return await _read_photo(response, max_bytes)
+                return await _read_photo(response, max_bytes, types)
             finally:
                 await response.aclose()
     except httpx.HTTPError as exc:
@@ -512,12 +527,14 @@ def delete_media(twilio: TwilioSettings, media: Media) -> bool:
         return False
 
 
-async def _read_photo(response: httpx.Response, max_bytes: int) -> tuple[bytes | None, str | None]:
+async def _read_photo(
+    response: httpx.Response, max_bytes: int, types: frozenset[str] = PHOTO_TYPES
+) -> tuple[bytes | None, str | None]:
     if response.status_code != 200:
         log.warning("media fetch answered %s", response.status_code)
         return None, "unavailable"
     served = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    if served not in PHOTO_TYPES:
+    if served not in types:
         return None, "not_image"
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
@@ -598,6 +615,7 @@ class _Sender:
     person_id: int
     language: str
     active: bool
+    role: str = ""
 
 
 class WhatsAppEndpoints:
@@ -649,7 +667,7 @@ class WhatsAppEndpoints:
                 phone = None
             person = crud.person_by_phone(session=session, phone=phone) if phone else None
             sender = (
-                _Sender(person.id, person.language, person.active)
+                _Sender(person.id, person.language, person.active, person.role)
                 if person is not None and person.id is not None
                 else None
             )
@@ -726,6 +744,12 @@ class WhatsAppEndpoints:
             replies = [Reply(t(sender.language, "wa_live_location"))]
             await asyncio.to_thread(self._remember, inbound, sender)
         else:
+            if inbound.document_name is not None:
+                # A table file is fetched only from an officer who may send one.
+                inbound = await self._document(inbound, media, sender)
+                if inbound.document is not None:
+                    fetched = media  # Twilio's copy goes once it is here, as a photo's does
+                media = None
             if media is not None and sender is not None and sender.active:
                 photo, refused = await fetch_photo(self.twilio, media, self.max_photo_bytes)
                 inbound = dataclasses.replace(inbound, photo=photo, photo_refused=refused)
@@ -746,6 +770,20 @@ class WhatsAppEndpoints:
             BackgroundTask(asyncio.to_thread, delete_media, self.twilio, fetched) if fetched else None
         )
         return Response(body, media_type="application/xml", background=later)
+
+    async def _document(self, inbound: Inbound, media: Media | None, sender: _Sender | None) -> Inbound:
+        from bot.official import UPLOADERS
+
+        if media is None or sender is None or not sender.active or sender.role not in UPLOADERS:
+            return inbound  # the core answers from the name alone: nothing is fetched
+        limit = int(self.core.settings.official.max_file_mb * 1024 * 1024)
+        types = frozenset(TABLE_TYPES) | {"application/octet-stream"}
+        data, refused = await fetch_photo(self.twilio, media, limit, types=types)
+        if refused is not None:
+            return dataclasses.replace(
+                inbound, document_refused="too_large" if refused == "too_large" else "unavailable"
+            )
+        return dataclasses.replace(inbound, document=data)
 
     async def status(self, request: Request) -> Response:
         """Twilio's delivery report for a message the bot sent."""

@@ -9,7 +9,7 @@ from bot.i18n import order_example, t
 from bot.messages import Reply
 from bot.parser import Command, Report, Unreadable
 from bot.service import Context
-from handlers import account, checks, official, presence, queries, reports
+from handlers import account, checks, presence, queries, reports, uploads
 
 Handler = Callable[[Context, Command], list[Reply]]
 
@@ -37,7 +37,7 @@ def route(ctx: Context) -> list[Reply]:
     if (inbound.photo is not None or inbound.photo_refused) and not inbound.is_edit:
         return presence.photo(ctx)
     if inbound.document_name is not None and not inbound.is_edit:
-        return official.upload(ctx)
+        return uploads.upload(ctx)
     if inbound.unsupported and not text:
         return [] if inbound.is_group else [ctx.say("unsupported")]
     limit = ctx.settings.reporting.max_message_chars
@@ -59,7 +59,9 @@ def route(ctx: Context) -> list[Reply]:
         if asked is not None:
             return [asked]
     # A group is for the team's talk: the bot answers there only what is meant for it.
-    return [] if inbound.is_group else [not_understood(ctx, parsed)]
+    if inbound.is_group:
+        return []
+    return uploads.late_answer(ctx, text) or [not_understood(ctx, parsed)]
 
 
 def not_understood(ctx: Context, parsed: Unreadable) -> Reply:

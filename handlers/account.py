@@ -9,6 +9,7 @@ from bot import privacy as personal_data
 from bot.config import Settings
 from bot.i18n import LANGUAGES, order_example, t
 from bot.messages import Inbound, Reply
+from bot.official import UPLOADERS
 from bot.parser import Command
 from bot.phones import PhoneError, mask_phone, normalize_phone
 from bot.service import Context, log, privacy_notice
@@ -67,7 +68,10 @@ def help_text(session: Session, person: Person, settings: Settings) -> str:
         labels = [m.label(lang) for m in settings.metrics]
         return t(lang, "help_worker", order_example=order_example(len(labels)), order=", ".join(labels))
     units = scope_units(session, person, settings.state)
-    return t(lang, "help_officer", example_unit=units[0].name if units else "Sandila")
+    text = t(lang, "help_officer", example_unit=units[0].name if units else "Sandila")
+    if person.role in UPLOADERS:
+        text += "\n\n" + t(lang, "help_upload")
+    return text
 
 
 def start(ctx: Context, command: Command) -> list[Reply]:

@@ -121,6 +121,7 @@ def settings(base_settings: Settings, tmp_path: Path) -> Settings:
     data = base_settings.model_dump(exclude={"base_dir"})
     data["campaign"] = {"name": "test", "start": dt.date(2026, 11, 1), "end": dt.date(2026, 12, 31)}
     data["presence"] = {**data["presence"], "photo_dir": str(tmp_path / "photos")}
+    data["uploads"] = {**data["uploads"], "dir": str(tmp_path / "uploads")}
     return Settings.model_validate({**data, "base_dir": ROOT})
 
 

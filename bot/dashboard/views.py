@@ -607,7 +607,7 @@ def _import_file(
         with Session(core.engine) as session:
             try:
                 if kind == "roster":
-                    rows = roster.load(path, session)
+                    rows = roster.load(path, session, settings.roster)
                     scope = _roster_scope(session, viewer, rows)
                     if scope:
                         raise roster.RosterInvalid(scope)
