@@ -38,6 +38,8 @@ AnswerHandler = Callable[["Context", PendingQuestion, int], list[Reply]]
 YES_WORDS = frozenset({"हाँ", "हां", "हा", "haan", "han", "ha", "yes", "y", "ok", "ji", "जी"})
 NO_WORDS = frozenset({"नहीं", "नही", "nahi", "nahin", "nhi", "no", "n"})
 DEFAULT_TTL = dt.timedelta(minutes=120)
+# The kind of the ask-back on a report read only likely (handlers/checks.py); the reminder names it.
+REPORT_CHECK = "report_check"
 _HANDLERS: dict[str, AnswerHandler] = {}
 _ttl = DEFAULT_TTL
 
@@ -111,14 +113,26 @@ def people_with_questions(session: Session, *, person_ids: Iterable[int]) -> set
     return set(rows)
 
 
-def close(session: Session, question: PendingQuestion) -> None:
-    """The question is answered or dropped: it is no longer open."""
-    close_id(session, question.id)
+def open_questions(session: Session, *, now: dt.datetime) -> dict[int, PendingQuestion]:
+    """Every open question by the person it waits for (the 17:00 reminder names them)."""
+    rows = session.exec(
+        select(PendingQuestion).where(
+            col(PendingQuestion.expires_at) > now, col(PendingQuestion.created_at) <= now
+        )
+    )
+    return {q.person_id: q for q in rows}
 
 
-def close_id(session: Session, question_id: int | None) -> None:
-    if question_id is not None:
-        session.execute(delete(PendingQuestion).where(col(PendingQuestion.id) == question_id))
+def close(session: Session, question: PendingQuestion) -> bool:
+    """The question is answered or dropped: it is no longer open. False if it was closed already."""
+    return close_id(session, question.id)
+
+
+def close_id(session: Session, question_id: int | None) -> bool:
+    if question_id is None:
+        return False
+    result = session.execute(delete(PendingQuestion).where(col(PendingQuestion.id) == question_id))
+    return bool(getattr(result, "rowcount", 0))
 
 
 def payload(question: PendingQuestion) -> dict[str, Any]:
@@ -219,7 +233,9 @@ def apply_rule(ctx: Context) -> list[Reply] | None:
 
 def _answer(ctx: Context, question: PendingQuestion, index: int) -> list[Reply] | None:
     handler = _HANDLERS.get(question.kind)
-    close(ctx.session, question)
+    if not close(ctx.session, question):
+        # Another message of hers took it meanwhile (two answers at once): it is answered once.
+        return [ctx.say("question_closed")]
     ctx.closed_question = question.id
     if handler is None:
         return None  # a kind nothing answers any more: the message is read as usual

@@ -53,9 +53,11 @@ def route(ctx: Context) -> list[Reply]:
         return handler(ctx, parsed)
     if isinstance(parsed, Report):
         return reports.report(ctx, parsed)
-    if parsed.likely is not None and not inbound.is_group and ctx.person.is_field_worker:
+    if (parsed.likely is not None or parsed.options) and not inbound.is_group:
         # Read, but not surely: she is shown the reading and asked; nothing is stored yet.
-        return [checks.ask_back(ctx, parsed.likely, parsed.detail)]
+        asked = checks.ask_back(ctx, parsed) if ctx.person.is_field_worker else None
+        if asked is not None:
+            return [asked]
     # A group is for the team's talk: the bot answers there only what is meant for it.
     if inbound.is_group:
         return []
@@ -69,11 +71,11 @@ def not_understood(ctx: Context, parsed: Unreadable) -> Reply:
     detail = parsed.detail
     if parsed.reason == "duplicate_metric":
         detail = ctx.settings.metric(parsed.detail).label(lang)
-    why = (
-        ""  # the sorry line says it all: nothing in the message looked like a report
-        if parsed.reason == "not_understood"
-        else t(lang, f"why_{parsed.reason}", detail=detail, max=len(labels), order=", ".join(labels))
-    )
+    if parsed.reason == "not_understood":
+        # The word that was not understood, named; with none, the sorry line says it all.
+        why = t(lang, "why_not_understood", detail=detail) if detail else ""
+    else:
+        why = t(lang, f"why_{parsed.reason}", detail=detail, max=len(labels), order=", ".join(labels))
     example = t(
         lang, "format_example", order_example=order_example(len(labels)), order=", ".join(labels[:3])
     )

@@ -13,16 +13,19 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from bot import questions
+from bot.config import Settings
 from bot.messages import Inbound, Reply
 from bot.service import Context, Fieldbot
 from bot.telegram import inline_answer, reply_markup
 from bot.web import create_app
 from bot.whatsapp import twiml
-from models import PendingQuestion, Person, ReportValue
+from models import DailyReport, Outbox, PendingQuestion, Person, ReportValue
+from scheduler import run_job
 from tests.conftest import SUNITA, SUNITA_TG, USHA, Chat, at, link_sunita
 from tests.fakes.live import serving
 from tests.fakes.telegram_api import FakeTelegramAPI, callback_query_update, text_update
 
+REKHA = "7339325088"  # ASHA, Sandila-1
 TYPO = "भ्रमन 25"  # घर भ्रमण misspelt: read as 25 households, only likely
 YES, NO = "✅ हाँ, सही है", "✏️ नहीं"
 
@@ -317,3 +320,129 @@ def test_simulator_carries_buttons_and_a_label_answers(web: str, district: Engin
     assert stored(district) == 25
     page = httpx.get(web + "/").text
     assert "answers" in page and "m.buttons" in page
+
+
+# ---------------------------------------------------------------- the ask-back on reports
+
+
+def values(engine: Engine) -> dict[tuple[str, str], int]:
+    """Every stored value as (day, metric) -> value."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(DailyReport.day, ReportValue.metric, ReportValue.value).join(
+                ReportValue, ReportValue.report_id == DailyReport.id
+            )
+        ).all()
+    return {(day.isoformat(), metric): value for day, metric, value in rows}
+
+
+@pytest.mark.parametrize(
+    ("message", "why", "stored_as"),
+    [
+        ("भ्रमन 25", "«भ्रमन» को मैंने «घर» पढ़ा", {"households": 25}),
+        ("आवेदन 25 20 कार्ड", "«20» को मैंने «कार्ड» की संख्या पढ़ा", {"applications": 25, "cards": 20}),
+        ("सुनीता 25 20", "«सुनीता» समझ नहीं आया; संख्याएँ इस क्रम में पढ़ीं: आवेदन, कार्ड",
+         {"applications": 25, "cards": 20}),
+        ("आयुषमान कार्ड 9\nआवेदन 12", "«आयुषमान» को मैंने «कार्ड» पढ़ा", {"cards": 9, "applications": 12}),
+    ],
+)  # fmt: skip
+def test_each_unsure_reading_says_why_and_yes_stores_exactly_what_was_shown(
+    chat: Chat, district: Engine, message: str, why: str, stored_as: dict[str, int]
+) -> None:
+    asked = chat.say(SUNITA, message)
+    assert why in asked and "अभी कुछ दर्ज नहीं हुआ" in asked and "आज (23/11)" in asked
+    assert values(district) == {}
+    chat.say(SUNITA, "हाँ")
+    assert values(district) == {("2026-11-23", m): v for m, v in stored_as.items()}
+
+
+def test_yes_stores_for_the_day_the_message_was_written(core: Fieldbot, district: Engine) -> None:
+    written = at(23, 23, 50)
+    Chat(Fieldbot(core.settings, district, clock=lambda: written)).say(SUNITA, TYPO, when=written)
+    answered = at(24, 0, 10)
+    reply = Chat(Fieldbot(core.settings, district, clock=lambda: answered)).say(
+        SUNITA, "हाँ", when=answered
+    )
+    assert "23/11" in reply
+    assert values(district) == {("2026-11-23", "households"): 25}
+
+
+def test_a_back_dated_unsure_report_is_asked_for_its_day(chat: Chat, district: Engine) -> None:
+    asked = chat.say(SUNITA, "कल भ्रमन 5")
+    assert "कल (22/11)" in asked
+    chat.say(SUNITA, "1")
+    assert values(district) == {("2026-11-22", "households"): 5}
+
+
+def test_an_unreadable_message_names_the_word_not_understood(chat: Chat, district: Engine) -> None:
+    reply = chat.say(SUNITA, "नेटवर्क 3 दिन से खराब")
+    assert "«नेटवर्क» समझ नहीं आया" in reply and "आवेदन 25 कार्ड 20" in reply
+    assert values(district) == {} and open_count(district) == 0
+
+
+def test_the_reminder_names_a_report_waiting_for_her_yes(core: Fieldbot, district: Engine) -> None:
+
+    asked = at(23, 16, 30)
+    then = Chat(Fieldbot(core.settings, district, clock=lambda: asked))
+    then.say(SUNITA, TYPO, when=asked)
+    # Another worker reported, and is still waiting on a question: she hears of it too.
+    then.say(REKHA, "कार्ड 4", when=asked)
+    then.say(REKHA, "कार्डस 5", when=asked)
+    run_job(district, core.settings, "reminder", at(23, 17))
+    with Session(district) as session:
+        rows = session.exec(select(Outbox).where(Outbox.job == "reminder")).all()
+        texts = {row.person_id: row.text for row in rows}
+    sunita, rekha = person_id(district, "+917973321377"), person_id(district, "+917339325088")
+    assert "पुष्टि" in texts[sunita] and "रिपोर्ट" in texts[sunita]
+    assert "पुष्टि" in texts[rekha]
+    others = [text for pid, text in texts.items() if pid not in (sunita, rekha)]
+    assert others and all("पुष्टि" not in text for text in others)
+
+
+def test_a_question_lapsed_before_the_reminder_is_not_named(core: Fieldbot, district: Engine) -> None:
+
+    asked = at(23, 12)
+    Chat(Fieldbot(core.settings, district, clock=lambda: asked)).say(SUNITA, TYPO, when=asked)
+    run_job(district, core.settings, "reminder", at(23, 17))
+    with Session(district) as session:
+        row = session.exec(
+            select(Outbox).where(
+                Outbox.job == "reminder", Outbox.person_id == person_id(district, "+917973321377")
+            )
+        ).one()
+    assert "पुष्टि" not in row.text
+
+
+def test_a_group_is_not_asked(polling: FakeTelegramAPI, district: Engine) -> None:
+    link_sunita(polling)
+    polling.push_update(text_update(TYPO, user_id=SUNITA_TG, chat_id=-900, chat_type="group"))
+    polling.push_update(text_update("कार्ड 3", user_id=SUNITA_TG))
+    reply = polling.wait_for("sendMessage", 3)[-1].params
+    assert reply["chat_id"] == SUNITA_TG and "कार्ड: 3" in reply["text"]
+    assert open_count(district) == 0
+
+
+def test_simulator_pairing_question_and_no(web: str, district: Engine) -> None:
+    asked = sim(web, SUNITA, "आवेदन 25 20 कार्ड")
+    assert asked[0]["buttons"] == [YES, NO]
+    answered = sim(web, SUNITA, NO)
+    assert "कुछ दर्ज नहीं" in str(answered[0]["text"]) and values(district) == {}
+
+
+def test_a_word_that_could_be_two_metrics_is_asked_as_a_choice(
+    settings: Settings, district: Engine
+) -> None:
+    data = settings.model_dump(exclude={"base_dir"})
+    for metric in data["metrics"]:
+        if metric["key"] == "households":
+            metric["synonyms"].append("bhraman")
+        if metric["key"] == "rejected":
+            metric["synonyms"].append("bhramon")
+    both = Settings.model_validate({**data, "base_dir": settings.base_dir})
+    core = Fieldbot(both, district, clock=lambda: at(23, 23, 59))
+    replies = core.handle(chat_inbound(SUNITA, "bhramen 12"))
+    assert replies[0].buttons == ("घर 12", "रिजेक्ट 12", NO)
+    assert "1. घर: 12" in replies[0].text and "2. रिजेक्ट: 12" in replies[0].text
+    assert values(district) == {}
+    Chat(core).say(SUNITA, "2")
+    assert values(district) == {("2026-11-23", "rejected"): 12}
