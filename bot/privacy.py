@@ -428,6 +428,10 @@ def access(*, session: Session, phone: str) -> dict[str, Any]:
         "privacy_notices": [
             _row(n) for n in session.exec(select(PrivacyNotice).where(PrivacyNotice.person_id == pid))
         ],
+        "questions_waiting": [
+            _row(q)
+            for q in session.exec(select(PendingQuestion).where(PendingQuestion.person_id == pid))
+        ],
     }
 
 

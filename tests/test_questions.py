@@ -446,3 +446,15 @@ def test_a_word_that_could_be_two_metrics_is_asked_as_a_choice(
     assert values(district) == {}
     Chat(core).say(SUNITA, "2")
     assert values(district) == {("2026-11-23", "rejected"): 12}
+
+
+def test_her_question_is_in_access_and_gone_after_forget(chat: Chat, district: Engine) -> None:
+    from bot import privacy
+
+    chat.say(SUNITA, TYPO)
+    with Session(district) as session:
+        held = privacy.access(session=session, phone="+917973321377")
+        assert [q["kind"] for q in held["questions_waiting"]] == ["report_check"]
+        privacy.forget(session=session, phone="+917973321377", now=at(24).astimezone(dt.UTC))
+        session.commit()
+    assert open_count(district) == 0
