@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from bot import questions
+from bot import privacy, questions
 from bot.config import Settings
 from bot.messages import Inbound, Reply
 from bot.service import Context, Fieldbot
@@ -20,7 +20,7 @@ from bot.telegram import inline_answer, reply_markup
 from bot.web import create_app
 from bot.whatsapp import twiml
 from models import DailyReport, Outbox, PendingQuestion, Person, ReportValue
-from scheduler import run_job
+from scheduler import run_job, run_retention
 from tests.conftest import SUNITA, SUNITA_TG, USHA, Chat, at, link_sunita
 from tests.fakes.live import serving
 from tests.fakes.telegram_api import FakeTelegramAPI, callback_query_update, text_update
@@ -449,12 +449,19 @@ def test_a_word_that_could_be_two_metrics_is_asked_as_a_choice(
 
 
 def test_her_question_is_in_access_and_gone_after_forget(chat: Chat, district: Engine) -> None:
-    from bot import privacy
-
     chat.say(SUNITA, TYPO)
     with Session(district) as session:
         held = privacy.access(session=session, phone="+917973321377")
         assert [q["kind"] for q in held["questions_waiting"]] == ["report_check"]
         privacy.forget(session=session, phone="+917973321377", now=at(24).astimezone(dt.UTC))
         session.commit()
+    assert open_count(district) == 0
+
+
+def test_the_nightly_sweep_deletes_lapsed_questions(core: Fieldbot, district: Engine) -> None:
+    asked = at(23, 12)
+    Chat(Fieldbot(core.settings, district, clock=lambda: asked)).say(SUNITA, TYPO, when=asked)
+    run_retention(district, core.settings, asked + dt.timedelta(minutes=5))
+    assert open_count(district) == 1  # still open: kept
+    run_retention(district, core.settings, at(24, 2, 30))
     assert open_count(district) == 0
