@@ -263,7 +263,7 @@ def test_telegram_buttons_answer_and_an_old_keyboard_is_closed(
     sent = polling.wait_for("sendMessage", 3)[-1]
     keyboard = sent.params["reply_markup"]["inline_keyboard"]
     assert [row[0]["text"] for row in keyboard] == [YES, NO]
-    message_id = polling_message_id(polling, sent.params["text"])
+    message_id = polling.message_id_of(SUNITA_TG, sent.params["text"])
     yes = keyboard[0][0]["callback_data"]
     polling.push_update(callback_query_update(yes, user_id=SUNITA_TG, message_id=message_id))
     confirmation = polling.wait_for("sendMessage", 4)[-1].params["text"]
@@ -284,17 +284,10 @@ def test_telegram_no_button_discards(polling: FakeTelegramAPI, district: Engine)
     polling.push_update(text_update(TYPO, user_id=SUNITA_TG))
     sent = polling.wait_for("sendMessage", 3)[-1]
     no = sent.params["reply_markup"]["inline_keyboard"][1][0]["callback_data"]
-    message_id = polling_message_id(polling, sent.params["text"])
+    message_id = polling.message_id_of(SUNITA_TG, sent.params["text"])
     polling.push_update(callback_query_update(no, user_id=SUNITA_TG, message_id=message_id))
     assert "कुछ दर्ज नहीं" in polling.wait_for("sendMessage", 4)[-1].params["text"]
     assert stored(district) == 0 and open_count(district) == 0
-
-
-def polling_message_id(api: FakeTelegramAPI, text: str) -> int:
-    """The id the fake gave the bot's message with this text."""
-    with api._cond:  # the fake's own record of what it delivered
-        ids = [mid for (_, mid), m in api._messages.items() if m["text"] == text]
-    return ids[-1]
 
 
 @pytest.fixture()
