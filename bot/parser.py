@@ -424,7 +424,9 @@ class ReportParser:
             if negation is not None and numbers:
                 return Unreadable("negation", negation.text)
             if not numbers:
-                return Unreadable("not_understood", unknown[0] if unknown else "")
+                # Named in the answer: the first word that is not a time or place word (बजे, वार्ड).
+                plain = [w for w in unknown if match_key(w) not in self._markers]
+                return Unreadable("not_understood", (plain or unknown or [""])[0])
             return self._bare(numbers, when, unknown, wordy)
         if not numbers and not any(i.kind == "neg" for i in items):
             return Unreadable("no_numbers")

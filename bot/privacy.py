@@ -130,6 +130,8 @@ def apply_retention(*, session: Session, settings: Settings, now: dt.datetime) -
     swept.parts = len(parts)
     # Flood counts older than a day say nothing about anyone's next minute.
     session.execute(delete(SenderRate).where(col(SenderRate.minute) < int(now.timestamp()) // 60 - 1440))
+    # A question past its time answers nothing: it goes, with the reading it held.
+    session.execute(delete(PendingQuestion).where(col(PendingQuestion.expires_at) <= now))
     session.flush()
     still_needed = _files_in_use(session)
     swept.files = [path for path in set(swept.files) if str(path) not in still_needed]
@@ -427,6 +429,10 @@ def access(*, session: Session, phone: str) -> dict[str, Any]:
         ],
         "privacy_notices": [
             _row(n) for n in session.exec(select(PrivacyNotice).where(PrivacyNotice.person_id == pid))
+        ],
+        "questions_waiting": [
+            _row(q)
+            for q in session.exec(select(PendingQuestion).where(PendingQuestion.person_id == pid))
         ],
     }
 

@@ -284,6 +284,10 @@ def test_bare_numbers_among_fillers_are_stored_but_marked_likely(parser: ReportP
 def test_an_unreadable_message_names_the_word_not_understood(parser: ReportParser) -> None:
     assert parser.parse("गुड मॉर्निंग 🙏") == Unreadable("not_understood", "गुड")
     assert parser.parse("आज कितने कार्ड बनाने हैं?") == Unreadable("not_understood", "कितने")
+    # A time or place word is not what was misunderstood: the word beside it is.
+    assert parser.parse("10 बजे मीटिंग है") == Unreadable("not_understood", "मीटिंग")
+    assert parser.parse("3 घंटे नेट नहीं था") == Unreadable("not_understood", "नेट")
+    assert parser.parse("मेरी आईडी 44 है") == Unreadable("not_understood", "आईडी")
 
 
 def test_a_misspelling_of_two_metrics_offers_both() -> None:

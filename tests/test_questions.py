@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from bot import questions
+from bot import privacy, questions
 from bot.config import Settings
 from bot.messages import Inbound, Reply
 from bot.service import Context, Fieldbot
@@ -20,7 +20,7 @@ from bot.telegram import inline_answer, reply_markup
 from bot.web import create_app
 from bot.whatsapp import twiml
 from models import DailyReport, Outbox, PendingQuestion, Person, ReportValue
-from scheduler import run_job
+from scheduler import run_job, run_retention
 from tests.conftest import SUNITA, SUNITA_TG, USHA, Chat, at, link_sunita
 from tests.fakes.live import serving
 from tests.fakes.telegram_api import FakeTelegramAPI, callback_query_update, text_update
@@ -263,7 +263,7 @@ def test_telegram_buttons_answer_and_an_old_keyboard_is_closed(
     sent = polling.wait_for("sendMessage", 3)[-1]
     keyboard = sent.params["reply_markup"]["inline_keyboard"]
     assert [row[0]["text"] for row in keyboard] == [YES, NO]
-    message_id = polling_message_id(polling, sent.params["text"])
+    message_id = polling.message_id_of(SUNITA_TG, sent.params["text"])
     yes = keyboard[0][0]["callback_data"]
     polling.push_update(callback_query_update(yes, user_id=SUNITA_TG, message_id=message_id))
     confirmation = polling.wait_for("sendMessage", 4)[-1].params["text"]
@@ -284,17 +284,10 @@ def test_telegram_no_button_discards(polling: FakeTelegramAPI, district: Engine)
     polling.push_update(text_update(TYPO, user_id=SUNITA_TG))
     sent = polling.wait_for("sendMessage", 3)[-1]
     no = sent.params["reply_markup"]["inline_keyboard"][1][0]["callback_data"]
-    message_id = polling_message_id(polling, sent.params["text"])
+    message_id = polling.message_id_of(SUNITA_TG, sent.params["text"])
     polling.push_update(callback_query_update(no, user_id=SUNITA_TG, message_id=message_id))
     assert "कुछ दर्ज नहीं" in polling.wait_for("sendMessage", 4)[-1].params["text"]
     assert stored(district) == 0 and open_count(district) == 0
-
-
-def polling_message_id(api: FakeTelegramAPI, text: str) -> int:
-    """The id the fake gave the bot's message with this text."""
-    with api._cond:  # the fake's own record of what it delivered
-        ids = [mid for (_, mid), m in api._messages.items() if m["text"] == text]
-    return ids[-1]
 
 
 @pytest.fixture()
@@ -446,3 +439,22 @@ def test_a_word_that_could_be_two_metrics_is_asked_as_a_choice(
     assert values(district) == {}
     Chat(core).say(SUNITA, "2")
     assert values(district) == {("2026-11-23", "rejected"): 12}
+
+
+def test_her_question_is_in_access_and_gone_after_forget(chat: Chat, district: Engine) -> None:
+    chat.say(SUNITA, TYPO)
+    with Session(district) as session:
+        held = privacy.access(session=session, phone="+917973321377")
+        assert [q["kind"] for q in held["questions_waiting"]] == ["report_check"]
+        privacy.forget(session=session, phone="+917973321377", now=at(24).astimezone(dt.UTC))
+        session.commit()
+    assert open_count(district) == 0
+
+
+def test_the_nightly_sweep_deletes_lapsed_questions(core: Fieldbot, district: Engine) -> None:
+    asked = at(23, 12)
+    Chat(Fieldbot(core.settings, district, clock=lambda: asked)).say(SUNITA, TYPO, when=asked)
+    run_retention(district, core.settings, asked + dt.timedelta(minutes=5))
+    assert open_count(district) == 1  # still open: kept
+    run_retention(district, core.settings, at(24, 2, 30))
+    assert open_count(district) == 0

@@ -30,6 +30,7 @@ from tests.conftest import (
 from tests.fakes.live import serving
 from tests.fakes.telegram_api import (
     FakeTelegramAPI,
+    callback_query_update,
     contact_update,
     edited_text_update,
     text_update,
@@ -131,6 +132,30 @@ def test_webhook_update_is_processed_and_answered(
     report = {"update_id": 2, **text_update("कार्ड 12", user_id=SUNITA_TG)}
     assert httpx.post(f"{url}/telegram/webhook", json=report, headers=headers).status_code == 200
     assert "कार्ड: 12" in last_text(api, SUNITA_TG, 2)
+
+
+def test_webhook_question_is_answered_by_its_button(
+    webhook: tuple[FakeTelegramAPI, str], district: Engine
+) -> None:
+    api, url = webhook
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    start = {"update_id": 1, **contact_update(SUNITA_PHONE, user_id=SUNITA_TG)}
+    assert httpx.post(f"{url}/telegram/webhook", json=start, headers=headers).status_code == 200
+    unsure = {"update_id": 2, **text_update("cadrs 15", user_id=SUNITA_TG)}
+    assert httpx.post(f"{url}/telegram/webhook", json=unsure, headers=headers).status_code == 200
+    asked = api.wait_for("sendMessage", 2)[-1].params
+    yes = asked["reply_markup"]["inline_keyboard"][0][0]
+    assert yes["text"] == "✅ हाँ, सही है"
+    press = callback_query_update(
+        yes["callback_data"],
+        user_id=SUNITA_TG,
+        message_id=api.message_id_of(SUNITA_TG, asked["text"]),
+    )
+    assert httpx.post(f"{url}/telegram/webhook", json={"update_id": 3, **press}, headers=headers)
+    assert "कार्ड: 15" in last_text(api, SUNITA_TG, 3)
+    assert api.calls_for("answerCallbackQuery")[0].params["callback_query_id"]
+    with Session(district) as session:
+        assert session.exec(select(func.sum(ReportValue.value))).one() == 15
 
 
 @pytest.mark.parametrize("secret", [None, "wrong", SECRET + "x"])

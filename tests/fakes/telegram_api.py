@@ -962,6 +962,15 @@ class FakeTelegramAPI:
             raise _ApiError(400, "Bad Request: query_id_invalid")
         return True
 
+    def message_id_of(self, chat_id: int | str, text: str) -> int:
+        """The id of the latest message the bot sent to ``chat_id`` with this text."""
+        with self._cond:
+            sent = self._messages.items()
+            ids = [mid for (chat, mid), m in sent if chat == chat_id and m["text"] == text]
+        if not ids:
+            raise KeyError(f"no message {text!r} sent to {chat_id}")
+        return ids[-1]
+
     def markup_of(self, chat_id: int | str, message_id: int) -> JSONDict | None:
         """The inline keyboard a sent message carries now (None once it is taken away)."""
         with self._cond:
