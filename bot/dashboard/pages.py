@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot import presence, rollups
+from bot import official, presence, rollups
 from bot.config import Settings
 from bot.dashboard import charts
 from bot.dashboard.auth import Viewer
@@ -33,6 +33,7 @@ MAX_CHART_DAYS = 92
 MAX_PROOFS_LISTED = 60
 REVIEWER_ROLES = ("supervisor", "bmo")
 UPLOADER_ROLES = ("district_officer", "admin")
+UPLOAD_KINDS = ("roster", "targets", "official")
 
 
 def unit_url(unit: Unit, **params: str) -> str:
@@ -232,6 +233,9 @@ def _charts(
         daily if daily is not None and rollups.campaign_days(settings, day, day) else None
         for day in days
     ]
+    portal = official.official_series(
+        session=session, unit=page.unit, start=start, end=end, metric=fig.primary_metric
+    )
     page.chart_titles = (t(lang, "chart_metric", metric=metric_label), t(lang, "chart_reported"))
     page.chart_metric = charts.bars(
         days,
@@ -239,6 +243,11 @@ def _charts(
         line=goals,
         title=t(lang, "chart_metric", metric=metric_label),
         line_label=t(lang, "daily_target", target=indian(daily)) if daily else "",
+        second=charts.Series(
+            portal, t(lang, "chart_portal"), t(lang, "chart_self_reported", metric=metric_label)
+        )
+        if portal
+        else None,
     )
     page.chart_reported = charts.bars(
         days,
