@@ -156,7 +156,7 @@ def unit_page(
     page.place = rank_line(fig, lang)
     _charts(page, session, settings, fig, metric_label)
     _rows(page, session, settings, viewer, rows, query)
-    _missing(page, session, settings, viewer, today, now)
+    _missing(page, session, viewer, rows, today, now)
     _proofs(page, session, settings, viewer, today)
     return page
 
@@ -335,28 +335,35 @@ def _worker_days(
 def _missing(
     page: UnitPage,
     session: Session,
-    settings: Settings,
     viewer: Viewer,
+    below: list[rollups.RankRow],
     today: dt.date,
     now: dt.datetime,
 ) -> None:
-    """Who has not reported today, as `/missing` shows it in a private chat."""
+    """Who has not reported today, as `/missing` shows it in a private chat.
+
+    A district or the state shows counts per unit below: their workers are those of the page's
+    rows (workers now, whatever the period), and today's reports are read only when the page's
+    period is another; one day's reporters add up over the units, as `/status` counts them."""
     unit = page.unit
-    workers = rollups.count_workers(session=session, unit=unit)
     counts_only = unit.level in ("district", "state")
     out: dict[str, Any] = {"counts_only": counts_only, "people": [], "units": []}
     if counts_only:
-        reported = rollups.reported_count(session=session, unit=unit, start=today, end=today)
-        out["count"] = max(workers - reported, 0)
-        rows = rollups.breakdown(
-            session=session, unit=unit, start=today, end=today, metric=settings.primary_metric
+        if page.period.start == page.period.end == today:
+            today_reported = {row.key: row.reported for row in below}
+        else:
+            today_reported = rollups.reported_below(session=session, unit=unit, day=today)
+        gaps = {row.key: max(row.workers - today_reported.get(row.key, 0), 0) for row in below}
+        out["count"] = max(
+            sum(row.workers for row in below) - sum(today_reported.get(r.key, 0) for r in below), 0
         )
         children = {c.id: c for c in rollups.children(session=session, unit=unit)}
-        for row in sorted(rows, key=lambda r: (r.reported - r.workers, r.name.casefold())):
-            gap = max(row.workers - row.reported, 0)
+        for row in sorted(below, key=lambda r: (-gaps[r.key], r.name.casefold())):
             child = children.get(row.key)
-            if gap:
-                out["units"].append((row.name, indian(gap), unit_url(child) if child else None))
+            if gaps[row.key]:
+                out["units"].append(
+                    (row.name, indian(gaps[row.key]), unit_url(child) if child else None)
+                )
     else:
         absent = rollups.missing_workers(session=session, unit=unit, day=today)
         out["count"] = len(absent)
