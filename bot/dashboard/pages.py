@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.dashboard import charts
 from bot.dashboard.auth import Viewer
 from bot.dashboard.texts import t
-from bot.format import date_near, rank_line
+from bot.format import date_near, official_line, rank_line
 from bot.i18n import short_date
 from bot.numbers import indian, percent
 from bot.phones import local_phone
@@ -107,6 +107,7 @@ class UnitPage:
     cards: list[tuple[str, str, str]] = field(default_factory=list)  # label, value, detail
     totals: list[tuple[str, str]] = field(default_factory=list)
     place: str | None = None
+    portal: str | None = None  # the portal's count against the self-reported, as /status says it
     chart_metric: str = ""
     chart_reported: str = ""
     chart_titles: tuple[str, str] = ("", "")
@@ -154,6 +155,7 @@ def unit_page(
     _cards(page, settings, fig, metric_label)
     page.totals = [(m.label(lang), indian(fig.totals.get(m.key, 0))) for m in settings.metrics]
     page.place = rank_line(fig, lang)
+    page.portal = official_line(fig.official, lang, fig.end)
     _charts(page, session, settings, fig, metric_label)
     _rows(page, session, settings, viewer, rows, query)
     _missing(page, session, viewer, rows, today, now)

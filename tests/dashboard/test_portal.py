@@ -50,6 +50,12 @@ def portal_points(svg: str) -> dict[str, tuple[int, float, str]]:
     return {day: (int(value), float(cy), label) for _, cy, day, value, label in POINT.findall(svg)}
 
 
+def portal_card(page: str) -> str:
+    """The figure beside the cards that gives the portal's count against the self-reported."""
+    card = page[page.index('<div class="figure" id="portal">') :]
+    return card[: card.index("</div></div>")]
+
+
 def bar_top(svg: str, label: str) -> float:
     """The top edge of the bar whose tooltip starts with `label` (e.g. `23/11: 2,830`)."""
     found = re.search(r'<rect class="bar[^"]*" x="[\d.]+" y="([\d.]+)"[^>]*><title>' + label, svg)
@@ -76,22 +82,30 @@ def test_the_chart_draws_the_portal_count_as_a_second_line(
     assert "कार्ड (स्व-रिपोर्ट)" in legend and ">पोर्टल</text>" in legend
     assert "रोज़ का लक्ष्य" in legend  # the daily target's line is named there too
     assert "portal" not in reported_chart(client.get("/dashboard").text)
+    # Beside the figures, the portal's line as /status gives it.
+    [line] = [x for x in chat.say(RAJESH, "/status", at(23, 19)).splitlines() if "पोर्टल" in x]
+    assert line == "पोर्टल: 2,681 · स्व-रिपोर्ट 2,830 (+5.6%)"
+    assert line in portal_card(client.get("/dashboard").text)
 
     # The district over the week: Bilgram's 22nd and Sandila's 23rd, its blocks added up.
     officer = client_for(app)
     sign_in(officer, core, VIVEK)
-    week = metric_chart(officer.get("/dashboard/Hardoi?period=week").text)
+    week_page = officer.get("/dashboard/Hardoi?period=week").text
+    week = metric_chart(week_page)
     assert {day: value for day, (value, _, _) in portal_points(week).items()} == {
         "2026-11-22": 500,
         "2026-11-23": 2681,
     }
+    assert "पोर्टल: 3,181 · स्व-रिपोर्ट 2,830 (-11.0%)" in portal_card(week_page)
     # Two days in a row: one stretch of line through both points.
     assert week.count('<polyline class="portal-line"') == 1
     bilgram = metric_chart(officer.get("/dashboard/Hardoi/Bilgram").text)
     assert {d: v for d, (v, _, _) in portal_points(bilgram).items()} == {"2026-11-22": 500}
     # The portal counts no sector: no second line there.
-    sector = metric_chart(officer.get("/dashboard/Hardoi/Sandila/Sandila-1").text)
+    sector_page = officer.get("/dashboard/Hardoi/Sandila/Sandila-1").text
+    sector = metric_chart(sector_page)
     assert 'class="portal' not in sector and 'class="legend"' not in sector
+    assert 'id="portal"' not in sector_page
 
     chat.say(RAJESH, "/lang en", at(23, 19))
     english = client_for(app)
@@ -108,6 +122,7 @@ def test_without_portal_figures_the_chart_has_one_series(core: Fieldbot, app: st
         svg = metric_chart(client.get(path).text)
         assert "<rect" in svg and "portal" not in svg and 'class="legend"' not in svg
         assert 'class="goal-label"' in svg  # the daily target is named on its line instead
+        assert 'id="portal"' not in client.get(path).text
 
 
 # ---------------------------------------------------------------- the portal file uploaded
