@@ -42,6 +42,7 @@ from bot.db import session_scope
 from bot.export import csv_bytes, xlsx_bytes
 from bot.i18n import short_date
 from bot.i18n import t as chat_t
+from bot.limits import DASHBOARD_UPLOAD_BYTES
 from bot.service import Fieldbot
 from bot.units import Unit
 from models import Person, Post, Proof, ProofReview, utcnow
@@ -53,9 +54,15 @@ STATIC = HERE / "static"
 FONTS = HERE.parent / "static" / "fonts"
 COOKIE = "fieldbot_dashboard"
 SIGNIN_COOKIE = "fieldbot_signin"
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_UPLOAD_BYTES = DASHBOARD_UPLOAD_BYTES
 MAX_NOTE_CHARS = 300
 T = TypeVar("T")
+
+
+def _megabytes(size: int) -> str:
+    """A size in whole megabytes (or one decimal), as the too-large answer gives it."""
+    mb = size / (1024 * 1024)
+    return str(int(mb)) if mb == int(mb) else f"{mb:.1f}"
 
 
 def _tile_origin(url: str) -> str:
@@ -435,8 +442,12 @@ def routes(core: Fieldbot) -> list[Route]:
                 return render(request, "upload.html", context, 400, lang)
             data = await file.read(MAX_UPLOAD_BYTES + 1)
             skip_unknown = form.get("skip_unknown") == "1"
-        if len(data) > MAX_UPLOAD_BYTES:
-            context["result"] = t(lang, "upload_too_large", mb=MAX_UPLOAD_BYTES // (1024 * 1024))
+        limit = MAX_UPLOAD_BYTES
+        if kind == "official":  # the portal's file: the same cap as in chat
+            limit = min(limit, int(settings.official.max_file_mb * 1024 * 1024))
+        if len(data) > limit:
+            mb = _megabytes(limit)
+            context["result"] = t(lang, "upload_too_large", mb=mb)
             return render(request, "upload.html", context, 413, lang)
         write = action == "import"
         if kind == "official":

@@ -267,3 +267,37 @@ def test_the_portal_upload_is_for_officers_of_the_district_only(
 
 def page_of(client: httpx.Client) -> str:
     return client.get("/dashboard").text
+
+
+def test_a_portal_file_over_the_chat_limit_is_refused_unread(
+    core: Fieldbot, app: str, district: Engine
+) -> None:
+    client = client_for(app)
+    page = sign_in(client, core, VIVEK).text
+    limit = int(core.settings.official.max_file_mb * 1024 * 1024)
+    header = b"date,level,district,block,metric,value\n"
+    big = header + b"2026-11-23,block,Hardoi,Sandila,cards,40\n" * (limit // 40)
+    assert len(big) > limit
+    answer = upload(client, page, "p.csv", big, "import")
+    assert answer.status_code == 413 and "फ़ाइल बहुत बड़ी है (5 MB तक)।" in answer.text
+    assert stored(district) == []
+
+
+def test_a_district_roster_larger_than_a_form_is_read(core: Fieldbot, app: str) -> None:
+    """A district's roster runs to hundreds of kilobytes: the page takes it (and answers about it)."""
+    client = client_for(app)
+    page = sign_in(client, core, VIVEK).text
+    lines = [b"name,phone,role,district,block,sector,village,lat,lon,language"]
+    lines += [
+        f"Asha {n},98111{n:05d},asha,Hardoi,Sandila,Sandila-1,Atwa,27.09,80.48,hi".encode()
+        for n in range(1500)
+    ]
+    roster = b"\n".join(lines) + b"\n"
+    assert len(roster) > 100 * 1024
+    answer = client.post(
+        "/dashboard/-/upload",
+        data={"csrf": csrf_of(page), "kind": "roster", "action": "check", "back": "/dashboard"},
+        files={"file": ("roster.csv", roster, "text/csv")},
+    )
+    assert answer.status_code == 200
+    assert "roster.csv: 1500 लोग, हर पंक्ति सही है (सिर्फ़ जाँच: कुछ दर्ज नहीं हुआ)" in answer.text
