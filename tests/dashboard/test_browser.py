@@ -298,11 +298,19 @@ def test_no_link_and_the_district_on_a_projector(
     form = browser.find_element(By.ID, "upload-official")
     form.find_element(By.NAME, "file").send_keys(str(ROOT / "examples" / "sample_portal.csv"))
     form.find_element(By.CSS_SELECTOR, "button[value=import]").click()
-    result = browser.find_element(By.ID, "upload-result").text
+    result = (
+        WebDriverWait(browser, 30)
+        .until(expected_conditions.presence_of_element_located((By.ID, "upload-result")))
+        .text
+    )
     assert "✅ sample_portal.csv: पोर्टल के 6 आँकड़े दर्ज हुए" in result
     assert "कुल (total) की 1 पंक्तियाँ छोड़ी गईं।" in result
     browser.find_element(By.LINK_TEXT, "← आपकी इकाइयाँ").click()
-    point = browser.find_element(By.CSS_SELECTOR, "svg.chart circle.portal-point[data-day]")
+    point = WebDriverWait(browser, 30).until(
+        expected_conditions.presence_of_element_located(
+            (By.CSS_SELECTOR, "svg.chart circle.portal-point[data-day]")
+        )
+    )
     assert (point.get_attribute("data-day"), point.get_attribute("data-value")) == (
         "2026-11-22",
         "1476",
