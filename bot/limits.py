@@ -23,6 +23,9 @@ log = logging.getLogger("fieldbot.web")
 
 KIB = 1024
 MIB = 1024 * KIB
+# A roster, targets or portal file uploaded on the dashboard, and the form's other fields.
+DASHBOARD_UPLOAD_BYTES = 10 * MIB
+DASHBOARD_FORM_BYTES = 64 * KIB
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,9 @@ def request_limits(http: Http) -> dict[str, Any]:
             BodyCap("/twilio/", http.twilio_form_kb * KIB),
             BodyCap("/telegram/", http.telegram_update_kb * KIB),
             BodyCap("/simulator/", int(http.simulator_mb * MIB)),
+            # The file is checked against its own limit by the page, which answers in the
+            # officer's language; the cap only stops what no form would send.
+            BodyCap("/dashboard/-/upload", DASHBOARD_UPLOAD_BYTES + DASHBOARD_FORM_BYTES),
         ],
         "default_bytes": http.other_kb * KIB,
         "max_concurrent": http.max_concurrent_requests,

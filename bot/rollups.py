@@ -220,7 +220,12 @@ def _range_reporters(
     """Per unit, the workers (ids as text) with a report on any day of the range.
 
     Each worker's days are bits, so "any day in the range" is one bitwise and; a sector's
-    workers share a row, so a district's are a few hundred rows."""
+    workers share a row, so a district's are a few hundred rows.
+
+    A row lists only workers with a day set, so on a bucket the range covers whole everyone on
+    it counts and only the ids are read. Those buckets go first, then the others by how many of
+    their days the range takes: a row whose workers all count in the unit already needs no look
+    at their days, which over a long range spares nearly all the reading of days."""
     crud.apply_pending_totals(session=session)
     d: Any = ReportingDays.__table__.c  # type: ignore[attr-defined]
     masks = crud.bucket_masks(start, end)
@@ -229,13 +234,21 @@ def _range_reporters(
     if ids is not None and unit_col is not None:
         clauses.append(unit_col.in_(ids))
     key_col = unit_col if unit_col is not None else d.sector_id  # any column, for the state
-    seen: dict[int, set[str]] = defaultdict(set)
     query = sa_select(key_col, d.bucket, d.workers).where(*clauses)
+    by_bucket: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for key, bucket, workers in _run(session, query).all():
+        by_bucket[int(bucket)].append((STATE_KEY if unit_col is None else int(key), workers))
+    whole = (1 << crud.BUCKET_DAYS) - 1
+    seen: dict[int, set[str]] = defaultdict(set)
+    for bucket in sorted(by_bucket, key=lambda b: -masks[b].bit_count()):
         mask = masks[bucket]
-        tokens = workers.replace(":", " ").split()  # person, bits, person, bits, ...
-        found = seen[STATE_KEY if unit_col is None else int(key)]
-        found.update(compress(tokens[0::2], map(mask.__and__, map(int, tokens[1::2]))))
+        for key, workers in by_bucket[bucket]:
+            tokens = workers.replace(":", " ").split()  # person, bits, person, bits, ...
+            people, found = tokens[0::2], seen[key]
+            if mask == whole:
+                found.update(people)
+            elif not found.issuperset(people):
+                found.update(compress(people, map(mask.__and__, map(int, tokens[1::2]))))
     return seen
 
 
@@ -381,6 +394,15 @@ def unit_totals(
     return dict(_sums(session, level, [key], start, end, source=source).get(key, {}))
 
 
+def reported_below(*, session: Session, unit: Unit, day: dt.date) -> dict[int, int]:
+    """Per unit one level below (blocks of a district, ...), the workers who reported on the day."""
+    child_level = CHILD_LEVEL[unit.level]
+    if child_level == "worker":
+        return {}
+    ids = [c.id for c in children(session=session, unit=unit) if c.id is not None]
+    return _reported(session, child_level, ids, day, day)
+
+
 def reported_count(
     *, session: Session, unit: Unit, start: dt.date, end: dt.date, source: Source = AGGREGATES
 ) -> int:
@@ -477,7 +499,10 @@ def children(*, session: Session, unit: Unit) -> list[Unit]:
 
 
 def _children_and_workers(session: Session, unit: Unit) -> tuple[list[Unit], dict[int, int]]:
-    """children(), each with its active field workers now, in one read."""
+    """children(), each with its active field workers now, in one read; the state's districts in
+    two, as the whole roster counted by district is read much quicker than joined to them."""
+    if unit.level == "state":
+        return children(session=session, unit=unit), _workers_by(session, "district", None)
     child_level = CHILD_LEVEL[unit.level]
     table: Any = {"district": District, "block": Block, "sector": Sector}[child_level]
     workers_in = and_(

@@ -189,14 +189,17 @@ def _eligible_below(session: Session, unit: Unit, metric: str) -> tuple[int, int
     own = {(r.level, r.unit_id): (r.eligible or 0, r.baseline or 0) for r in session.exec(query)}
     if not own:
         return None
-    sectors_of: dict[int, list[int]] = defaultdict(list)
-    for sector_id, parent in session.exec(sectors_q).all():
-        if sector_id is not None:
-            sectors_of[parent].append(sector_id)
-    blocks_of: dict[int, list[int]] = defaultdict(list)
-    for block_id, district_id in session.exec(blocks_q).all():
-        if block_id is not None:
-            blocks_of[district_id].append(block_id)
+    # The blocks and sectors are read only when a unit above them has no figure of its own
+    # (a state whose districts all have one needs neither).
+    below: dict[str, dict[int, list[int]]] = {}
+
+    def parts_of(kind: str, parent: int) -> list[int]:
+        if kind not in below:
+            below[kind] = defaultdict(list)
+            for child, above in session.exec(sectors_q if kind == "sector" else blocks_q).all():
+                if child is not None:
+                    below[kind][above].append(child)
+        return below[kind][parent]
 
     def added(parts: list[tuple[int, int] | None]) -> tuple[int, int] | None:
         if not parts or any(p is None for p in parts):
@@ -205,18 +208,20 @@ def _eligible_below(session: Session, unit: Unit, metric: str) -> tuple[int, int
 
     def block(block_id: int) -> tuple[int, int] | None:
         return own.get(("block", block_id)) or added(
-            [own.get(("sector", s)) for s in sectors_of[block_id]]
+            [own.get(("sector", s)) for s in parts_of("sector", block_id)]
         )
 
     def district(district_id: int) -> tuple[int, int] | None:
-        return own.get(("district", district_id)) or added([block(b) for b in blocks_of[district_id]])
+        return own.get(("district", district_id)) or added(
+            [block(b) for b in parts_of("block", district_id)]
+        )
 
     if unit.level == "block":
         assert unit.id is not None
-        return added([own.get(("sector", s)) for s in sectors_of[unit.id]])
+        return added([own.get(("sector", s)) for s in parts_of("sector", unit.id)])
     if unit.level == "district":
         assert unit.id is not None
-        return added([block(b) for b in blocks_of[unit.id]])
+        return added([block(b) for b in parts_of("block", unit.id)])
     return added([district(d) for d in districts])
 
 

@@ -489,6 +489,7 @@ RANGES = [
     (nov(19), nov(26)),  # 25 Nov starts a new reporting_days bucket
     (nov(1), nov(30)),
     (dt.date(2026, 10, 28), nov(30)),
+    (dt.date(2026, 9, 20), nov(30)),  # the whole of bucket 39 (23 Sep - 24 Nov) and parts of two
 ]
 
 

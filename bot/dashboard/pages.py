@@ -13,12 +13,12 @@ from urllib.parse import quote, urlencode
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot import presence, rollups
+from bot import official, presence, rollups
 from bot.config import Settings
 from bot.dashboard import charts
 from bot.dashboard.auth import Viewer
 from bot.dashboard.texts import t
-from bot.format import date_near, rank_line
+from bot.format import date_near, official_line, rank_line
 from bot.i18n import short_date
 from bot.numbers import indian, percent
 from bot.phones import local_phone
@@ -33,6 +33,7 @@ MAX_CHART_DAYS = 92
 MAX_PROOFS_LISTED = 60
 REVIEWER_ROLES = ("supervisor", "bmo")
 UPLOADER_ROLES = ("district_officer", "admin")
+UPLOAD_KINDS = ("roster", "targets", "official")
 
 
 def unit_url(unit: Unit, **params: str) -> str:
@@ -106,6 +107,7 @@ class UnitPage:
     cards: list[tuple[str, str, str]] = field(default_factory=list)  # label, value, detail
     totals: list[tuple[str, str]] = field(default_factory=list)
     place: str | None = None
+    portal: str | None = None  # the portal's count against the self-reported, as /status says it
     chart_metric: str = ""
     chart_reported: str = ""
     chart_titles: tuple[str, str] = ("", "")
@@ -153,9 +155,10 @@ def unit_page(
     _cards(page, settings, fig, metric_label)
     page.totals = [(m.label(lang), indian(fig.totals.get(m.key, 0))) for m in settings.metrics]
     page.place = rank_line(fig, lang)
+    page.portal = official_line(fig.official, lang, fig.end)
     _charts(page, session, settings, fig, metric_label)
     _rows(page, session, settings, viewer, rows, query)
-    _missing(page, session, settings, viewer, today, now)
+    _missing(page, session, viewer, rows, today, now)
     _proofs(page, session, settings, viewer, today)
     return page
 
@@ -232,6 +235,9 @@ def _charts(
         daily if daily is not None and rollups.campaign_days(settings, day, day) else None
         for day in days
     ]
+    portal = official.official_series(
+        session=session, unit=page.unit, start=start, end=end, metric=fig.primary_metric
+    )
     page.chart_titles = (t(lang, "chart_metric", metric=metric_label), t(lang, "chart_reported"))
     page.chart_metric = charts.bars(
         days,
@@ -239,6 +245,11 @@ def _charts(
         line=goals,
         title=t(lang, "chart_metric", metric=metric_label),
         line_label=t(lang, "daily_target", target=indian(daily)) if daily else "",
+        second=charts.Series(
+            portal, t(lang, "chart_portal"), t(lang, "chart_self_reported", metric=metric_label)
+        )
+        if portal
+        else None,
     )
     page.chart_reported = charts.bars(
         days,
@@ -326,28 +337,35 @@ def _worker_days(
 def _missing(
     page: UnitPage,
     session: Session,
-    settings: Settings,
     viewer: Viewer,
+    below: list[rollups.RankRow],
     today: dt.date,
     now: dt.datetime,
 ) -> None:
-    """Who has not reported today, as `/missing` shows it in a private chat."""
+    """Who has not reported today, as `/missing` shows it in a private chat.
+
+    A district or the state shows counts per unit below: their workers are those of the page's
+    rows (workers now, whatever the period), and today's reports are read only when the page's
+    period is another; one day's reporters add up over the units, as `/status` counts them."""
     unit = page.unit
-    workers = rollups.count_workers(session=session, unit=unit)
     counts_only = unit.level in ("district", "state")
     out: dict[str, Any] = {"counts_only": counts_only, "people": [], "units": []}
     if counts_only:
-        reported = rollups.reported_count(session=session, unit=unit, start=today, end=today)
-        out["count"] = max(workers - reported, 0)
-        rows = rollups.breakdown(
-            session=session, unit=unit, start=today, end=today, metric=settings.primary_metric
+        if page.period.start == page.period.end == today:
+            today_reported = {row.key: row.reported for row in below}
+        else:
+            today_reported = rollups.reported_below(session=session, unit=unit, day=today)
+        gaps = {row.key: max(row.workers - today_reported.get(row.key, 0), 0) for row in below}
+        out["count"] = max(
+            sum(row.workers for row in below) - sum(today_reported.get(r.key, 0) for r in below), 0
         )
         children = {c.id: c for c in rollups.children(session=session, unit=unit)}
-        for row in sorted(rows, key=lambda r: (r.reported - r.workers, r.name.casefold())):
-            gap = max(row.workers - row.reported, 0)
+        for row in sorted(below, key=lambda r: (-gaps[r.key], r.name.casefold())):
             child = children.get(row.key)
-            if gap:
-                out["units"].append((row.name, indian(gap), unit_url(child) if child else None))
+            if gaps[row.key]:
+                out["units"].append(
+                    (row.name, indian(gaps[row.key]), unit_url(child) if child else None)
+                )
     else:
         absent = rollups.missing_workers(session=session, unit=unit, day=today)
         out["count"] = len(absent)

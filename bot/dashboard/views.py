@@ -25,10 +25,11 @@ from starlette.templating import Jinja2Templates
 
 from bot import outbox, presence, rollups, roster, targets
 from bot.crud import person_by_phone
-from bot.dashboard import auth
+from bot.dashboard import auth, official_upload
 from bot.dashboard.auth import Viewer
 from bot.dashboard.pages import (
     REVIEWER_ROLES,
+    UPLOAD_KINDS,
     UPLOADER_ROLES,
     find_unit,
     log_phone_view,
@@ -41,6 +42,7 @@ from bot.db import session_scope
 from bot.export import csv_bytes, xlsx_bytes
 from bot.i18n import short_date
 from bot.i18n import t as chat_t
+from bot.limits import DASHBOARD_UPLOAD_BYTES
 from bot.service import Fieldbot
 from bot.units import Unit
 from models import Person, Post, Proof, ProofReview, utcnow
@@ -52,9 +54,15 @@ STATIC = HERE / "static"
 FONTS = HERE.parent / "static" / "fonts"
 COOKIE = "fieldbot_dashboard"
 SIGNIN_COOKIE = "fieldbot_signin"
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_UPLOAD_BYTES = DASHBOARD_UPLOAD_BYTES
 MAX_NOTE_CHARS = 300
 T = TypeVar("T")
+
+
+def _megabytes(size: int) -> str:
+    """A size in whole megabytes (or one decimal), as the too-large answer gives it."""
+    mb = size / (1024 * 1024)
+    return str(int(mb)) if mb == int(mb) else f"{mb:.1f}"
 
 
 def _tile_origin(url: str) -> str:
@@ -233,6 +241,7 @@ def routes(core: Fieldbot) -> list[Route]:
             "refresh": refresh,
             "own": [(u.path, unit_url(u)) for u in viewer.units],
             "can_upload": viewer.person.role in UPLOADER_ROLES and refresh is None,
+            "upload_kinds": UPLOAD_KINDS,
             "downloads": _downloads(found, page.period.params()),
             "notice": t(viewer.lang, request.query_params["msg"])
             if request.query_params.get("msg") in ("review_done", "review_already")
@@ -417,7 +426,7 @@ def routes(core: Fieldbot) -> list[Route]:
                     lang,
                 )
             kind, action = form.get("kind"), form.get("action")
-            if viewer.person.role not in UPLOADER_ROLES or kind not in ("roster", "targets"):
+            if viewer.person.role not in UPLOADER_ROLES or kind not in UPLOAD_KINDS:
                 refused(viewer, "an upload")
                 return not_found(request, viewer)
             file = form.get("file")
@@ -432,13 +441,33 @@ def routes(core: Fieldbot) -> list[Route]:
                 context["result"] = t(lang, "upload_type")
                 return render(request, "upload.html", context, 400, lang)
             data = await file.read(MAX_UPLOAD_BYTES + 1)
-        if len(data) > MAX_UPLOAD_BYTES:
-            context["result"] = t(lang, "upload_too_large", mb=MAX_UPLOAD_BYTES // (1024 * 1024))
+            skip_unknown = form.get("skip_unknown") == "1"
+        limit = MAX_UPLOAD_BYTES
+        if kind == "official":  # the portal's file: the same cap as in chat
+            limit = min(limit, int(settings.official.max_file_mb * 1024 * 1024))
+        if len(data) > limit:
+            mb = _megabytes(limit)
+            context["result"] = t(lang, "upload_too_large", mb=mb)
             return render(request, "upload.html", context, 413, lang)
         write = action == "import"
-        result, errors = await asyncio.to_thread(
-            _import_file, core, viewer, str(kind), name, suffix, data, write
-        )
+        if kind == "official":
+            outcome = await asyncio.to_thread(
+                lambda: official_upload.import_file(
+                    core=core,
+                    viewer=viewer,
+                    name=name,
+                    suffix=suffix,
+                    data=data,
+                    write=write,
+                    skip_unknown=skip_unknown,
+                    today=today(),
+                )
+            )
+            result, errors, context["notes"] = outcome.result, outcome.errors, outcome.notes
+        else:
+            result, errors = await asyncio.to_thread(
+                _import_file, core, viewer, str(kind), name, suffix, data, write
+            )
         context["result"], context["errors"] = result, errors
         log.info(
             "dashboard: person #%s uploaded a %s file (%s): %s",

@@ -294,6 +294,27 @@ def test_no_link_and_the_district_on_a_projector(
     no_horizontal_scroll(browser)
     shot(browser, "how-360")
     sign_in(browser, link_of(ask_web(quiet_core, VIVEK)))
+    # The district office's portal release, uploaded from the page: the chart gains its line.
+    form = browser.find_element(By.ID, "upload-official")
+    form.find_element(By.NAME, "file").send_keys(str(ROOT / "examples" / "sample_portal.csv"))
+    form.find_element(By.CSS_SELECTOR, "button[value=import]").click()
+    result = (
+        WebDriverWait(browser, 30)
+        .until(expected_conditions.presence_of_element_located((By.ID, "upload-result")))
+        .text
+    )
+    assert "✅ sample_portal.csv: पोर्टल के 6 आँकड़े दर्ज हुए" in result
+    assert "कुल (total) की 1 पंक्तियाँ छोड़ी गईं।" in result
+    browser.find_element(By.LINK_TEXT, "← आपकी इकाइयाँ").click()
+    point = WebDriverWait(browser, 30).until(
+        expected_conditions.presence_of_element_located(
+            (By.CSS_SELECTOR, "svg.chart circle.portal-point[data-day]")
+        )
+    )
+    assert (point.get_attribute("data-day"), point.get_attribute("data-value")) == (
+        "2026-11-22",
+        "1476",
+    )
     no_horizontal_scroll(browser)
     shot(browser, "district-360")
     width(browser, 1920, 1080)
