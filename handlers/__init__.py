@@ -8,8 +8,9 @@ from bot.dashboard.chat import web
 from bot.i18n import order_example, t
 from bot.messages import Reply
 from bot.parser import Command, Report, Unreadable
+from bot.problems import tell
 from bot.service import Context
-from handlers import account, official, presence, queries, reports
+from handlers import account, official, presence, problems, queries, reports
 
 Handler = Callable[[Context, Command], list[Reply]]
 
@@ -25,6 +26,8 @@ COMMANDS: dict[str, Handler] = {
     "photos": presence.photos_command,
     "privacy": account.privacy,
     "web": web,
+    "problem": problems.command,
+    "resolve": problems.resolve,
 }
 
 
@@ -43,6 +46,13 @@ def route(ctx: Context) -> list[Reply]:
     limit = ctx.settings.reporting.max_message_chars
     if len(text) > limit:
         return [] if inbound.is_group else [ctx.say("too_long", length=len(text), max=limit)]
+    problem_words = None
+    if not inbound.is_edit and not text.startswith("/"):
+        # "समस्या ..." anywhere in a message, before or after a report.
+        problem_words = problems.words(ctx)
+        found = tell(text, problem_words, ctx.parser, keyword_only=True)
+        if found is not None:
+            return problems.told(ctx, found)
     parsed = ctx.parser.parse(text)
     if inbound.is_edit:
         return reports.edited(ctx, parsed)
@@ -54,7 +64,14 @@ def route(ctx: Context) -> list[Reply]:
     if isinstance(parsed, Report):
         return reports.report(ctx, parsed)
     # A group is for the team's talk: the bot answers there only what is meant for it.
-    return [] if inbound.is_group else [not_understood(ctx, parsed)]
+    if inbound.is_group:
+        return []
+    if problem_words is not None and ctx.person.is_field_worker:
+        # Nothing else it could be, but a code's words are in it: `server down`.
+        found = tell(text, problem_words, ctx.parser, keyword_only=False)
+        if found is not None:
+            return problems.told(ctx, found)
+    return [not_understood(ctx, parsed)]
 
 
 def not_understood(ctx: Context, parsed: Unreadable) -> Reply:

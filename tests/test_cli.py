@@ -85,6 +85,7 @@ STATUS_KEYS = {
     "official",
     "official_gap",
     "official_gap_pct",
+    "problems_open",
 }
 TIMEOUT = 60  # seconds any one command may take before the test fails
 PARALLEL = 4  # commands run side by side where a test has several
