@@ -390,6 +390,12 @@ class Problems(_Strict):
         return self.code(OTHER_PROBLEM)  # a code since taken out of the config
 
 
+class Questions(_Strict):
+    """What the bot waits for a person to answer (its ask-back, menus): how long it waits."""
+
+    ttl_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 120
+
+
 class Demo(_Strict):
     roster: str = "examples/sample_district.csv"
 
@@ -419,6 +425,7 @@ class Settings(_Strict):
     http: Http = Http()
     dashboard: Dashboard = Dashboard()
     problems: Problems = Problems()
+    questions: Questions = Questions()
     demo: Demo = Demo()
     # Where the file was read from; relative paths in it are relative to this folder.
     base_dir: Path = Field(default=Path("."), exclude=True)

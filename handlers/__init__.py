@@ -10,7 +10,7 @@ from bot.messages import Reply
 from bot.parser import Command, Report, Unreadable
 from bot.problems import tell
 from bot.service import Context
-from handlers import account, official, presence, problems, queries, reports
+from handlers import account, checks, official, presence, problems, queries, reports
 
 Handler = Callable[[Context, Command], list[Reply]]
 
@@ -63,15 +63,16 @@ def route(ctx: Context) -> list[Reply]:
         return handler(ctx, parsed)
     if isinstance(parsed, Report):
         return reports.report(ctx, parsed)
-    # A group is for the team's talk: the bot answers there only what is meant for it.
-    if inbound.is_group:
-        return []
-    if problem_words is not None and ctx.person.is_field_worker:
-        # Nothing else it could be, but a code's words are in it: `server down`.
+    if problem_words is not None and not inbound.is_group and ctx.person.is_field_worker:
+        # Not a report, but a code's words are in it: `server down`.
         found = tell(text, problem_words, ctx.parser, keyword_only=False)
         if found is not None:
             return problems.told(ctx, found)
-    return [not_understood(ctx, parsed)]
+    if parsed.likely is not None and not inbound.is_group and ctx.person.is_field_worker:
+        # Read, but not surely: she is shown the reading and asked; nothing is stored yet.
+        return [checks.ask_back(ctx, parsed.likely, parsed.detail)]
+    # A group is for the team's talk: the bot answers there only what is meant for it.
+    return [] if inbound.is_group else [not_understood(ctx, parsed)]
 
 
 def not_understood(ctx: Context, parsed: Unreadable) -> Reply:

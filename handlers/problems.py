@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from bot import floods, outbox, problems
+from bot import floods, outbox, problems, questions
 from bot.config import OTHER_PROBLEM
 from bot.i18n import short_date, t
 from bot.messages import Reply
@@ -16,9 +16,12 @@ from bot.problems import ProblemWords, Told
 from bot.service import Context, Refused
 from bot.units import Unit, resolve_units, scope_units
 from handlers import reports
-from models import utcnow
+from models import PendingQuestion, utcnow
 
 LIST_LIMIT = 30  # open problems listed in one reply; the CSV has them all
+BUTTONS = 8  # of them, the first few get a button that resolves it
+MENU = "problem_menu"  # the pending question of a worker's menu of codes
+RESOLVE = "problem_resolve"  # the pending question of an officer's list
 
 
 def words(ctx: Context) -> ProblemWords:
@@ -66,9 +69,25 @@ def _report(ctx: Context, text: str) -> list[Reply]:
 
 
 def menu(ctx: Context) -> Reply:
-    """The configured codes, numbered, in her language, and how to answer."""
-    lines = [f"{n}. {c.label(ctx.lang)}" for n, c in enumerate(ctx.settings.problems.codes, 1)]
-    return ctx.say("problem_menu", codes="\n".join(lines))
+    """The configured codes as the answers of a question, in her language (Telegram: buttons;
+    WhatsApp: numbered lines; the simulator: `buttons`); in a group, a numbered list."""
+    labels = [c.label(ctx.lang) for c in ctx.settings.problems.codes]
+    if ctx.inbound.is_group:
+        lines = "\n".join(f"{n}. {label}" for n, label in enumerate(labels, 1))
+        return Reply(f"{t(ctx.lang, 'problem_menu')}\n{lines}")
+    return ctx.ask(MENU, {}, t(ctx.lang, "problem_menu"), labels)
+
+
+@questions.answers(MENU)
+def on_menu(ctx: Context, question: PendingQuestion, index: int) -> list[Reply]:
+    """A code chosen from the menu is stored as her problem; `other` asks for her words."""
+    codes = ctx.settings.problems.codes
+    if index >= len(codes):
+        return [menu(ctx)]
+    code = codes[index]
+    if code.key == OTHER_PROBLEM:
+        return [ctx.say("problem_other_words")]
+    return [_record(ctx, code.key, code.label(ctx.lang))]
 
 
 def _record(ctx: Context, code: str, text: str) -> Reply:
@@ -151,7 +170,29 @@ def open_list(ctx: Context, args: Sequence[str]) -> list[Reply]:
     example = rows[0].problem
     lines.append("\n" + ctx.say("problems_how_to_resolve", id=example.id, code=example.code,
                                 unit=rows[0].block).text)  # fmt: skip
-    return [Reply("\n".join(lines))]
+    text = "\n".join(lines)
+    if ctx.inbound.is_group:
+        return [Reply(text)]
+    # The first few as buttons that resolve them (no note; `/hal N note` gives one).
+    shown = rows[:BUTTONS]
+    labels = [t(lang, "problem_resolve_button", id=r.problem.id, name=r.worker) for r in shown]
+    payload: dict[str, object] = {"ids": [r.problem.id for r in shown], "args": list(args)}
+    return [ctx.ask(RESOLVE, payload, text, labels)]
+
+
+@questions.answers(RESOLVE)
+def on_resolve(ctx: Context, question: PendingQuestion, index: int) -> list[Reply]:
+    """A resolve button: that problem is resolved (if it is still open here), then the list again."""
+    data = questions.payload(question)
+    ids = [int(i) for i in data.get("ids", [])]
+    if ctx.person.is_field_worker or index >= len(ids):
+        return [ctx.say("question_closed")]
+    own = scope_units(ctx.session, ctx.person, ctx.settings.state)
+    found = problems.open_by_ids(session=ctx.session, ids=[ids[index]], units=own)
+    if not found:
+        return [ctx.say("problem_not_found", ids=f"#{ids[index]}")]
+    done = _resolved(ctx, found, "", [])
+    return [done, *open_list(ctx, [str(a) for a in data.get("args", [])])]
 
 
 def _row_line(ctx: Context, row: problems.Row) -> str:

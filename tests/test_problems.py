@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from sqlmodel import Session, col, select
 from bot.config import Settings
 from bot.digests import bmo_digests, district_digests, supervisor_digests
 from bot.i18n import t
+from bot.messages import Inbound, Reply
 from bot.service import Fieldbot
 from models import Outbox, Person, Problem, ProblemChange, ReportValue
 from scheduler import run_job
@@ -115,11 +117,49 @@ def test_a_refused_report_does_not_lose_the_problem(chat: Chat, district: Engine
     assert [p.code for p in problems(district)] == ["server_down"]
 
 
-def test_samasya_alone_shows_the_codes_and_a_number_picks_one(chat: Chat, district: Engine) -> None:
-    reply = chat.say(SUNITA, "/samasya")
-    assert "1. ऑपरेटर आईडी बंद" in reply and "7. अन्य" in reply
-    assert "सर्वर डाउन" in chat.say(SUNITA, "समस्या 2")
-    assert [p.code for p in problems(district)] == ["server_down"]
+def ask(core: Fieldbot, phone: str, text: str) -> list[Reply]:
+    inbound = Inbound(
+        channel="simulator",
+        dedup_key=f"test:{uuid.uuid4().hex}",
+        sent_at=at(23),
+        chat_id=phone,
+        phone=phone,
+        text=text,
+    )
+    return core.handle(inbound)
+
+
+def test_samasya_alone_is_a_menu_answered_by_number_or_label(
+    core: Fieldbot, chat: Chat, district: Engine
+) -> None:
+    (menu,) = ask(core, SUNITA, "/samasya")
+    assert menu.buttons[0] == "ऑपरेटर आईडी बंद" and menu.buttons[-1] == "अन्य"
+    assert len(menu.buttons) == 7 and menu.question is not None
+    assert "सर्वर डाउन" in chat.say(SUNITA, "2")
+    (menu,) = ask(core, POOJA, "problem")
+    assert menu.buttons[2] == "Samagra data mismatch"
+    assert "Problem saved" in chat.say(POOJA, "No network")
+    (menu,) = ask(core, MEENA, "समस्या")
+    assert "लिखकर भेजें" in chat.say(MEENA, "7")  # other: her words are asked for
+    assert "समस्या दर्ज" in chat.say(MEENA, "समस्या 3")  # without a menu open, by its number
+    assert [p.code for p in problems(district)] == ["server_down", "no_network", "samagra_mismatch"]
+    # Any other message drops the menu: a later "2" is not a problem.
+    ask(core, GEETA, "/samasya")
+    chat.say(GEETA, "कार्ड 5")
+    assert "समस्या दर्ज" not in chat.say(GEETA, "2")  # read as a report of bare numbers
+    assert len(problems(district)) == 3
+
+
+def test_an_officers_list_has_buttons_that_resolve(core: Fieldbot, chat: Chat, district: Engine) -> None:
+    chat.say(SUNITA, "समस्या ऑपरेटर आईडी बंद")
+    chat.say(GEETA, "समस्या सर्वर डाउन")
+    (listed,) = ask(core, RAJESH, "/samasya")
+    first, second = problems(district)
+    assert listed.buttons == (f"✅ हल: #{first.id} Sunita Devi", f"✅ हल: #{second.id} Geeta Rajput")
+    replies = ask(core, RAJESH, "2")
+    assert "1 समस्या हल दर्ज" in replies[0].text and "Geeta" in replies[0].text
+    assert replies[1].buttons == (f"✅ हल: #{first.id} Sunita Devi",)  # the list again, shorter
+    assert [p.status for p in problems(district)] == ["open", "resolved"]
 
 
 def test_officers_list_in_scope_and_resolve_and_the_worker_is_told(chat: Chat, district: Engine) -> None:
