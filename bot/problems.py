@@ -34,6 +34,11 @@ _TOKEN = re.compile(r"[\w\u0900-\u097f]+")
 MAX_TEXT = 500  # the words of one problem that are kept
 
 
+def mentions_problem(text: str) -> bool:
+    """Whether a message has a problem word (`समस्या`, `problem`): it is more than a report."""
+    return any(match_key(m.group()) in PROBLEM_WORDS for m in _TOKEN.finditer(text))
+
+
 def _key(token: str) -> str:
     return loose(match_key(token))
 
