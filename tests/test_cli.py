@@ -852,6 +852,7 @@ def test_status_json_of_a_block(answers: dict[str, subprocess.CompletedProcess[s
         "official": None,  # no portal counts imported
         "official_gap": None,
         "official_gap_pct": None,
+        "problems_open": 0,
     }
 
 

@@ -334,3 +334,24 @@ def test_help_tells_of_problems(chat: Chat) -> None:
 @pytest.mark.parametrize("text", ["समस्या ", "problem"])
 def test_an_officer_writing_the_word_gets_the_list(chat: Chat, text: str) -> None:
     assert "कोई खुली समस्या नहीं" in chat.say(VIVEK, text)
+
+
+def test_access_lists_her_problems_and_forget_erases_her_words(
+    chat: Chat, district: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    chat.say(SUNITA, "समस्या: सुनीता देवी का फ़ोन खराब, 97233 नंबर पर कॉल करें")
+    chat.say(RAJESH, f"/hal {problems(district)[0].id} Sunita Devi को नया फ़ोन मिला")
+    config = _config(tmp_path, district, settings)
+    out = tmp_path / "access.json"
+    done = _cli(district, config, "access", SUNITA, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    held = json.loads(out.read_text(encoding="utf-8"))
+    assert [p["code"] for p in held["problems"]] == ["other"]
+    assert "फ़ोन खराब" in held["problems"][0]["text"]
+    done = _cli(district, config, "forget", SUNITA, "--yes")
+    assert done.returncode == 0, done.stderr
+    (problem,) = problems(district)
+    assert (problem.code, problem.status, problem.text, problem.note) == ("other", "resolved", "", "")
+    with Session(district) as session:
+        notes = session.exec(select(ProblemChange.note)).all()
+    assert set(notes) == {""}
