@@ -157,7 +157,7 @@ def test_an_officers_list_has_buttons_that_resolve(core: Fieldbot, chat: Chat, d
     first, second = problems(district)
     assert listed.buttons == (f"✅ हल: #{first.id} Sunita Devi", f"✅ हल: #{second.id} Geeta Rajput")
     replies = ask(core, RAJESH, "2")
-    assert "1 समस्या हल दर्ज" in replies[0].text and "Geeta" in replies[0].text
+    assert "हल दर्ज (1)" in replies[0].text and "Geeta" in replies[0].text
     assert replies[1].buttons == (f"✅ हल: #{first.id} Sunita Devi",)  # the list again, shorter
     assert [p.status for p in problems(district)] == ["open", "resolved"]
 
@@ -181,9 +181,9 @@ def test_officers_list_in_scope_and_resolve_and_the_worker_is_told(chat: Chat, d
     assert "सुपरवाइज़र या अधिकारी" in chat.say(SUNITA, f"/hal {sunita_problem.id}")
 
     done = chat.say(USHA, f"/hal {sunita_problem.id} आईडी फिर चालू")
-    assert "1 समस्या हल दर्ज" in done
+    assert "हल दर्ज (1)" in done
     done = chat.say(RAJESH, "/hal server_down Sandila सर्वर ठीक")
-    assert "2 समस्या हल दर्ज" in done and "Pooja" in done
+    assert "हल दर्ज (2)" in done and "Pooja" in done
     assert {p.status for p in problems(district)} == {"resolved"}
     resolved = problems(district)[0]
     assert resolved.note == "आईडी फिर चालू" and resolved.resolved_by == person(district, USHA).id

@@ -111,7 +111,7 @@ def test_simulator_menu_and_resolve_buttons(web: str, district: Engine) -> None:
     listed = sim(web, "8124645116", "/samasya")
     assert listed[0]["buttons"] == [f"✅ हल: #{problem.id} Sunita Devi"]
     done = sim(web, "8124645116", f"✅ हल: #{problem.id} Sunita Devi")
-    assert "1 समस्या हल दर्ज" in str(done[0]["text"])
+    assert "हल दर्ज (1)" in str(done[0]["text"])
     assert problems(district)[0].status == "resolved"
     (notice,) = outbox_rows(district, "problem_resolved")
     assert notice.channel == "simulator" and "हल हो गई" in notice.text
@@ -139,7 +139,7 @@ def test_whatsapp_resolved_notice_outside_the_window(
         say(twilio_api, WA_SUNITA, "समस्या ऑपरेटर आईडी बंद")
         clock.now = at(23, 11)
         number = problems(engine)[0].id
-        assert "1 समस्या हल दर्ज" in say(twilio_api, WA_RAJESH, f"/hal {number} नई आईडी")
+        assert "हल दर्ज (1)" in say(twilio_api, WA_RAJESH, f"/hal {number} नई आईडी")
     # Two days later her window is closed, and no template is set: failed, with the reason.
     drain(engine, settings, twilio, at(23, 11, 1))
     (row,) = [r for r in outbox_rows(engine, "problem_resolved")]
