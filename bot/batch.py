@@ -30,6 +30,7 @@ from bot.i18n import t
 from bot.messages import Inbound, Reply
 from bot.parser import Report
 from bot.phones import PhoneError, normalize_phone
+from bot.problems import mentions_problem
 
 if TYPE_CHECKING:
     from bot.service import Fieldbot
@@ -52,6 +53,7 @@ def batchable(core: Fieldbot, inbound: Inbound) -> bool:
         or inbound.contact_phone is not None
         or (inbound.channel == "telegram" and inbound.telegram_user_id is None)
         or len(text) > core.settings.reporting.max_message_chars
+        or mentions_problem(text)  # a problem beside the report: routed, one message alone
     ):
         return False
     return isinstance(core.parser.parse(text), Report)
@@ -172,7 +174,12 @@ def _sort_out(
         inbound = inbounds[index]
         parsed = core.parser.parse(inbound.text or "")
         usual = person is not None and person.active and person.is_field_worker
-        if person is None or not usual or not isinstance(parsed, Report):
+        if (
+            person is None
+            or not usual
+            or not isinstance(parsed, Report)
+            or mentions_problem(inbound.text or "")
+        ):
             alone.add(index)
         else:
             sender = floods.sender_key(inbound)

@@ -125,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     proofs.add_argument("--to", dest="end", type=_date, required=True)
     proofs.add_argument("--out", type=Path, required=True)
 
+    problems_cmd = commands.add_parser("problems", help="the problems workers reported, as CSV")
+    problems_cmd.add_argument("--from", dest="start", type=_date, required=True)
+    problems_cmd.add_argument("--to", dest="end", type=_date, required=True)
+    problems_cmd.add_argument("--out", type=Path, required=True)
+
     forget = commands.add_parser("forget", help="erase a person's personal data; counts stay, anonymous")
     forget.add_argument("phone")
     forget.add_argument("--yes", action="store_true", help="do it without asking")
@@ -278,6 +283,23 @@ def cmd_proofs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_problems(args: argparse.Namespace) -> int:
+    from bot.export import csv_bytes
+    from bot.files import write_private
+    from bot.problem_digest import COLUMNS, table
+
+    if args.end < args.start:
+        raise CliError("--to is before --from")
+    settings = _settings(args)
+    engine = _migrated_engine(settings)
+    with session_scope(engine) as session:
+        rows = table(session=session, settings=settings, start=args.start, end=args.end)
+    write_private(args.out, csv_bytes(COLUMNS, rows))
+    still = sum(1 for row in rows if row[COLUMNS.index("status")] == "open")
+    print(f"wrote {len(rows)} problems ({still} still open) to {args.out}")
+    return 0
+
+
 def _phone(value: str) -> str:
     from bot.phones import PhoneError, normalize_phone
 
@@ -425,6 +447,7 @@ def cmd_official_import(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from bot.numbers import indian, percent
+    from bot.problems import count_open
     from bot.rollups import figures
     from bot.units import resolve_units
 
@@ -446,8 +469,9 @@ def cmd_status(args: argparse.Namespace) -> int:
                 + ", ".join(u.path for u in units)
             )
         fig = figures(session=session, settings=settings, unit=units[0], start=start, end=end)
+        problems_open = count_open(session=session, units=units)
     if args.json:
-        print(json.dumps(fig.to_json(), ensure_ascii=False))
+        print(json.dumps({**fig.to_json(), "problems_open": problems_open}, ensure_ascii=False))
         return 0
     print(f"{fig.unit.path} ({fig.unit.level}), {fig.start} to {fig.end}")
     print(f"  reported: {indian(fig.reported)} of {indian(fig.workers)} workers")
@@ -480,6 +504,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
     if fig.rank is not None:
         print(f"  rank: {fig.rank} of {fig.of}")
+    print(f"  open problems: {indian(problems_open)}")
     if fig.official is not None:
         gap = fig.official.gap
         print(
@@ -846,6 +871,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "status": cmd_status,
         "digest": cmd_digest,
         "proofs": cmd_proofs,
+        "problems": cmd_problems,
         "forget": cmd_forget,
         "access": cmd_access,
         "backup": cmd_backup,

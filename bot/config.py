@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.phones import PhoneError, normalize_phone
+
 LEVELS = ("worker", "sector", "block", "district", "state")
 Level = Literal["worker", "sector", "block", "district", "state"]
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
@@ -91,6 +93,7 @@ class Schedule(_Strict):
     supervisor_digest: dt.time | None = dt.time(18, 30)
     bmo_digest: dt.time | None = dt.time(19, 0)
     district_digest: dt.time | None = dt.time(20, 0)
+    problem_notice: dt.time | None = dt.time(17, 30)
     misfire_grace_minutes: Annotated[int, Field(ge=1, le=720)] = 30
 
 
@@ -148,6 +151,9 @@ class WhatsAppTemplates(_Strict):
     supervisor_digest: WhatsAppTemplate = WhatsAppTemplate()
     bmo_digest: WhatsAppTemplate = WhatsAppTemplate()
     district_digest: WhatsAppTemplate = WhatsAppTemplate()
+    # Not needed to start: without one, such a message outside the window is marked failed.
+    problem_notice: WhatsAppTemplate = WhatsAppTemplate()
+    problem_resolved: WhatsAppTemplate = WhatsAppTemplate()
 
 
 class WhatsApp(_Strict):
@@ -293,6 +299,97 @@ class Dashboard(_Strict):
     tile_attribution: str = "© OpenStreetMap contributors"
 
 
+class ProblemNotify(_Strict):
+    """Who hears of a problem code's new reports, once a day (schedule.problem_notice)."""
+
+    # Officers of these roles whose units hold the place of the problem.
+    roles: list[Literal["supervisor", "bmo", "district_officer", "admin"]] = []
+    phones: list[str] = []  # these numbers hear of every district's
+    district_phones: dict[str, list[str]] = {}  # these of one district's only, by district name
+
+    @field_validator("phones")
+    @classmethod
+    def _mobiles(cls, value: list[str]) -> list[str]:
+        return [_mobile(phone) for phone in value]
+
+    @field_validator("district_phones")
+    @classmethod
+    def _district_mobiles(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {name: [_mobile(phone) for phone in phones] for name, phones in value.items()}
+
+
+def _mobile(value: str) -> str:
+    try:
+        return normalize_phone(value)
+    except PhoneError:
+        raise ValueError(f"{value!r} is not a mobile number") from None
+
+
+class ProblemCode(_Strict):
+    """One kind of problem a worker reports: its labels and the words that name it in a message."""
+
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    hi: str
+    en: str
+    words: list[str] = []
+    notify: ProblemNotify = ProblemNotify()
+
+    def label(self, language: str) -> str:
+        return self.hi if language == "hi" else self.en
+
+
+OTHER_PROBLEM = "other"
+
+
+def _default_problem_codes() -> list[ProblemCode]:
+    codes = [
+        ("operator_id_inactive", "ऑपरेटर आईडी बंद", "Operator ID inactive",
+         ["ऑपरेटर आईडी", "ऑपरेटर", "operator id", "operator", "आईडी बंद", "id band", "id inactive",
+          "id block", "आईडी ब्लॉक", "लॉगिन नहीं", "login nahi", "login"]),
+        ("server_down", "सर्वर डाउन", "Server down",
+         ["सर्वर", "server", "पोर्टल बंद", "portal down", "portal band", "साइट नहीं चल", "site down",
+          "वेबसाइट", "website", "app nahi chal", "ऐप नहीं चल"]),
+        ("samagra_mismatch", "समग्र डेटा मेल नहीं", "Samagra data mismatch",
+         ["समग्र", "samagra", "samgra", "family id", "फैमिली आईडी", "परिवार आईडी"]),
+        ("aadhaar_mismatch", "आधार मेल नहीं", "Aadhaar mismatch",
+         ["आधार", "aadhaar", "aadhar", "adhar", "ekyc", "e-kyc", "केवाईसी", "kyc", "otp", "ओटीपी"]),
+        ("no_network", "नेटवर्क नहीं", "No network",
+         ["नेटवर्क", "network", "नेट नहीं", "net nahi", "सिग्नल", "signal", "इंटरनेट", "internet"]),
+        ("beneficiaries_away", "लाभार्थी घर पर नहीं", "Beneficiaries away",
+         ["लाभार्थी", "beneficiary", "beneficiaries", "घर पर नहीं", "not at home", "away",
+          "बाहर गए", "बाहर गये", "पलायन", "migrated"]),
+        (OTHER_PROBLEM, "अन्य", "Other", []),
+    ]  # fmt: skip
+    return [ProblemCode(key=key, hi=hi, en=en, words=words) for key, hi, en, words in codes]
+
+
+class Problems(_Strict):
+    """Problems workers report (`/samasya`): the codes, and when an open one is escalated."""
+
+    codes: Annotated[list[ProblemCode], Field(min_length=1)] = Field(
+        default_factory=_default_problem_codes
+    )
+    escalate_after_days: Annotated[int, Field(ge=1, le=60)] = 3  # then in the BMO's digest
+    escalate_to_district_after_days: Annotated[int, Field(ge=1, le=120)] = 7
+
+    @model_validator(mode="after")
+    def _codes(self) -> Problems:
+        keys = [c.key for c in self.codes]
+        if len(set(keys)) != len(keys):
+            raise ValueError("codes: a problem code appears twice")
+        if OTHER_PROBLEM not in keys:
+            raise ValueError(f"codes: {OTHER_PROBLEM!r} is needed, for problems no code names")
+        if self.escalate_to_district_after_days < self.escalate_after_days:
+            raise ValueError("escalate_to_district_after_days is shorter than escalate_after_days")
+        return self
+
+    def code(self, key: str) -> ProblemCode:
+        for code in self.codes:
+            if code.key == key:
+                return code
+        return self.code(OTHER_PROBLEM)  # a code since taken out of the config
+
+
 class Questions(_Strict):
     """What the bot waits for a person to answer (its ask-back, menus): how long it waits."""
 
@@ -336,6 +433,7 @@ class Settings(_Strict):
     simulator: Simulator = Simulator()
     http: Http = Http()
     dashboard: Dashboard = Dashboard()
+    problems: Problems = Problems()
     questions: Questions = Questions()
     demo: Demo = Demo()
     uploads: Uploads = Uploads()

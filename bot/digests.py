@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from sqlmodel import Session, col, select
 
-from bot import questions, rollups
+from bot import problem_digest, questions, rollups
 from bot.config import Settings
 from bot.format import gap_share, official_line, target_line, totals_line
 from bot.i18n import short_date, t
@@ -151,6 +151,7 @@ def supervisor_digests(session: Session, settings: Settings, day: dt.date) -> li
             total, review = proof_counts(session=session, unit=unit, day=day)
             if total:
                 lines.append(t(lang, "digest_proofs", total=indian(total), review=indian(review)))
+            lines += problem_digest.sector_lines(session, settings, unit, day, lang)
             unreachable = _unreachable(session, unit, day)
             if unreachable:
                 lines.append(
@@ -269,6 +270,7 @@ def _review(session: Session, settings: Settings, unit: Unit, day: dt.date, lang
     lines = _unit_section(session, settings, unit, day, lang)
     lines += _pace(session, settings, unit, day, lang)
     lines += _portal(session, settings, unit, day, lang)
+    lines += problem_digest.review_lines(session, settings, unit, day, lang)
     return [*lines, "", *_ranking(session, settings, unit, day, lang)]
 
 
@@ -319,5 +321,6 @@ JOBS: dict[str, Planner] = {
     "supervisor_digest": supervisor_digests,
     "bmo_digest": bmo_digests,
     "district_digest": district_digests,
+    "problem_notice": problem_digest.notices,
 }
 ROLE_JOBS = {"supervisor": "supervisor_digest", "bmo": "bmo_digest", "district": "district_digest"}

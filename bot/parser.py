@@ -67,6 +67,15 @@ COMMAND_WORDS: dict[str, str] = {
     "web": "web",
     "dashboard": "web",
     "डैशबोर्ड": "web",
+    "samasya": "problem",
+    "समस्या": "problem",
+    "problem": "problem",
+    "problems": "problem",
+    "दिक्कत": "problem",
+    "hal": "resolve",
+    "हल": "resolve",
+    "resolve": "resolve",
+    "resolved": "resolve",
 }
 COMMAND_WORDS = {match_key(k): v for k, v in COMMAND_WORDS.items()}
 

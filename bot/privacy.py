@@ -35,6 +35,8 @@ from models import (
     Post,
     PresencePart,
     PrivacyNotice,
+    Problem,
+    ProblemChange,
     Proof,
     ProofReview,
     ReportChange,
@@ -245,6 +247,12 @@ def forget(*, session: Session, phone: str, now: dt.datetime) -> Forgotten:
     # A reviewer's note on her proofs may name her; the decision stays with the proof.
     mine = select(Proof.id).where(Proof.person_id == pid)
     session.execute(update(ProofReview).where(col(ProofReview.proof_id).in_(mine)).values(note=""))
+    # Her problems keep their code, place and days; her words and the notes on them may name her.
+    problems = select(Problem.id).where(Problem.person_id == pid)
+    session.execute(update(Problem).where(col(Problem.person_id) == pid).values(text="", note=""))
+    session.execute(
+        update(ProblemChange).where(col(ProblemChange.problem_id).in_(problems)).values(note="")
+    )
     for part in session.exec(select(PresencePart).where(PresencePart.person_id == pid)).all():
         if part.photo_path:
             files.append(Path(part.photo_path))
@@ -434,6 +442,7 @@ def access(*, session: Session, phone: str) -> dict[str, Any]:
             _row(q)
             for q in session.exec(select(PendingQuestion).where(PendingQuestion.person_id == pid))
         ],
+        "problems": [_row(p) for p in session.exec(select(Problem).where(Problem.person_id == pid))],
     }
 
 

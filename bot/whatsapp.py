@@ -849,13 +849,14 @@ class _Part:
     content_variables: str | None = None
 
 
-def template_values(settings: Settings, person: Person, row: Outbox) -> dict[str, str]:
-    """What a template variable may be filled with, for this person and message."""
-    lang = person.language
+def template_values(settings: Settings, person: Person | None, row: Outbox) -> dict[str, str]:
+    """What a template variable may be filled with, for this person (None: a listed number that
+    is not on the roster) and message."""
+    lang = person.language if person is not None else "hi"
     target = settings.targets.get("worker", {}).get(settings.primary_metric)
     label = settings.metric(settings.primary_metric).label(lang)
     return {
-        "name": person.name,
+        "name": person.name if person is not None else "—",
         "date": short_date(row.day, lang),
         "target": f"{label} {indian(target.daily)}" if target and target.daily else "—",
         "text": one_line(row.text) or "—",
@@ -891,9 +892,11 @@ class WhatsAppChannel:
         now = self.clock()
         with session_scope(self.engine) as session:
             person = session.get(Person, row.person_id) if row.person_id is not None else None
-            if person is None:
+            if person is None and row.person_id is not None:
                 raise SendFailed("no such person", permanent=True)
-            if in_window(session=session, person_id=person.id or 0, now=now):
+            # A number that is not on the roster (a problem code's listed phone) never wrote:
+            # only a template reaches it.
+            if person is not None and in_window(session=session, person_id=person.id or 0, now=now):
                 pieces = split_text(row.text, MAX_TEXT) if row.text else []
                 parts = [_Part(body=piece) for piece in pieces]
                 if row.attachment is not None and row.parts_sent == 0:  # the file goes with part 1
@@ -911,7 +914,8 @@ class WhatsAppChannel:
                 raise SendFailed(
                     f"outside WhatsApp's 24-hour window and no template for {row.job}", permanent=True
                 )
-            sid = template.content_sid_en if person.language == "en" else None
+            english = person is not None and person.language == "en"
+            sid = template.content_sid_en if english else None
             values = template_values(self.settings, person, row)
             variables = {key: values[source] for key, source in template.variables.items()}
             return [

@@ -8,8 +8,9 @@ from bot.dashboard.chat import web
 from bot.i18n import order_example, t
 from bot.messages import Reply
 from bot.parser import Command, Report, Unreadable
+from bot.problems import tell
 from bot.service import Context
-from handlers import account, checks, presence, queries, reports, uploads
+from handlers import account, checks, presence, problems, queries, reports, uploads
 
 Handler = Callable[[Context, Command], list[Reply]]
 
@@ -25,6 +26,8 @@ COMMANDS: dict[str, Handler] = {
     "photos": presence.photos_command,
     "privacy": account.privacy,
     "web": web,
+    "problem": problems.command,
+    "resolve": problems.resolve,
 }
 
 
@@ -43,6 +46,13 @@ def route(ctx: Context) -> list[Reply]:
     limit = ctx.settings.reporting.max_message_chars
     if len(text) > limit:
         return [] if inbound.is_group else [ctx.say("too_long", length=len(text), max=limit)]
+    problem_words = None
+    if not inbound.is_edit and not text.startswith("/"):
+        # "समस्या ..." anywhere in a message, before or after a report.
+        problem_words = problems.words(ctx)
+        found = tell(text, problem_words, ctx.parser, keyword_only=True)
+        if found is not None:
+            return problems.told(ctx, found)
     parsed = ctx.parser.parse(text)
     if inbound.is_edit:
         return reports.edited(ctx, parsed)
@@ -53,6 +63,11 @@ def route(ctx: Context) -> list[Reply]:
         return handler(ctx, parsed)
     if isinstance(parsed, Report):
         return reports.report(ctx, parsed)
+    if problem_words is not None and not inbound.is_group and ctx.person.is_field_worker:
+        # Not a report, but a code's words are in it: `server down`.
+        found = tell(text, problem_words, ctx.parser, keyword_only=False)
+        if found is not None:
+            return problems.told(ctx, found)
     if (parsed.likely is not None or parsed.options) and not inbound.is_group:
         # Read, but not surely: she is shown the reading and asked; nothing is stored yet.
         asked = checks.ask_back(ctx, parsed) if ctx.person.is_field_worker else None

@@ -66,12 +66,13 @@ def help_text(session: Session, person: Person, settings: Settings) -> str:
     lang = person.language
     if person.is_field_worker:
         labels = [m.label(lang) for m in settings.metrics]
-        return t(lang, "help_worker", order_example=order_example(len(labels)), order=", ".join(labels))
+        text = t(lang, "help_worker", order_example=order_example(len(labels)), order=", ".join(labels))
+        return f"{text}\n{t(lang, 'help_problems_worker')}"
     units = scope_units(session, person, settings.state)
     text = t(lang, "help_officer", example_unit=units[0].name if units else "Sandila")
     if person.role in UPLOADERS:
         text += "\n\n" + t(lang, "help_upload")
-    return text
+    return f"{text}\n{t(lang, 'help_problems_officer')}"
 
 
 def start(ctx: Context, command: Command) -> list[Reply]:

@@ -533,6 +533,47 @@ class PhoneView(SQLModel, table=True):
     viewed_at: dt.datetime = _ts()
 
 
+# A problem a field worker reported (`/samasya`): who, where she was, the day, the code and her
+# words; open until an officer resolves it. `notified_at`: when the code's recipients heard of it.
+class Problem(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_problem_sector_status", "sector_id", "status"),
+        Index("ix_problem_block_status", "block_id", "status"),
+        Index("ix_problem_district_status", "district_id", "status"),
+        Index("ix_problem_person_status", "person_id", "status"),
+        Index("ix_problem_day", "day"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    day: dt.date
+    reported_at: dt.datetime = _ts()
+    district_id: int = Field(foreign_key="district.id")
+    block_id: int = Field(foreign_key="block.id")
+    sector_id: int = Field(foreign_key="sector.id")
+    village_id: int | None = Field(default=None, foreign_key="village.id")
+    code: str
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    channel: str
+    status: str = "open"  # open | resolved
+    resolved_by: int | None = Field(default=None, foreign_key="person.id")
+    resolved_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    notified_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# The audit trail of problems: every report, resolution and reopening, by whom and when.
+class ProblemChange(SQLModel, table=True):
+    __tablename__ = "problem_change"
+    id: int | None = Field(default=None, primary_key=True)
+    problem_id: int = Field(foreign_key="problem.id", index=True)
+    person_id: int = Field(foreign_key="person.id")  # who made the change
+    action: str  # reported | resolved
+    status: str  # the problem's status after it
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    channel: str
+    changed_at: dt.datetime = _ts()
+
+
 # What the bot is waiting for a person to answer (the ask-back on a report, a menu, a choice of
 # names): at most one per person, asked again it is replaced. In the database, so any web process
 # may receive the answer. `payload` is the kind's own JSON, `labels` the answers' JSON list.

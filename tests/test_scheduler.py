@@ -76,6 +76,7 @@ def test_a_day_of_the_sample_district(chat: Chat, district: Engine, settings: Se
     assert fired == [
         (at(23, 9), "start_message"),
         (at(23, 17), "reminder"),
+        (at(23, 17, 30), "problem_notice"),  # runs, with no problems to tell of
         (at(23, 18, 30), "supervisor_digest"),
         (at(23, 19), "bmo_digest"),
         (at(23, 20), "district_digest"),
@@ -416,6 +417,7 @@ def test_cron_jobs_have_stable_ids_times_and_misfire_rules(district: Engine, set
         "supervisor_digest",
         "bmo_digest",
         "district_digest",
+        "problem_notice",
         "lease",
         "presence_expiry",
         "retention",
@@ -426,6 +428,7 @@ def test_cron_jobs_have_stable_ids_times_and_misfire_rules(district: Engine, set
         ("supervisor_digest", 18, 30),
         ("bmo_digest", 19, 0),
         ("district_digest", 20, 0),
+        ("problem_notice", 17, 30),
     ]:
         job = jobs[job_id]
         fields = {f.name: str(f) for f in job.trigger.fields}
