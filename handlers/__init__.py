@@ -9,7 +9,7 @@ from bot.i18n import order_example, t
 from bot.messages import Reply
 from bot.parser import Command, Report, Unreadable
 from bot.service import Context
-from handlers import account, official, presence, queries, reports
+from handlers import account, leave, official, others, presence, queries, reports
 
 Handler = Callable[[Context, Command], list[Reply]]
 
@@ -43,6 +43,11 @@ def route(ctx: Context) -> list[Reply]:
     limit = ctx.settings.reporting.max_message_chars
     if len(text) > limit:
         return [] if inbound.is_group else [ctx.say("too_long", length=len(text), max=limit)]
+    if not inbound.is_edit and not inbound.is_group:
+        # Read before the report parser, which takes a phone or a date as no count.
+        answered = leave.leave_message(ctx, text) or others.for_someone(ctx, text)
+        if answered is not None:
+            return answered
     parsed = ctx.parser.parse(text)
     if inbound.is_edit:
         return reports.edited(ctx, parsed)

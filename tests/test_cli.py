@@ -85,6 +85,7 @@ STATUS_KEYS = {
     "official",
     "official_gap",
     "official_gap_pct",
+    "on_leave",
 }
 TIMEOUT = 60  # seconds any one command may take before the test fails
 PARALLEL = 4  # commands run side by side where a test has several
@@ -851,6 +852,7 @@ def test_status_json_of_a_block(answers: dict[str, subprocess.CompletedProcess[s
         "official": None,  # no portal counts imported
         "official_gap": None,
         "official_gap_pct": None,
+        "on_leave": 0,  # nobody on leave or on a holiday
     }
 
 
