@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
-from bot import checks, crud, floods, leave, others, privacy
+from bot import checks, crud, floods, leave, others, privacy, questions
 from bot.db import session_scope
 from bot.i18n import t
 from bot.messages import Inbound, Reply
@@ -185,6 +185,11 @@ def _sort_out(
             sender = floods.sender_key(inbound)
             today = core.message_day(inbound)
             candidates.append(_Item(index, inbound, sender, person, parsed, today))
+    # A sender with a question waiting goes alone: her message may be its answer (`1` is one).
+    asked = questions.people_with_questions(
+        session=session, person_ids=[item.person.id for item in candidates]
+    )
+    alone.update(item.index for item in candidates if item.person.id in asked)
     set_aside = {floods.sender_key(inbounds[i]) for i in alone}
     items = []
     for item in candidates:

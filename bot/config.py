@@ -330,6 +330,12 @@ class Checks(_Strict):
     not_above: dict[str, str] = {}
 
 
+class Questions(_Strict):
+    """What the bot waits for a person to answer (its ask-back, menus): how long it waits."""
+
+    ttl_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 120
+
+
 class Demo(_Strict):
     roster: str = "examples/sample_district.csv"
 
@@ -361,6 +367,7 @@ class Settings(_Strict):
     holidays: list[HolidayEntry] = []
     leave: LeaveRules = LeaveRules()
     checks: Checks = Checks()
+    questions: Questions = Questions()
     demo: Demo = Demo()
     # Where the file was read from; relative paths in it are relative to this folder.
     base_dir: Path = Field(default=Path("."), exclude=True)

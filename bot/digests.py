@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from sqlmodel import Session, col, select
 
-from bot import checks, leave, others, rollups
+from bot import checks, leave, others, questions, rollups
 from bot.config import Settings
 from bot.format import gap_share, official_line, target_line, totals_line
 from bot.i18n import short_date, t
@@ -63,14 +63,29 @@ def start_messages(session: Session, settings: Settings, day: dt.date) -> list[M
 
 
 def reminders(session: Session, settings: Settings, day: dt.date) -> list[Message]:
-    """17:00: only field workers with nothing reported today, and not off today."""
+    """17:00: field workers with nothing reported today, and those whose answer the bot awaits;
+    nobody off today (leave, holiday).
+
+    A question still open at the reminder's time (a report to confirm) is named in her reminder.
+    """
     state = Unit("state", settings.state, settings.state)
     done = rollups.reported_people(session=session, unit=state, start=day, end=day)
-    return [
-        Message(p, t(p.language, "reminder", name=p.name, date=short_date(day, p.language)))
-        for p in _working(session, settings, day)
-        if p.id not in done
-    ]
+    moment = dt.datetime.combine(day, settings.schedule.reminder or dt.time(17, 0), settings.tz)
+    waiting = questions.open_questions(session=session, now=moment)
+    messages = []
+    for p in _working(session, settings, day):
+        lang = p.language
+        question = waiting.get(p.id) if p.id is not None else None
+        if p.id in done and question is None:
+            continue
+        lines = []
+        if p.id not in done:
+            lines.append(t(lang, "reminder", name=p.name, date=short_date(day, lang)))
+        if question is not None:
+            key = "reminder_check" if question.kind == questions.REPORT_CHECK else "reminder_question"
+            lines.append(t(lang, key, name=p.name))
+        messages.append(Message(p, "\n\n".join(lines)))
+    return messages
 
 
 def _unreachable(session: Session, unit: Unit, day: dt.date) -> list[str]:

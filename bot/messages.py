@@ -46,6 +46,8 @@ class Inbound:
     document_refused: str | None = None  # "too_large" | "unavailable": the channel did not fetch it
     display_name: str | None = None
     forwarded: bool = False  # forwarded from elsewhere (Telegram's forward_origin, Twilio's Forwarded)
+    # A press of one of the bot's buttons (Telegram's inline keyboard): (question id, label index).
+    pressed: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,9 @@ class Reply:
     request_contact: str | None = None  # label of a share-my-number button, Telegram only
     extra: dict[str, str] = field(default_factory=dict)
     preview: bool = True  # False: a link in it gets no preview (a sign-in link must not be fetched)
+    # Answers to a pending question (bot/questions.py), in order; `question` is its id.
+    buttons: tuple[str, ...] = ()
+    question: int | None = None
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -73,13 +78,20 @@ class Reply:
         }
         if not self.preview:
             out["preview"] = False
+        if self.buttons:
+            out["buttons"] = list(self.buttons)
+            out["question"] = self.question
         return out
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Reply:
         label = data.get("request_contact")
+        buttons = data.get("buttons")
+        question = data.get("question")
         return cls(
             text=str(data["text"]),
             request_contact=str(label) if label else None,
             preview=data.get("preview", True) is not False,
+            buttons=tuple(str(b) for b in buttons) if isinstance(buttons, list) else (),
+            question=question if isinstance(question, int) else None,
         )

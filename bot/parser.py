@@ -397,7 +397,11 @@ class ReportParser:
             when, _ = self._leading_date(elsewhere.group())
             if isinstance(when, Unreadable):
                 return when
-            text = text[: elsewhere.start()] + " " + text[elsewhere.end() :]
+            head = text[: elsewhere.start()].rstrip(" :-,")
+            lead = head.rsplit(" ", 1)
+            if match_key(lead[-1]) in DATE_LEAD_WORDS:  # `कार्ड 5 तारीख 22/11`: the word goes too
+                head = lead[0] if len(lead) > 1 else ""
+            text = head + " " + text[elsewhere.end() :]
         if _DECIMAL.search(text):
             return Unreadable("decimal", _DECIMAL.search(text).group())  # type: ignore[union-attr]
 
@@ -499,12 +503,18 @@ class ReportParser:
             after = i + 1 < len(tokens) and tokens[i + 1].key in self._after
             if after or (j >= 0 and tokens[j].key in self._before):
                 found.add(i)
-        for _ in range(2):  # a range: forwards, then back
-            for a, b in itertools.pairwise(positions):
-                between = tokens[a + 1 : b]
-                ranged = bool(between) and all(t.key in self._range for t in between)
-                if ranged and (a in found or b in found):
+        # A range has two ends: `सुबह 10 से 5 तक 6 कार्ड` joins 10 and 5, and 6 stays a count.
+        ranges = [
+            (a, b)
+            for a, b in itertools.pairwise(positions)
+            if tokens[a + 1 : b] and all(t.key in self._range for t in tokens[a + 1 : b])
+        ]
+        ends: set[int] = set()
+        for _ in range(2):  # forwards, then back
+            for a, b in ranges:
+                if (a in found or b in found) and not {a, b} & ends:
                     found.update((a, b))
+                    ends.update((a, b))
         return found
 
     def _items(self, text: str) -> tuple[list[_Item], list[str], list[int], bool] | Unreadable:

@@ -29,6 +29,7 @@ from models import (
     LoginLink,
     MediaFile,
     Outbox,
+    PendingQuestion,
     Person,
     PersonPhone,
     Post,
@@ -271,6 +272,7 @@ def forget(*, session: Session, phone: str, now: dt.datetime) -> Forgotten:
     session.execute(delete(PersonPhone).where(col(PersonPhone.person_id) == pid))
     session.execute(delete(WebSession).where(col(WebSession.person_id) == pid))
     session.execute(delete(LoginLink).where(col(LoginLink.person_id) == pid))
+    session.execute(delete(PendingQuestion).where(col(PendingQuestion.person_id) == pid))
     # Files made for others (exports) may list her; they expire within hours, and go now.
     session.execute(delete(MediaFile))
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
-from bot import crud, floods, privacy
+from bot import crud, floods, privacy, questions
 from bot.config import Settings
 from bot.db import session_scope
 from bot.i18n import t
@@ -55,6 +55,7 @@ class Context:
     person: Person
     today: dt.date  # the message's own day in the configured zone
     now: dt.datetime | None = None  # when it is being handled, by the bot's clock
+    closed_question: int | None = None  # the pending question this message answered or dropped
 
     @property
     def lang(self) -> str:
@@ -62,6 +63,21 @@ class Context:
 
     def say(self, key: str, **values: object) -> Reply:
         return Reply(t(self.lang, key, **values))
+
+    def ask(self, kind: str, payload: dict[str, object], text: str, labels: list[str]) -> Reply:
+        """Store a question for the sender (replacing her open one); the reply that asks it."""
+        assert self.person.id is not None
+        question = questions.ask(
+            self.session,
+            person_id=self.person.id,
+            channel=self.inbound.channel,
+            kind=kind,
+            payload=payload,
+            labels=labels,
+            now=self.now or utcnow(),
+            ttl=dt.timedelta(minutes=self.settings.questions.ttl_minutes),
+        )
+        return Reply(text, buttons=tuple(labels), question=question.id)
 
 
 def make_parser(settings: Settings) -> ReportParser:
@@ -77,6 +93,7 @@ class Fieldbot:
         self.engine = engine
         self.parser = make_parser(settings)
         self.clock = clock
+        questions.set_default_ttl(dt.timedelta(minutes=settings.questions.ttl_minutes))
         self.retry_pauses: tuple[float, ...] = RETRY_PAUSES
         # Each sender's language as last seen, so "please resend" is in her language even when
         # the database that knows it is what failed.
@@ -227,10 +244,13 @@ class Fieldbot:
             )
             person_id = who.id
             try:
-                replies = route(ctx)
+                # An open question takes its answer first; any other message drops it.
+                answered = questions.apply_rule(ctx)
+                replies = answered if answered is not None else route(ctx)
             except Refused as refusal:
                 session.rollback()
                 self._flood_check(session, inbound)  # the rollback took the message's count with it
+                questions.close_id(session, ctx.closed_question)  # answered or dropped all the same
                 replies = refusal.replies
             assert person_id is not None
             if not inbound.is_group and privacy.notice_due(

@@ -14,7 +14,10 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 from telegram import (
+    CallbackQuery,
     Document,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
     KeyboardButton,
     LinkPreviewOptions,
     Message,
@@ -30,6 +33,7 @@ from bot import leases
 from bot.batch import Batcher, batchable
 from bot.db import session_scope
 from bot.messages import Inbound, Location, Reply
+from bot.questions import button_data, read_button_data
 from bot.service import Fieldbot
 
 log = logging.getLogger("fieldbot.telegram")
@@ -97,8 +101,30 @@ UNSUPPORTED_KINDS = (
 )
 
 
+def pressed_inbound(query: CallbackQuery) -> Inbound | None:
+    """A press of one of the bot's buttons as the neutral message: who pressed which answer."""
+    pressed = read_button_data(query.data)
+    message = query.message
+    if pressed is None or message is None or query.from_user.is_bot:
+        return None
+    chat = message.chat
+    return Inbound(
+        channel="telegram",
+        dedup_key=f"tg:press:{query.id}",
+        # A press carries no time of its own: it counts as made now (its question keeps its day).
+        sent_at=dt.datetime.now(dt.UTC),
+        chat_id=str(chat.id),
+        telegram_user_id=query.from_user.id,
+        is_group=chat.type in ("group", "supergroup"),
+        display_name=query.from_user.full_name,
+        pressed=pressed,
+    )
+
+
 def to_inbound(update: Update) -> Inbound | None:
     """The neutral message for a Telegram update, or None for updates the bot ignores."""
+    if update.callback_query is not None:
+        return pressed_inbound(update.callback_query)
     message: Message | None = update.message or update.edited_message
     if message is None or message.from_user is None or message.from_user.is_bot:
         return None
@@ -337,13 +363,30 @@ def inline_answer(chat_id: int | str, replies: list[Reply]) -> dict[str, Any] | 
     call: dict[str, Any] = {"method": "sendMessage", "chat_id": chat_id, "text": reply.text}
     if not reply.preview:
         call["link_preview_options"] = {"is_disabled": True}
+    markup = reply_markup(reply)
+    if markup is not None:
+        call["reply_markup"] = markup.to_dict()
+    return call
+
+
+def reply_markup(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    """A question's answers as inline buttons, one a row, each naming its question and place;
+    or the share-my-number button."""
+    if reply.buttons and reply.question is not None:
+        question = reply.question
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(label, callback_data=button_data(question, index))]
+                for index, label in enumerate(reply.buttons)
+            ]
+        )
     if reply.request_contact:
-        call["reply_markup"] = ReplyKeyboardMarkup(
+        return ReplyKeyboardMarkup(
             [[KeyboardButton(reply.request_contact, request_contact=True)]],
             resize_keyboard=True,
             one_time_keyboard=True,
-        ).to_dict()
-    return call
+        )
+    return None
 
 
 async def send_replies(
@@ -362,13 +405,8 @@ async def send_replies(
 async def _send_replies(application: TelegramApp, chat_id: int | str, replies: list[Reply]) -> None:
     bot = application.bot
     for reply in replies:
-        markup: ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None
-        if reply.request_contact:
-            markup = ReplyKeyboardMarkup(
-                [[KeyboardButton(reply.request_contact, request_contact=True)]],
-                resize_keyboard=True,
-                one_time_keyboard=True,
-            )
+        markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+        markup = reply_markup(reply)
         if reply.document is not None:
             await bot.send_document(
                 chat_id,
@@ -378,9 +416,14 @@ async def _send_replies(application: TelegramApp, chat_id: int | str, replies: l
             )
             continue
         previews = None if reply.preview else LinkPreviewOptions(is_disabled=True)
-        for piece in split_text(reply.text):
-            await bot.send_message(chat_id, piece, reply_markup=markup, link_preview_options=previews)
-            markup = None
+        pieces = split_text(reply.text)
+        for number, piece in enumerate(pieces, 1):
+            # A question's buttons go under its last piece, a contact button under its first.
+            last = number == len(pieces)
+            keyboard = markup if (last or not reply.buttons) else None
+            await bot.send_message(chat_id, piece, reply_markup=keyboard, link_preview_options=previews)
+            if keyboard is not None:
+                markup = None
 
 
 async def answer(application: TelegramApp, inbound: Inbound) -> None:
@@ -423,6 +466,9 @@ def build_application(core: Fieldbot, settings: TelegramSettings, *, webhook: bo
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Translate the update, let the core decide, send what it says."""
         inbound = to_inbound(update)
+        if update.callback_query is not None:
+            await on_press(update.callback_query, inbound)
+            return
         if inbound is None:
             return
         message = update.message or update.edited_message
@@ -434,6 +480,23 @@ def build_application(core: Fieldbot, settings: TelegramSettings, *, webhook: bo
             # A table file is fetched only from an officer who may upload one (checked inside).
             inbound = await with_document(inbound, message, max_document_bytes, core)
         await answer(application, inbound)
+
+    async def on_press(query: CallbackQuery, inbound: Inbound | None) -> None:
+        """A button pressed: acknowledged at once, its keyboard taken away, then answered."""
+        try:
+            await query.answer()
+        except TelegramError as exc:  # too late to acknowledge: the answer still counts
+            log.warning("callback query %s not acknowledged: %s", query.id, exc)
+        if inbound is None:
+            return
+        replies = await asyncio.to_thread(core.handle, inbound)
+        if query.message is not None and replies:
+            try:
+                await query.edit_message_reply_markup(reply_markup=None)
+            except TelegramError as exc:  # an old message may no longer be editable
+                log.info("keyboard of %s not removed: %s", inbound.dedup_key, exc)
+        if replies:
+            await send_replies(application, inbound.chat_id, replies)
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram update failed: %s", context.error, exc_info=context.error)

@@ -247,6 +247,8 @@ def create_app(
             }
             if reply.document is not None:
                 item["document_base64"] = base64.b64encode(reply.document.content).decode()
+            if reply.buttons:
+                item["buttons"] = list(reply.buttons)  # sending a label's text answers it
             out.append(item)
         return JSONResponse({"replies": out})
 

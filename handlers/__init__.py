@@ -9,7 +9,7 @@ from bot.i18n import order_example, t
 from bot.messages import Reply
 from bot.parser import Command, Report, Unreadable
 from bot.service import Context
-from handlers import account, leave, official, others, presence, queries, reports
+from handlers import account, checks, leave, official, others, presence, queries, reports
 
 Handler = Callable[[Context, Command], list[Reply]]
 
@@ -58,6 +58,11 @@ def route(ctx: Context) -> list[Reply]:
         return handler(ctx, parsed)
     if isinstance(parsed, Report):
         return reports.report(ctx, parsed)
+    if (parsed.likely is not None or parsed.options) and not inbound.is_group:
+        # Read, but not surely: she is shown the reading and asked; nothing is stored yet.
+        asked = checks.ask_back(ctx, parsed) if ctx.person.is_field_worker else None
+        if asked is not None:
+            return [asked]
     # A group is for the team's talk: the bot answers there only what is meant for it.
     return [] if inbound.is_group else [not_understood(ctx, parsed)]
 
@@ -69,11 +74,11 @@ def not_understood(ctx: Context, parsed: Unreadable) -> Reply:
     detail = parsed.detail
     if parsed.reason == "duplicate_metric":
         detail = ctx.settings.metric(parsed.detail).label(lang)
-    why = (
-        ""  # the sorry line says it all: nothing in the message looked like a report
-        if parsed.reason == "not_understood"
-        else t(lang, f"why_{parsed.reason}", detail=detail, max=len(labels), order=", ".join(labels))
-    )
+    if parsed.reason == "not_understood":
+        # The word that was not understood, named; with none, the sorry line says it all.
+        why = t(lang, "why_not_understood", detail=detail) if detail else ""
+    else:
+        why = t(lang, f"why_{parsed.reason}", detail=detail, max=len(labels), order=", ".join(labels))
     example = t(
         lang, "format_example", order_example=order_example(len(labels)), order=", ".join(labels[:3])
     )

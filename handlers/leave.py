@@ -3,15 +3,17 @@ enters, lists and cancels it for the workers of her sector."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
-from bot import leave, others
+from bot import leave, others, questions
 from bot.i18n import short_date, t
 from bot.messages import Reply
+from bot.parser import Report
 from bot.service import Context
 from bot.units import scope_units
-from handlers.others import notify, which
-from models import Person
+from handlers.others import WHICH_KIND, enter_for, notify, which
+from models import PendingQuestion, Person
 
 LIST_MAX = 40  # lines of a leave list; more are counted, not named
 
@@ -38,7 +40,7 @@ def leave_message(ctx: Context, text: str) -> list[Reply] | None:
         if not matches:
             return [ctx.say("for_no_match", who=ask.who)]
         if len(matches) > 1:
-            return [which(ctx, ask.who, text, matches)]
+            return [which(ctx, ask.who, text, matches, action="leave")]
         return _for_worker(ctx, matches[0], ask)
     if ctx.person.is_field_worker:
         return _for_worker(ctx, ctx.person, ask)
@@ -142,3 +144,25 @@ def _list(ctx: Context) -> Reply:
         lines.append(t(lang, "leave_not_for_officers"))
     lines += ["", t(lang, "leave_usage_officer")]
     return Reply("\n".join(lines))
+
+
+@questions.answers(WHICH_KIND)
+def on_worker_choice(ctx: Context, question: PendingQuestion, index: int) -> list[Reply]:
+    """ "Which Sunita?" answered: do what was asked, for her, as of the day it was asked."""
+    data = questions.payload(question)
+    ids = [int(i) for i in data.get("ids", [])]
+    workers = others.sector_workers(ctx.session, others.entry_sectors(ctx.session, ctx.person))
+    worker = next((w for w in workers if index < len(ids) and w.id == ids[index]), None)
+    if worker is None:
+        return [ctx.say("question_closed")]
+    asked = dataclasses.replace(ctx, today=dt.date.fromisoformat(str(data.get("day"))))
+    text = str(data.get("text", ""))
+    if data.get("action") == "leave":
+        ask = leave.read_leave(text, asked.today)
+        if not isinstance(ask, leave.LeaveAsk):
+            return [ctx.say("leave_usage")]
+        return _for_worker(asked, worker, ask)
+    parsed = ctx.parser.parse(text)
+    if not isinstance(parsed, Report):
+        return [ctx.say("for_usage")]
+    return enter_for(asked, worker, parsed)

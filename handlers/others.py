@@ -68,18 +68,27 @@ def _enter(ctx: Context, who: str, rest: str, matches: list[Person]) -> list[Rep
         reason = parsed if isinstance(parsed, Unreadable) else Unreadable("not_understood")
         return [not_understood(ctx, reason)]
     if len(matches) > 1:
-        return [which(ctx, who, rest, matches)]
+        return [which(ctx, who, rest, matches, action="report")]
     return enter_for(ctx, matches[0], parsed)
 
 
-def which(ctx: Context, who: str, rest: str, matches: list[Person]) -> Reply:
-    """Several workers answer to the name: nothing is stored; she is asked which one."""
+def which(ctx: Context, who: str, text: str, matches: list[Person], *, action: str) -> Reply:
+    """Several workers answer to the name: nothing is stored; she is asked which one, with a
+    button each. `text` is what to do once she has chosen (a report, or a leave message)."""
     villages = others.village_names(ctx.session, matches)
-    options = [f"{w.name} ({villages.get(w.village_id or -1) or w.worker_id or '-'})" for w in matches]
-    lines = "\n".join(f"{n}. {o}" for n, o in enumerate(options, start=1))
-    ids = ", ".join(w.worker_id for w in matches if w.worker_id)
-    head = ctx.say("for_which", who=who, options=lines).text
-    return Reply(f"{head}\n{ctx.say('for_which_resend', ids=ids or '-').text}")
+    labels: list[str] = []
+    for worker in matches:
+        label = f"{worker.name} ({villages.get(worker.village_id or -1) or worker.worker_id or '-'})"
+        if label in labels:
+            label = f"{worker.name} ({worker.worker_id or worker.id})"
+        labels.append(label)
+    payload: dict[str, object] = {
+        "action": action,
+        "text": text,
+        "ids": [w.id for w in matches],
+        "day": ctx.today.isoformat(),
+    }
+    return ctx.ask(WHICH_KIND, payload, ctx.say("for_which", who=who).text, labels)
 
 
 def enter_for(ctx: Context, worker: Person, parsed: Report) -> list[Reply]:

@@ -564,3 +564,21 @@ class Holiday(SQLModel, table=True):
     block_id: int | None = Field(default=None, foreign_key="block.id")
     name: str
     imported_at: dt.datetime = _ts()
+
+
+# What the bot is waiting for a person to answer (the ask-back on a report, a menu, a choice of
+# names): at most one per person, asked again it is replaced. In the database, so any web process
+# may receive the answer. `payload` is the kind's own JSON, `labels` the answers' JSON list.
+class PendingQuestion(SQLModel, table=True):
+    __tablename__ = "pending_question"
+    # Ids are never used again (on SQLite too), so a button of a closed question never answers a
+    # later one.
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", unique=True)
+    channel: str
+    kind: str
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    labels: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    created_at: dt.datetime = _ts()
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)

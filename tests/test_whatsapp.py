@@ -50,7 +50,15 @@ from bot.whatsapp import (
     record_contact,
     twiml,
 )
-from models import InboundMessage, Outbox, Person, Proof, ProviderMessage, ReportValue
+from models import (
+    InboundMessage,
+    Outbox,
+    PendingQuestion,
+    Person,
+    Proof,
+    ProviderMessage,
+    ReportValue,
+)
 from scheduler import run_job
 from tests.conftest import at
 from tests.fakes.live import free_port, serving
@@ -925,3 +933,25 @@ def test_a_whatsapp_pin_needs_review_and_a_forwarded_one_says_so(
         pin, forwarded = session.exec(select(Proof).order_by(col(Proof.id))).all()
     assert (pin.verdict, pin.reasons) == ("needs_review", "no_accuracy")
     assert (forwarded.verdict, forwarded.reasons) == ("needs_review", "forwarded;no_accuracy")
+
+
+# ---------------------------------------------------------------- asking back
+
+YES, NO = "✅ हाँ, सही है", "✏️ नहीं"
+
+
+def value_total(engine: Engine) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.coalesce(func.sum(ReportValue.value), 0))).one())
+
+
+def test_whatsapp_numbered_answers_and_a_number_answers(
+    app: str, twilio_api: FakeTwilioAPI, district: Engine
+) -> None:
+    asked = say(twilio_api, SUNITA, "भ्रमन 25")
+    assert asked.endswith(f"1. {YES}\n2. {NO}") and value_total(district) == 0
+    assert "घर: 25" in say(twilio_api, SUNITA, "1")
+    assert value_total(district) == 25 and count(district, PendingQuestion) == 0
+    say(twilio_api, SUNITA, "कार्डस 12")
+    assert "कुछ दर्ज नहीं" in say(twilio_api, SUNITA, "नहीं")
+    assert value_total(district) == 25

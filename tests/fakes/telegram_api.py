@@ -472,6 +472,7 @@ class FakeTelegramAPI:
             ("sendDocument", self._m_send_document),
             ("sendPhoto", self._m_send_photo),
             ("editMessageText", self._m_edit_message_text),
+            ("editMessageReplyMarkup", self._m_edit_message_reply_markup),
             ("setWebhook", self._m_set_webhook),
             ("deleteWebhook", self._m_delete_webhook),
             ("getWebhookInfo", self._m_get_webhook_info),
@@ -479,7 +480,7 @@ class FakeTelegramAPI:
             ("getMyCommands", self._m_get_my_commands),
             ("deleteMyCommands", self._m_delete_my_commands),
             ("getFile", self._m_get_file),
-            ("answerCallbackQuery", self._m_true),
+            ("answerCallbackQuery", self._m_answer_callback_query),
             ("sendChatAction", self._m_true),
             ("close", self._m_true),
             ("logOut", self._m_true),
@@ -933,6 +934,39 @@ class FakeTelegramAPI:
         message = self._new_message(chat_id, text=text, reply_markup=markup, edit_date=_now())
         message["message_id"] = message_id
         return message
+
+    def _m_edit_message_reply_markup(self, params: JSONDict) -> JSONDict | bool:
+        """A message's inline keyboard replaced (or, without ``reply_markup``, taken away)."""
+        markup = self._inline_markup(params)
+        if params.get("inline_message_id"):
+            return True
+        chat_id = self._chat_id(params)
+        message_id = _as_int(params.get("message_id"), 0)
+        if message_id <= 0:
+            raise _ApiError(400, "Bad Request: message identifier is not specified")
+        with self._cond:
+            previous = self._messages.get((chat_id, message_id))
+            if previous is None:
+                raise _ApiError(400, "Bad Request: message to edit not found")
+            if previous["markup"] == markup:
+                raise _ApiError(400, "Bad Request: message is not modified")
+            self._messages[(chat_id, message_id)] = {"text": previous["text"], "markup": markup}
+        message = self._new_message(
+            chat_id, text=previous["text"], reply_markup=markup, edit_date=_now()
+        )
+        message["message_id"] = message_id
+        return message
+
+    def _m_answer_callback_query(self, params: JSONDict) -> bool:
+        if not params.get("callback_query_id"):
+            raise _ApiError(400, "Bad Request: query_id_invalid")
+        return True
+
+    def markup_of(self, chat_id: int | str, message_id: int) -> JSONDict | None:
+        """The inline keyboard a sent message carries now (None once it is taken away)."""
+        with self._cond:
+            message = self._messages.get((chat_id, message_id))
+        return message["markup"] if message else None
 
     def _m_set_webhook(self, params: JSONDict) -> bool:
         url = params.get("url")
