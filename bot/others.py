@@ -201,6 +201,8 @@ def find_workers(workers: list[Person], who: str) -> list[Person]:
     by_id = [w for w in workers if w.worker_id and w.worker_id.casefold() == who.casefold()]
     if by_id:
         return by_id
+    if any(ch.isdigit() for ch in who):
+        return []  # a date or a count, not a name
     exact = [w for w in workers if w.name.casefold() == who.casefold()]
     return exact or [w for w in workers if name_matches(who, w.name)]
 
