@@ -169,7 +169,8 @@ def status(ctx: Context, command: Command) -> list[Reply]:
             for row in rows:
                 share = f" · {percent(row.achievement_pct)}" if row.achievement_pct is not None else ""
                 if level == "worker":
-                    mark = "✓" if row.reported else "✗"
+                    # 🏖: off (leave, holiday) and nothing reported; she is not counted.
+                    mark = "✓" if row.reported else ("🏖" if not row.workers else "✗")
                     lines.append(
                         f"{row.rank}. {row.name} — {metric_label} {indian(row.value)} {mark}{share}"
                     )

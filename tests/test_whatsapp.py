@@ -990,3 +990,15 @@ def test_reported_for_you_goes_in_the_window_as_its_template_and_fails_clearly_w
         "2": "23/11",
         "3": "📝 Usha Srivastava ने आपकी 23/11 की रिपोर्ट दर्ज की: कार्ड 2। गलत हो तो /undo भेजें।",
     }
+
+
+def test_leave_on_whatsapp_and_no_reminder_that_day(
+    app: str, twilio: TwilioSettings, twilio_api: FakeTwilioAPI, wa_core: SpyCore, clock: Clock
+) -> None:
+    clock.now = at(23, 8)
+    assert "23/11 (1 दिन)" in say(twilio_api, SUNITA, "छुट्टी")
+    assert "25/11 से 27/11" in say(twilio_api, SUNITA, "छुट्टी 25/11-27/11")
+    say(twilio_api, REKHA, "/help")
+    assert run_job(wa_core.engine, wa_core.settings, "reminder", at(23, 17)) == 38  # not Sunita
+    drain(wa_core, twilio, at(23, 17, 1))
+    assert twilio_api.messages_to(SUNITA) == [] and twilio_api.messages_to(REKHA)

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot import presence, rollups
+from bot import leave, presence, rollups
 from bot.config import Settings
 from bot.dashboard import charts
 from bot.dashboard.auth import Viewer
@@ -333,14 +333,20 @@ def _missing(
 ) -> None:
     """Who has not reported today, as `/missing` shows it in a private chat."""
     unit = page.unit
-    workers = rollups.count_workers(session=session, unit=unit)
+    away = leave.away_in(session, settings, unit, today, today)  # off today: not missing
+    workers = rollups.count_workers(session=session, unit=unit) - away.not_reported
     counts_only = unit.level in ("district", "state")
     out: dict[str, Any] = {"counts_only": counts_only, "people": [], "units": []}
     if counts_only:
         reported = rollups.reported_count(session=session, unit=unit, start=today, end=today)
         out["count"] = max(workers - reported, 0)
         rows = rollups.breakdown(
-            session=session, unit=unit, start=today, end=today, metric=settings.primary_metric
+            session=session,
+            unit=unit,
+            start=today,
+            end=today,
+            metric=settings.primary_metric,
+            settings=settings,
         )
         children = {c.id: c for c in rollups.children(session=session, unit=unit)}
         for row in sorted(rows, key=lambda r: (r.reported - r.workers, r.name.casefold())):
@@ -349,7 +355,7 @@ def _missing(
             if gap:
                 out["units"].append((row.name, indian(gap), unit_url(child) if child else None))
     else:
-        absent = rollups.missing_workers(session=session, unit=unit, day=today)
+        absent = rollups.missing_workers(session=session, unit=unit, day=today, settings=settings)
         out["count"] = len(absent)
         show_phones = not page.projector
         for worker in absent:
