@@ -248,3 +248,25 @@ def test_holidays_import_checks_every_row_and_status_counts_who_is_off(
 def test_leave_words_from_an_anm_are_hers(chat: Chat, text: str) -> None:
     reply = chat.say(NIRMALA, text, at(23, 8))
     assert reply.startswith(("🏖️ छुट्टी दर्ज", "आज या आगे"))
+
+
+def test_a_whole_state_of_workers_is_read_without_listing_them(
+    chat: Chat, district: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past `MANY_IDS` people the leave of the range is read whole and sorted out in Python."""
+    from bot import leave
+
+    monkeypatch.setattr(leave, "MANY_IDS", 0)
+    chat.say(SUNITA, "छुट्टी", at(23, 8))
+    cfg = with_holidays(
+        settings, [{"date": "2026-11-23", "name": "हाट", "district": "Hardoi", "block": "Bilgram"}]
+    )
+    chat.say(PREETI, "कार्ड 3", at(23, 9))  # on her block's holiday, and counted
+    scheduler.run_job(district, cfg, "start_message", at(23, 9))
+    assert outbox(district, "start_message", "Sunita Devi") == []
+    assert outbox(district, "start_message", "Preeti Nishad") == []
+    assert outbox(district, "start_message", "Rekha Verma")
+    mine = figures(district, cfg, "Hardoi/Sandila/Sandila-1", dt.date(2026, 11, 23))
+    assert (mine.workers, mine.on_leave) == (SANDILA_1 - 1, 1)
+    bilgram = figures(district, cfg, "Hardoi/Bilgram/Bilgram-2", dt.date(2026, 11, 23))
+    assert bilgram.reported == 1 and bilgram.workers == 1 and bilgram.target is None
