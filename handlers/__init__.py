@@ -50,7 +50,7 @@ def route(ctx: Context) -> list[Reply]:
             return answered
     parsed = ctx.parser.parse(text)
     if inbound.is_edit:
-        return reports.edited(ctx, parsed)
+        return others.edited_for_someone(ctx, text) or reports.edited(ctx, parsed)
     if isinstance(parsed, Command):
         handler = COMMANDS.get(parsed.name)
         if handler is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot import others, outbox
+from bot import crud, others, outbox
 from bot.format import totals_line
 from bot.i18n import short_date, t
 from bot.messages import Reply
@@ -58,6 +58,24 @@ def for_someone(ctx: Context, text: str) -> list[Reply] | None:
     if not matches:
         return [ctx.say("for_no_match", who=who)]
     return _enter(ctx, who, rest, matches)
+
+
+def edited_for_someone(ctx: Context, text: str) -> list[Reply] | None:
+    """An edited message that reported, or now reports, for someone else is not read again: what
+    it stored stays as it is, and she is told how to change it. None for any other edit."""
+    source = ctx.inbound.source_key
+    earlier = crud.changes_from_source(session=ctx.session, source_key=source) if source else []
+    if any(row.person_id != ctx.person.id for row in earlier):
+        return [ctx.say("for_edit")]
+    found = others.addressed(text)
+    if found is None or not may_enter(ctx):
+        return None
+    if found.command:
+        return [ctx.say("for_edit")]
+    if isinstance(ctx.parser.parse(f"{found.who} 1"), Report):
+        return None
+    workers = others.sector_workers(ctx.session, others.entry_sectors(ctx.session, ctx.person))
+    return [ctx.say("for_edit")] if others.find_workers(workers, found.who) else None
 
 
 def _enter(ctx: Context, who: str, rest: str, matches: list[Person]) -> list[Reply]:

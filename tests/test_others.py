@@ -202,3 +202,17 @@ def test_an_entry_kept_in_the_audit_names_the_entrant_on_both_databases(
     with session_scope(district) as session:
         rows = session.exec(select(ReportChange).where(col(ReportChange.entered_by).is_not(None))).all()
         assert [r.kind for r in rows] == ["report"]
+
+
+def test_an_edited_entry_for_someone_is_not_read_again(chat: Chat, district: Engine) -> None:
+    chat.send(NIRMALA, "रेखा: कार्ड 10", at(23, 19), key="entry")
+    edit = chat.say(
+        NIRMALA, "रेखा: कार्ड 12", at(23, 19), key="entry:edit", source_key="entry", is_edit=True
+    )
+    assert edit == t("hi", "for_edit")
+    assert values(district, "Rekha Verma") == {"cards": 10}
+    assert values(district, "Nirmala Gupta") == {}  # never taken as the ANM's own
+    # Her own report, edited, is read again as always.
+    chat.send(NIRMALA, "कार्ड 3", at(23, 19, 1), key="own")
+    chat.send(NIRMALA, "कार्ड 4", at(23, 19, 1), key="own:edit", source_key="own", is_edit=True)
+    assert values(district, "Nirmala Gupta") == {"cards": 4}
