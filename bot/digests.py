@@ -183,6 +183,10 @@ def supervisor_digests(session: Session, settings: Settings, day: dt.date) -> li
                 ]
             else:
                 lines.append(t(lang, "digest_all_in"))
+            off = leave.off_people_in(session, settings, unit, day)
+            if off and day not in leave.unit_holidays(session, settings, unit, day, day):
+                names = sorted(w.name for w in others.unit_workers(session, unit) if w.id in off)
+                lines.append(t(lang, "digest_off_names", names=", ".join(names)))
             total, review = proof_counts(session=session, unit=unit, day=day)
             if total:
                 lines.append(t(lang, "digest_proofs", total=indian(total), review=indian(review)))
