@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
-from bot import crud, floods, privacy, questions
+from bot import checks, crud, floods, leave, others, privacy, questions
 from bot.db import session_scope
 from bot.i18n import t
 from bot.messages import Inbound, Reply
@@ -56,6 +56,13 @@ def batchable(core: Fieldbot, inbound: Inbound) -> bool:
         or mentions_problem(text)  # a problem beside the report: routed, one message alone
     ):
         return False
+    if leave.read_leave(text, dt.date.today()) is not None:
+        return False  # leave: the one-message path reads it
+    addressed = others.addressed(text)
+    if addressed is not None and (
+        addressed.command or not isinstance(core.parser.parse(f"{addressed.who} 1"), Report)
+    ):
+        return False  # maybe a report for someone else (`सुनीता: कार्ड 10`), not `कार्ड: 10`
     return isinstance(core.parser.parse(text), Report)
 
 
@@ -250,6 +257,9 @@ def _apply(core: Fieldbot, session: Session, items: list[_Item]) -> None:
     start = settings.campaign.start
     campaign = crud.people_totals(session=session, person_ids=people, start=start) if start else {}
     audit: list[dict[str, Any]] = []
+    reported_days = [item.day for item in items if item.day is not None]
+    last = max(reported_days, default=dt.date(2000, 1, 1))
+    history = checks.History(session, people if reported_days else (), last + dt.timedelta(days=1))
     for item in items:
         if item.day is None:
             continue
@@ -286,7 +296,9 @@ def _apply(core: Fieldbot, session: Session, items: list[_Item]) -> None:
             )
         values = {item.day: dict(day.values)}
         so_far = dict(totals) if totals is not None else None
-        item.replies = [confirmation_reply(settings, lang, item.today, changes, values, so_far)]
+        usual = history.usual(settings, item.person.id, item.day)
+        found = checks.flags(settings, values[item.day], usual)
+        item.replies = [confirmation_reply(settings, lang, item.today, changes, values, so_far, found)]
     crud.write_days(session=session, days=days.values(), changes=audit)
 
 

@@ -96,6 +96,16 @@ def build_parser() -> argparse.ArgumentParser:
     targets_imp.add_argument("file", type=Path)
     targets_imp.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
 
+    holidays_cmd = commands.add_parser("holidays", help="gazetted and local holidays")
+    holidays_commands = holidays_cmd.add_subparsers(
+        dest="holidays_command", required=True, metavar="ACTION"
+    )
+    holidays_imp = holidays_commands.add_parser(
+        "import", help="import a CSV or XLSX file: date,district,block,name"
+    )
+    holidays_imp.add_argument("file", type=Path)
+    holidays_imp.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+
     official_cmd = commands.add_parser("official", help="the official portal's counts")
     official_commands = official_cmd.add_subparsers(
         dest="official_command", required=True, metavar="ACTION"
@@ -402,6 +412,30 @@ def cmd_targets_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_holidays_import(args: argparse.Namespace) -> int:
+    from bot.holidays import HolidaysInvalid, import_holidays
+
+    settings = _settings(args)
+    engine = _migrated_engine(settings)
+    try:
+        with session_scope(engine) as session:
+            summary = import_holidays(session=session, path=args.file, dry_run=args.dry_run)
+    except HolidaysInvalid as invalid:
+        for error in invalid.errors:
+            print(error if error.row else error.message, file=sys.stderr)
+        print(f"nothing imported: {len(invalid.errors)} problem(s) in {args.file}", file=sys.stderr)
+        return 1
+    counts = f"{summary.created} new, {summary.updated} renamed"
+    if args.dry_run:
+        print(
+            f"{args.file}: {summary.rows} holidays, every row is valid "
+            f"({counts}; dry run: nothing written)"
+        )
+    else:
+        print(f"imported {summary.rows} holidays: {counts}")
+    return 0
+
+
 def cmd_official_import(args: argparse.Namespace) -> int:
     from bot.official import OfficialInvalid, import_official
 
@@ -475,6 +509,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 0
     print(f"{fig.unit.path} ({fig.unit.level}), {fig.start} to {fig.end}")
     print(f"  reported: {indian(fig.reported)} of {indian(fig.workers)} workers")
+    if fig.on_leave:
+        print(f"  on leave or holiday (not counted): {indian(fig.on_leave)}")
     for metric in settings.metrics:
         print(f"  {metric.en}: {indian(fig.totals.get(metric.key, 0))}")
     if fig.target is not None:
@@ -885,6 +921,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return cmd_targets_import(args)
         if args.command == "villages":
             return cmd_villages_import(args)
+        if args.command == "holidays":
+            return cmd_holidays_import(args)
         if args.command == "official":
             return cmd_official_import(args)
         return handlers[args.command](args)

@@ -154,6 +154,10 @@ class WhatsAppTemplates(_Strict):
     # Not needed to start: without one, such a message outside the window is marked failed.
     problem_notice: WhatsAppTemplate = WhatsAppTemplate()
     problem_resolved: WhatsAppTemplate = WhatsAppTemplate()
+    # Notices that may reach a worker outside the 24-hour window; without a template such a
+    # notice is marked failed with the reason, and nothing else waits on it.
+    reported_for_you: WhatsAppTemplate = WhatsAppTemplate()
+    leave_for_you: WhatsAppTemplate = WhatsAppTemplate()
 
 
 class WhatsApp(_Strict):
@@ -390,6 +394,39 @@ class Problems(_Strict):
         return self.code(OTHER_PROBLEM)  # a code since taken out of the config
 
 
+class HolidayEntry(_Strict):
+    """A holiday: for the whole state, or one district, or one block of a district."""
+
+    date: dt.date
+    name: Annotated[str, Field(min_length=1)]
+    district: str | None = None
+    block: str | None = None
+
+    @model_validator(mode="after")
+    def _block_needs_district(self) -> HolidayEntry:
+        if self.block and not self.district:
+            raise ValueError("a block's holiday names its district too")
+        return self
+
+
+class LeaveRules(_Strict):
+    """How far leave (`छुट्टी`) may reach."""
+
+    max_days: Annotated[int, Field(ge=1, le=366)] = 31  # the longest leave entered at once
+    ahead_days: Annotated[int, Field(ge=0, le=366)] = 90  # how far ahead it may start
+
+
+class Checks(_Strict):
+    """Reports stored but to be double-checked: far above her own usual, or impossible together."""
+
+    usual_factor: Annotated[float, Field(gt=1)] = 3  # above this many times her median...
+    usual_days: Annotated[int, Field(ge=3, le=60)] = 14  # ...of her last this many reported days
+    usual_min_days: Annotated[int, Field(ge=1, le=60)] = 5  # once she has at least this many
+    usual_min_value: Annotated[int, Field(ge=0)] = 10  # and the value is above this
+    # metric -> the metric it cannot exceed on the same day (cards: applications); empty: no check
+    not_above: dict[str, str] = {}
+
+
 class Questions(_Strict):
     """What the bot waits for a person to answer (its ask-back, menus): how long it waits."""
 
@@ -434,6 +471,9 @@ class Settings(_Strict):
     http: Http = Http()
     dashboard: Dashboard = Dashboard()
     problems: Problems = Problems()
+    holidays: list[HolidayEntry] = []
+    leave: LeaveRules = LeaveRules()
+    checks: Checks = Checks()
     questions: Questions = Questions()
     demo: Demo = Demo()
     uploads: Uploads = Uploads()
@@ -468,6 +508,10 @@ class Settings(_Strict):
             for key in per_metric:
                 if key not in keys:
                     raise ValueError(f"targets.{level}.{key}: not a configured metric")
+        for above, below in self.checks.not_above.items():
+            for key in (above, below):
+                if key not in keys:
+                    raise ValueError(f"checks.not_above.{above}: {key!r} is not a configured metric")
         for column, key in self.official.columns.items():
             if key not in keys:
                 raise ValueError(f"official.columns.{column}: {key!r} is not a configured metric")

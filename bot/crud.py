@@ -256,8 +256,11 @@ def apply_changes(
     channel: str,
     source_key: str | None,
     group: str | None = None,
+    entered_by: int | None = None,
 ) -> str:
-    """Write changes and their audit rows as one group; return the group id for /undo."""
+    """Write changes and their audit rows as one group; return the group id for /undo.
+
+    `entered_by`: who wrote them when it was not the worker (her supervisor or ANM)."""
     assert person.id is not None
     group = group or uuid.uuid4().hex
     now = utcnow()
@@ -281,6 +284,7 @@ def apply_changes(
                 source_key=source_key,
                 channel=channel,
                 changed_at=now,
+                entered_by=entered_by,
             )
         )
         report.updated_at = now
@@ -297,19 +301,30 @@ def lock_for_report(*, session: Session, person: Person, day: dt.date) -> dict[s
 
 def undo_last(*, session: Session, person: Person, channel: str) -> list[Change]:
     """Revert the person's most recent change group that is not already undone."""
+    return undo_latest(session=session, person=person, channel=channel)[0]
+
+
+def undo_latest(*, session: Session, person: Person, channel: str) -> tuple[list[Change], Person]:
+    """Revert the most recent change group that is not already undone, of the person's own
+    reports or of those she entered for someone else; also whose report it was."""
     assert person.id is not None
-    last = session.exec(
-        select(ReportChange.change_group)
+    found = session.exec(
+        select(ReportChange.change_group, ReportChange.person_id)
         .where(
-            ReportChange.person_id == person.id,
+            (col(ReportChange.person_id) == person.id) | (col(ReportChange.entered_by) == person.id),
             col(ReportChange.undone).is_(False),
             ReportChange.kind != "undo",
         )
         .order_by(col(ReportChange.id).desc())
         .limit(1)
     ).first()
-    if last is None:
-        return []
+    if found is None:
+        return [], person
+    last, owner_id = found
+    if owner_id != person.id:
+        person, entrant = session.get_one(Person, owner_id), person.id
+    else:
+        entrant = None
     rows = session.exec(
         select(ReportChange)
         .where(ReportChange.change_group == last)
@@ -330,8 +345,9 @@ def undo_last(*, session: Session, person: Person, channel: str) -> list[Change]
         kind="undo",
         channel=channel,
         source_key=None,
+        entered_by=entrant,
     )
-    return reverted
+    return reverted, person
 
 
 def changes_from_source(*, session: Session, source_key: str) -> list[ReportChange]:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from sqlmodel import Session, col, select
 
-from bot import problem_digest, questions, rollups
+from bot import checks, leave, others, problem_digest, questions, rollups
 from bot.config import Settings
 from bot.format import gap_share, official_line, target_line, totals_line
 from bot.i18n import short_date, t
@@ -32,11 +32,19 @@ def _people(session: Session, *roles: str) -> list[Person]:
     )
 
 
+def _working(session: Session, settings: Settings, day: dt.date) -> list[Person]:
+    """Active field workers who can be reached and are not off (leave, holiday) on the day."""
+    people = [p for p in _people(session, *FIELD_ROLES) if others.reachable(p)]
+    off = leave.off_reasons(session, settings, people, day)
+    return [p for p in people if p.id not in off]
+
+
 def start_messages(session: Session, settings: Settings, day: dt.date) -> list[Message]:
-    """09:00: every active field worker gets good morning and her target for the day."""
+    """09:00: every active field worker gets good morning and her target for the day; not on a
+    day she is off."""
     target = settings.targets.get("worker", {}).get(settings.primary_metric)
     messages = []
-    for person in _people(session, *FIELD_ROLES):
+    for person in _working(session, settings, day):
         lang = person.language
         date = short_date(day, lang)
         if target is not None and target.daily:
@@ -55,7 +63,8 @@ def start_messages(session: Session, settings: Settings, day: dt.date) -> list[M
 
 
 def reminders(session: Session, settings: Settings, day: dt.date) -> list[Message]:
-    """17:00: field workers with nothing reported today, and those whose answer the bot awaits.
+    """17:00: field workers with nothing reported today, and those whose answer the bot awaits;
+    nobody off today (leave, holiday).
 
     A question still open at the reminder's time (a report to confirm) is named in her reminder.
     """
@@ -64,7 +73,7 @@ def reminders(session: Session, settings: Settings, day: dt.date) -> list[Messag
     moment = dt.datetime.combine(day, settings.schedule.reminder or dt.time(17, 0), settings.tz)
     waiting = questions.open_questions(session=session, now=moment)
     messages = []
-    for p in _people(session, *FIELD_ROLES):
+    for p in _working(session, settings, day):
         lang = p.language
         question = waiting.get(p.id) if p.id is not None else None
         if p.id in done and question is None:
@@ -106,6 +115,30 @@ def _unit_section(
     target = target_line(settings, fig, lang)
     if target:
         lines.append(target)
+    if day in fig.holidays:
+        lines.append(t(lang, "digest_holiday", name=fig.holidays[day]))
+    if fig.on_leave:
+        lines.append(t(lang, "digest_on_leave", count=indian(fig.on_leave)))
+    entered = others.entered_for_others(
+        session=session, report_scope=rollups.report_scope(unit), day=day
+    )
+    if entered:
+        lines.append(t(lang, "digest_entered_for", count=indian(entered)))
+    return lines
+
+
+def _check_lines(session: Session, settings: Settings, unit: Unit, day: dt.date, lang: str) -> list[str]:
+    """Today's reports to double-check in the unit: `Sunita: कार्ड 95 (सामान्य 8)`."""
+    workers = others.unit_workers(session, unit)
+    found = checks.day_flags(session, settings, [w.id for w in workers if w.id is not None], day)
+    if not found:
+        return []
+    lines = [t(lang, "digest_check_head", count=indian(len(found)))]
+    for worker in workers:
+        flags = found.get(worker.id or -1)
+        if flags:
+            items = ", ".join(checks.flag_text(settings, f, lang) for f in flags)
+            lines.append(f"• {worker.name}: {items}")
     return lines
 
 
@@ -139,15 +172,21 @@ def supervisor_digests(session: Session, settings: Settings, day: dt.date) -> li
                             names=", ".join(f"{w.name} ({label} {indian(w.value)})" for w in lowest),
                         )
                     )
-            missing = rollups.missing_workers(session=session, unit=unit, day=day)
+            lines += _check_lines(session, settings, unit, day, lang)
+            missing = rollups.missing_workers(session=session, unit=unit, day=day, settings=settings)
             if missing:
                 lines.append(t(lang, "digest_missing", count=indian(len(missing))))
                 lines += [
-                    f"• {m.name}{f' ({m.village})' if m.village else ''} — {local_phone(m.phone)}"
+                    f"• {m.name}{f' ({m.village})' if m.village else ''} — "
+                    + (local_phone(m.phone) if m.phone else t(lang, "no_phone"))
                     for m in missing
                 ]
             else:
                 lines.append(t(lang, "digest_all_in"))
+            off = leave.off_people_in(session, settings, unit, day)
+            if off and day not in leave.unit_holidays(session, settings, unit, day, day):
+                names = sorted(w.name for w in others.unit_workers(session, unit) if w.id in off)
+                lines.append(t(lang, "digest_off_names", names=", ".join(names)))
             total, review = proof_counts(session=session, unit=unit, day=day)
             if total:
                 lines.append(t(lang, "digest_proofs", total=indian(total), review=indian(review)))
@@ -170,7 +209,9 @@ def supervisor_digests(session: Session, settings: Settings, day: dt.date) -> li
 
 def _ranking(session: Session, settings: Settings, unit: Unit, day: dt.date, lang: str) -> list[str]:
     metric = settings.primary_metric
-    rows = rollups.breakdown(session=session, unit=unit, start=day, end=day, metric=metric)
+    rows = rollups.breakdown(
+        session=session, unit=unit, start=day, end=day, metric=metric, settings=settings
+    )
     if not rows:
         return []
     level = t(lang, f"level_{CHILD_LEVEL[unit.level]}")

@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, and_, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from bot import crud, official
+from bot import crud, leave, official
 from bot.config import Settings
 from bot.targets import Goal, goal_for, goals_at, goals_for_view
 from bot.units import CHILD_LEVEL, Unit, block_unit, district_unit, state_unit
@@ -97,11 +97,10 @@ def _days(start: dt.date, end: dt.date) -> list[dt.date]:
     return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-def campaign_days(settings: Settings, start: dt.date, end: dt.date) -> int:
-    """How many days of the range fall inside the campaign (all of them without campaign dates)."""
-    first = max(start, settings.campaign.start) if settings.campaign.start else start
-    last = min(end, settings.campaign.end) if settings.campaign.end else end
-    return max((last - first).days + 1, 0)
+def campaign_days(settings: Settings, start: dt.date, end: dt.date, off: Iterable[dt.date] = ()) -> int:
+    """How many days of the range fall inside the campaign (all of them without campaign dates),
+    less the unit's holidays `off`."""
+    return leave.working_days(settings, start, end, set(off))
 
 
 def _key(unit: Unit) -> tuple[str, int]:
@@ -441,9 +440,13 @@ class MissingWorker:
     sector: str
 
 
-def missing_workers(*, session: Session, unit: Unit, day: dt.date) -> list[MissingWorker]:
-    """Active field workers of the unit with nothing reported for the day, by sector and name."""
+def missing_workers(
+    *, session: Session, unit: Unit, day: dt.date, settings: Settings | None = None
+) -> list[MissingWorker]:
+    """Active field workers of the unit with nothing reported for the day, by sector and name;
+    those on leave or on a holiday are not missing."""
     done = reported_people(session=session, unit=unit, start=day, end=day)
+    done |= set(leave.off_people_in(session, settings, unit, day))
     sectors_q = select(Sector.id, Sector.name).join(Block, col(Block.id) == col(Sector.block_id))
     if unit.level != "state":
         sectors_q = sectors_q.where(Block.district_id == unit.district_id)
@@ -672,8 +675,10 @@ def breakdown(
             row.workers = workers.get(row.key, 0)
             row.reported = reported.get(row.key, 0)
             row.value = row.totals.get(metric, 0)
+    if settings is not None and counts:
+        _leave_out_away(session, settings, child_level, unit, rows, start, end)
     if settings is not None:
-        days = campaign_days(settings, start, end)
+        off = _holidays_of(session, settings, child_level, unit, rows, start, end)
         goals = given.goals
         if goals is None:
             goals = goals_at(
@@ -685,10 +690,64 @@ def breakdown(
             )
         for row in rows:
             daily = goals[row.key].daily
+            days = campaign_days(settings, start, end, off.get(row.key, ()))
             row.target = daily * days if daily is not None and days else None
             row.achievement_pct = pct(row.value, row.target)
         _assign_pct_ranks(rows)
     return _assign_ranks(rows)
+
+
+def _holidays_of(
+    session: Session,
+    settings: Settings,
+    child_level: str,
+    unit: Unit,
+    rows: Sequence[RankRow],
+    start: dt.date,
+    end: dt.date,
+) -> dict[int, set[dt.date]]:
+    """Per unit ranked, the days of the range that are a holiday for all of it."""
+    if child_level == "worker":
+        return {}
+    found = leave.holidays_between(session, settings, start, end)
+    if not found:
+        return {}
+    out: dict[int, set[dt.date]] = {}
+    for row in rows:
+        place: tuple[int | None, int | None] = (unit.district_id, row.key)
+        if child_level == "district":
+            place = (row.key, None)
+        elif child_level == "sector":
+            place = (unit.district_id, unit.block_id)
+        out[row.key] = {
+            h.day
+            for h in found
+            if h.covers(*place) and (child_level != "district" or h.block_id is None)
+        }
+    return out
+
+
+def _leave_out_away(
+    session: Session,
+    settings: Settings,
+    child_level: str,
+    unit: Unit,
+    rows: Sequence[RankRow],
+    start: dt.date,
+    end: dt.date,
+) -> None:
+    """Workers off on every day of the range who reported nothing leave their unit's denominator."""
+    if child_level == "worker":
+        off = leave.off_people_in(session, settings, unit, start) if start == end else {}
+        for row in rows:
+            if row.key in off and not row.reported:
+                row.workers = 0
+        return
+    away = leave.away_by(session, settings, child_level, [r.key for r in rows], start, end)
+    for row in rows:
+        found = away.get(row.key)
+        if found is not None:
+            row.workers -= found.not_reported
 
 
 def _worker_breakdown(
@@ -869,6 +928,8 @@ class Figures:
     reached_on: dt.date | None = None  # the day the campaign total was reached, if it was
     covered: int | None = None  # baseline + done since the campaign began
     official: OfficialGap | None = None  # the portal's count; None at sector level or without data
+    on_leave: int = 0  # field workers off (leave or holiday) on every day of the range
+    holidays: dict[dt.date, str] = field(default_factory=dict)  # the unit's own, in the campaign
 
     @property
     def rate(self) -> float | None:
@@ -905,6 +966,7 @@ class Figures:
             "rank": self.rank,
             "of": self.of,
             **official_json(self.official),
+            "on_leave": self.on_leave,
         }
 
 
@@ -976,11 +1038,17 @@ def figures(
         reported = known.reported
     else:
         reported = _reported(session, level, [key], start, end, source=source).get(key, 0)
+    away = leave.away_in(session, settings, unit, start, end)
+    if known is None:
+        # Off on every day and silent: not in "reported x of y" (the units below left them out).
+        workers -= away.not_reported
     if known is not None and known.goal is not None:
         goal = known.goal
     else:
         goal = goal_for(session=session, settings=settings, unit=unit, metric=metric)
-    days = campaign_days(settings, start, end)
+    first, last = settings.campaign.start or start, settings.campaign.end or end
+    holidays = leave.unit_holidays(session, settings, unit, min(first, start), max(last, end, start))
+    days = campaign_days(settings, start, end, holidays)
     target = goal.daily * days if goal.daily is not None and days else None
     fig = Figures(
         unit=unit,
@@ -999,6 +1067,8 @@ def figures(
         of=None,
         goal=goal,
         target_days=days,
+        on_leave=away.off,
+        holidays=holidays,
     )
     _pace(session, settings, fig, source)
     fig.official = official_gap(session=session, unit=unit, start=start, end=end, metric=metric)
@@ -1084,7 +1154,8 @@ def _pace(session: Session, settings: Settings, fig: Figures, source: Source) ->
         series = {day: sums.get(metric, 0) for (day, _), sums in daily.items()}
     done = sum(series.values())
     fig.campaign_done = done
-    fig.campaign_days = campaign_days(settings, first, end) if end >= first else 0
+    off = fig.holidays
+    fig.campaign_days = campaign_days(settings, first, end, off) if end >= first else 0
     if goal.daily is not None and fig.campaign_days:
         fig.campaign_target = goal.daily * fig.campaign_days
         fig.campaign_achievement_pct = pct(done, fig.campaign_target)
@@ -1100,7 +1171,7 @@ def _pace(session: Session, settings: Settings, fig: Figures, source: Source) ->
         return
     remaining = total - done
     if last is not None:
-        fig.days_left = max((last - max(end + dt.timedelta(days=1), first)).days + 1, 0)
+        fig.days_left = campaign_days(settings, max(end + dt.timedelta(days=1), first), last, off)
         if fig.days_left > 0:
             fig.required_daily = math.ceil(max(remaining, 0) / fig.days_left)
     if end < first:
@@ -1343,6 +1414,8 @@ def _worker_export(
     worker_target = goals_at(
         session=session, settings=settings, level="worker", ids=[0], metric=settings.primary_metric
     )[0].daily
+    # Her own target is zero on a day she is off.
+    off = leave.off_days(session, settings, [(p[0], p[4], p[5]) for p in people.values()], start, end)
     rows: list[tuple[tuple[str, ...], list[object]]] = []
     for day in _days(start, end):
         for person_id, person in people.items():
@@ -1362,7 +1435,7 @@ def _worker_export(
                 1 if active and ids == current else 0,
                 1 if key in per else 0,
                 per.get(key, {}),
-                worker_target,
+                0 if day in off.get(person_id, ()) else worker_target,
             )
             rows.append(((day.isoformat(), *place.names, name.casefold()), row))
     rows.sort(key=lambda r: r[0])

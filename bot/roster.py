@@ -344,10 +344,17 @@ def parse_row(
     if role == "supervisor" and get.get("village"):
         villages = [get["village"], *villages]
     phone = ""
+    # A field worker with a worker_id may have no phone: her supervisor or ANM reports for her.
+    phoneless = not get.get("phone") and role in ("asha", "anm") and bool(get.get("worker_id"))
     try:
-        phone = normalize_phone(get.get("phone", ""))
+        if not phoneless:
+            phone = normalize_phone(get.get("phone", ""))
     except PhoneError as exc:
-        problems.append(f"phone {exc}" if get.get("phone") else "phone is empty")
+        problems.append(
+            f"phone {exc}"
+            if get.get("phone")
+            else "phone is empty (an ASHA or ANM without a phone needs a worker_id)"
+        )
     for needed in NEEDS.get(role, ()):
         if not get.get(needed):
             problems.append(f"{needed} is empty (a {role} needs {', '.join(NEEDS[role])})")
@@ -450,6 +457,8 @@ def check_rows(session: Session, rows: list[RosterRow]) -> list[RowError]:
         else:
             by_key[row.key] = row
         for phone in (row.phone, *row.alt_phones):
+            if not phone:
+                continue
             first = owner.get(phone)
             if first is not None and first.key != row.key:
                 errors.append(
@@ -725,7 +734,7 @@ def apply(
         session.flush()
         assert person.id is not None
         seen.add(person.id)
-        phones = {first.phone}
+        phones = {first.phone} - {""}
         for row in group:
             phones.update(row.alt_phones)
         session.execute(

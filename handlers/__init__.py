@@ -10,7 +10,7 @@ from bot.messages import Reply
 from bot.parser import Command, Report, Unreadable
 from bot.problems import tell
 from bot.service import Context
-from handlers import account, checks, presence, problems, queries, reports, uploads
+from handlers import account, checks, leave, others, presence, problems, queries, reports, uploads
 
 Handler = Callable[[Context, Command], list[Reply]]
 
@@ -46,6 +46,11 @@ def route(ctx: Context) -> list[Reply]:
     limit = ctx.settings.reporting.max_message_chars
     if len(text) > limit:
         return [] if inbound.is_group else [ctx.say("too_long", length=len(text), max=limit)]
+    if not inbound.is_edit and not inbound.is_group:
+        # Read before the report parser, which takes a phone or a date as no count.
+        answered = leave.leave_message(ctx, text) or others.for_someone(ctx, text)
+        if answered is not None:
+            return answered
     problem_words = None
     if not inbound.is_edit and not text.startswith("/"):
         # "समस्या ..." anywhere in a message, before or after a report.
@@ -55,7 +60,7 @@ def route(ctx: Context) -> list[Reply]:
             return problems.told(ctx, found)
     parsed = ctx.parser.parse(text)
     if inbound.is_edit:
-        return reports.edited(ctx, parsed)
+        return others.edited_for_someone(ctx, text) or reports.edited(ctx, parsed)
     if isinstance(parsed, Command):
         handler = COMMANDS.get(parsed.name)
         if handler is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot import crud, rollups
+from bot import crud, leave, rollups
 from bot.export import xlsx_bytes
 from bot.format import (
     indian,
@@ -169,7 +169,8 @@ def status(ctx: Context, command: Command) -> list[Reply]:
             for row in rows:
                 share = f" · {percent(row.achievement_pct)}" if row.achievement_pct is not None else ""
                 if level == "worker":
-                    mark = "✓" if row.reported else "✗"
+                    # 🏖: off (leave, holiday) and nothing reported; she is not counted.
+                    mark = "✓" if row.reported else ("🏖" if not row.workers else "✗")
                     lines.append(
                         f"{row.rank}. {row.name} — {metric_label} {indian(row.value)} {mark}{share}"
                     )
@@ -198,10 +199,16 @@ def missing(ctx: Context, command: Command) -> list[Reply]:
         return [units]
     replies = []
     for unit in units:
-        workers = rollups.count_workers(session=ctx.session, unit=unit)
+        settings = ctx.settings
+        away = leave.away_in(ctx.session, settings, unit, day, day)
+        workers = rollups.count_workers(session=ctx.session, unit=unit) - away.not_reported
         # Hundreds of names help nobody at district level: counts per unit below, ask by name.
         counts_only = unit.level in ("district", "state")
-        absent = [] if counts_only else rollups.missing_workers(session=ctx.session, unit=unit, day=day)
+        absent = (
+            []
+            if counts_only
+            else rollups.missing_workers(session=ctx.session, unit=unit, day=day, settings=settings)
+        )
         if counts_only:
             reported = rollups.reported_count(session=ctx.session, unit=unit, start=day, end=day)
             # The reported may include workers who have since left; never count below zero.
@@ -231,9 +238,16 @@ def missing(ctx: Context, command: Command) -> list[Reply]:
                 workers=indian(workers),
             )
         ]
+        if away.off:
+            lines.append(t(lang, "digest_on_leave", count=indian(away.off)))
         if counts_only:
             rows = rollups.breakdown(
-                session=ctx.session, unit=unit, start=day, end=day, metric=ctx.settings.primary_metric
+                session=ctx.session,
+                unit=unit,
+                start=day,
+                end=day,
+                metric=settings.primary_metric,
+                settings=settings,
             )
             for row in sorted(rows, key=lambda r: (r.reported - r.workers, r.name.casefold())):
                 lines.append(f"• {row.name}: {indian(max(row.workers - row.reported, 0))}")
@@ -244,7 +258,8 @@ def missing(ctx: Context, command: Command) -> list[Reply]:
                     sector = worker.sector
                     lines.append(f"\n{sector}:")
                 village = f" ({worker.village})" if worker.village else ""
-                lines.append(f"• {worker.name}{village} — {local_phone(worker.phone)}")
+                phone = local_phone(worker.phone) if worker.phone else t(lang, "no_phone")
+                lines.append(f"• {worker.name}{village} — {phone}")
         replies.append(Reply("\n".join(lines)))
     return replies
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
-from bot import crud
+from bot import checks, crud
 from bot.config import Settings
 from bot.format import totals_line
 from bot.i18n import day_label, short_date, t
@@ -13,6 +13,7 @@ from bot.messages import Reply
 from bot.numbers import indian
 from bot.parser import Command, DayRef, Parsed, Report
 from bot.service import Context, Refused
+from models import Person
 
 
 def resolve_day(
@@ -81,9 +82,10 @@ def check_ceilings(changes: Sequence[crud.Change], settings: Settings, lang: str
             )
 
 
-def confirmation(ctx: Context, changes: Sequence[crud.Change]) -> Reply:
-    """What was understood, that day's totals and the campaign so far."""
-    person = ctx.person
+def confirmation(ctx: Context, changes: Sequence[crud.Change], person: Person | None = None) -> Reply:
+    """What was understood, that day's totals and the campaign so far (of `person`, by default
+    the sender), and what in it she should check."""
+    person = person or ctx.person
     assert person.id is not None
     days = sorted({c.day for c in changes})
     values = {d: crud.report_values(session=ctx.session, person_id=person.id, day=d) for d in days}
@@ -91,7 +93,13 @@ def confirmation(ctx: Context, changes: Sequence[crud.Change]) -> Reply:
     campaign = None
     if start is not None:
         campaign = crud.person_totals(session=ctx.session, person_id=person.id, start=start)
-    return confirmation_reply(ctx.settings, ctx.lang, ctx.today, changes, values, campaign)
+    found: list[checks.Flag] = []
+    if days:
+        history = checks.History(ctx.session, [person.id], days[-1] + dt.timedelta(days=1))
+        for day in days:
+            usual = history.usual(ctx.settings, person.id, day)
+            found += checks.flags(ctx.settings, values[day], usual)
+    return confirmation_reply(ctx.settings, ctx.lang, ctx.today, changes, values, campaign, found)
 
 
 def confirmation_reply(
@@ -101,8 +109,10 @@ def confirmation_reply(
     changes: Sequence[crud.Change],
     values: Mapping[dt.date, Mapping[str, int]],
     campaign: Mapping[str, int] | None,
+    found: Sequence[checks.Flag] = (),
 ) -> Reply:
-    """The confirmation from figures already read: each changed day's values, the campaign's sums."""
+    """The confirmation from figures already read: each changed day's values, the campaign's sums,
+    and what in it to check."""
     parts = []
     for day in sorted({c.day for c in changes}):
         label = day_label(day, today, lang)
@@ -126,6 +136,7 @@ def confirmation_reply(
         parts.append(
             t(lang, "campaign_totals", totals=totals_line(settings, campaign, lang, reported_only=True))
         )
+    parts += checks.confirmation_lines(settings, found, lang)
     return Reply("\n".join(parts))
 
 
@@ -133,19 +144,29 @@ def report(ctx: Context, parsed: Report) -> list[Reply]:
     """A daily report: named values replace the day's values, `+n` adds; audited as one change."""
     if not ctx.person.is_field_worker:
         return [ctx.say("officer_no_report")]
+    changes, _ = store(ctx, ctx.person, parsed)
+    return [confirmation(ctx, changes)]
+
+
+def store(
+    ctx: Context, person: Person, parsed: Report, *, entered_by: int | None = None
+) -> tuple[list[crud.Change], str]:
+    """Store a report as `person`'s, by the rules of her own (day, ceilings, re-report); the
+    changes and their group. Refused (nothing stored) where a rule says no."""
     day = resolve_day(parsed.when, ctx.today, ctx.settings, ctx.lang)
-    current = crud.lock_for_report(session=ctx.session, person=ctx.person, day=day)
+    current = crud.lock_for_report(session=ctx.session, person=person, day=day)
     changes = crud.plan_changes(current, ((e.metric, e.value, e.add) for e in parsed.entries), day)
     check_ceilings(changes, ctx.settings, ctx.lang)
-    crud.apply_changes(
+    group = crud.apply_changes(
         session=ctx.session,
-        person=ctx.person,
+        person=person,
         changes=changes,
         kind="report",
         channel=ctx.inbound.channel,
         source_key=ctx.inbound.source_key,
+        entered_by=entered_by,
     )
-    return [confirmation(ctx, changes)]
+    return changes, group
 
 
 def edited(ctx: Context, parsed: Parsed) -> list[Reply]:
@@ -207,9 +228,14 @@ def edited(ctx: Context, parsed: Parsed) -> list[Reply]:
 
 def undo(ctx: Context, command: Command) -> list[Reply]:
     """/undo: take back the last change this person made, whole message at a time."""
-    reverted = crud.undo_last(session=ctx.session, person=ctx.person, channel=ctx.inbound.channel)
+    reverted, owner = crud.undo_latest(
+        session=ctx.session, person=ctx.person, channel=ctx.inbound.channel
+    )
     if not reverted:
         return [ctx.say("nothing_to_undo")]
     days = sorted({c.day for c in reverted})
     label = ", ".join(day_label(d, ctx.today, ctx.lang) for d in days)
-    return [ctx.say("undone", day=label, lines=_change_lines(reverted, ctx.settings, ctx.lang))]
+    lines = _change_lines(reverted, ctx.settings, ctx.lang)
+    if owner.id != ctx.person.id:
+        return [ctx.say("undone_for", name=owner.name, day=label, lines=lines)]
+    return [ctx.say("undone", day=label, lines=lines)]

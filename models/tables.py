@@ -198,6 +198,8 @@ class ReportChange(SQLModel, table=True):
     source_key: str | None = Field(default=None, index=True)
     channel: str
     changed_at: dt.datetime = _ts()
+    # Who wrote it when it was not the worker herself (her supervisor or ANM reporting for her).
+    entered_by: int | None = Field(default=None, foreign_key="person.id")
     undone: bool = False
 
 
@@ -572,6 +574,37 @@ class ProblemChange(SQLModel, table=True):
     note: str = Field(default="", sa_column=Column(Text, nullable=False))
     channel: str
     changed_at: dt.datetime = _ts()
+
+
+# ---------------------------------------------------------------- leave, holidays, entries for others
+
+
+# A worker's days off (`छुट्टी`), entered by herself or by her supervisor; cancelled ones stay,
+# with who cancelled them, so the record shows what was planned.
+class Leave(SQLModel, table=True):
+    __tablename__ = "leave"
+    __table_args__ = (Index("ix_leave_person_days", "person_id", "last_day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    first_day: dt.date
+    last_day: dt.date
+    entered_by: int = Field(foreign_key="person.id")
+    created_at: dt.datetime = _ts()
+    cancelled_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancelled_by: int | None = Field(default=None, foreign_key="person.id")
+
+
+# A holiday from `fieldbot holidays import`: for the whole state (no district), a district (no
+# block) or one block. Holidays in config.yaml are read from there and are not stored.
+class Holiday(SQLModel, table=True):
+    __tablename__ = "holiday"
+    __table_args__ = (Index("ix_holiday_day", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    day: dt.date
+    district_id: int | None = Field(default=None, foreign_key="district.id")
+    block_id: int | None = Field(default=None, foreign_key="block.id")
+    name: str
+    imported_at: dt.datetime = _ts()
 
 
 # What the bot is waiting for a person to answer (the ask-back on a report, a menu, a choice of

@@ -86,6 +86,7 @@ STATUS_KEYS = {
     "official_gap",
     "official_gap_pct",
     "problems_open",
+    "on_leave",
 }
 TIMEOUT = 60  # seconds any one command may take before the test fails
 PARALLEL = 4  # commands run side by side where a test has several
@@ -853,6 +854,7 @@ def test_status_json_of_a_block(answers: dict[str, subprocess.CompletedProcess[s
         "official_gap": None,
         "official_gap_pct": None,
         "problems_open": 0,
+        "on_leave": 0,  # nobody on leave or on a holiday
     }
 
 

@@ -62,6 +62,9 @@ ROLES: dict[str, tuple[str, Callable[[Worker], bool]]] = {
     "district_officer": (VIVEK, lambda w: True),
     "admin": (ADMIN, lambda w: True),
 }
+FOR_SUNITA = "/for Sunita कार्ड 5"  # a report for a worker of Sandila-1
+# Who may report for Sunita: her supervisor and the ANM of her sector; it names her to them.
+MAY_ENTER = {"supervisor", "anm"}
 COMMANDS = [
     "/status",
     "/status Bilgram",
@@ -78,6 +81,7 @@ COMMANDS = [
     "/privacy",
     "कार्ड 5",
     "/undo",
+    FOR_SUNITA,
     "/lang en",
 ]
 OUT_OF_SCOPE = "आप सिर्फ़ अपने क्षेत्र"
@@ -162,11 +166,15 @@ def test_every_command_stays_inside_the_askers_units(
         before = snapshot(district)
         answers[command] = replies = ask(field_day, phone, command, minute)
         assert replies, f"{role} {command}: no answer"
-        assert not leaked(visible(replies), may_see), (
-            f"{role} {command}: {leaked(visible(replies), may_see)}"
-        )
+        sees = may_see
+        if command == FOR_SUNITA and role in MAY_ENTER:
+            sees = lambda w: may_see(w) or w.name == "Sunita Devi"  # noqa: E731
+        assert not leaked(visible(replies), sees), f"{role} {command}: {leaked(visible(replies), sees)}"
         after = snapshot(district)
-        if command not in ("कार्ड 5", "/undo", "/lang en"):
+        if command == FOR_SUNITA:
+            changed = after["values"] != before["values"]
+            assert changed == (role in MAY_ENTER), f"{role} {command}: {replies[0].text}"
+        elif command not in ("कार्ड 5", "/undo", "/lang en"):
             # Queries read: only the message itself is recorded.
             assert {**after, "inbound": 0} == {**before, "inbound": 0}, f"{role} {command} changed data"
         if not is_worker and command in ("कार्ड 5", "/undo"):
@@ -209,6 +217,10 @@ def test_every_command_stays_inside_the_askers_units(
             assert "Sunita Devi" in text["/photos"]
         if role == "bmo_bilgram":
             assert "Preeti Nishad" in text["/photos"] and "Sunita Devi" not in text["/photos"]
+    if role in MAY_ENTER:
+        assert text[FOR_SUNITA].startswith("📝 Sunita Devi के लिए:")
+    else:
+        assert text[FOR_SUNITA] == t("hi", "for_not_allowed")
     assert text["/lang en"] == t("en", "lang_set")
     assert text["/help"] and text["/privacy"].startswith("🔒")
 

@@ -118,6 +118,7 @@ def test_district_day_against_target_campaign_pace_and_rank(reported: Engine, cf
         "official": None,  # no portal counts imported
         "official_gap": None,
         "official_gap_pct": None,
+        "on_leave": 0,  # nobody on leave or on a holiday
     }
     assert (fig.campaign_done, fig.campaign_days, fig.campaign_target) == (215, 20, 2000)
     assert fig.campaign_achievement_pct == 10.8  # 10.75, halves rounded up

@@ -955,3 +955,50 @@ def test_whatsapp_numbered_answers_and_a_number_answers(
     say(twilio_api, SUNITA, "कार्डस 12")
     assert "कुछ दर्ज नहीं" in say(twilio_api, SUNITA, "नहीं")
     assert value_total(district) == 25
+
+
+# ---------------------------------------------------------------- notices to a worker reported for
+
+
+def test_reported_for_you_goes_in_the_window_as_its_template_and_fails_clearly_without(
+    app: str, twilio: TwilioSettings, twilio_api: FakeTwilioAPI, wa_core: SpyCore, clock: Clock
+) -> None:
+    usha = "+917285872429"  # supervisor of Sandila-1
+    clock.now = at(23, 10)
+    say(twilio_api, SUNITA, "/help")  # her 24-hour window is open
+    clock.now = at(23, 19)
+    assert say(twilio_api, usha, "सुनीता: कार्ड 10").startswith("📝 Sunita Devi")
+    assert say(twilio_api, usha, "/for Meena कार्ड 4").startswith("📝 Meena Kumari")
+    drain(wa_core, twilio, at(23, 19, 1))
+    (free,) = twilio_api.messages_to(SUNITA)
+    assert free.body and "Usha Srivastava" in free.body and free.content_sid is None
+    # Meena has not written in 24 hours and this deployment has no template for the notice:
+    # it is marked failed with the reason; nothing else waits on it.
+    row = outbox_row(wa_core.engine, MEENA, "reported_for_you")
+    assert row.status == "failed" and "no template for reported_for_you" in (row.last_error or "")
+    assert twilio_api.messages_to(MEENA) == []
+    data = wa_core.settings.model_dump(exclude={"base_dir"})
+    data["whatsapp"]["templates"]["reported_for_you"]["content_sid"] = "HX" + "ab" * 16
+    ready = Settings.model_validate({**data, "base_dir": wa_core.settings.base_dir})
+    wa_core.settings = ready
+    assert say(twilio_api, usha, "/for Poonam कार्ड 2").startswith("📝 Poonam Yadav")
+    drain(wa_core, twilio, at(23, 19, 2))
+    (template,) = twilio_api.messages_to(POONAM)
+    assert template.content_sid == "HX" + "ab" * 16
+    assert template.content_variables == {
+        "1": "Poonam Yadav",
+        "2": "23/11",
+        "3": "📝 Usha Srivastava ने आपकी 23/11 की रिपोर्ट दर्ज की: कार्ड 2। गलत हो तो /undo भेजें।",
+    }
+
+
+def test_leave_on_whatsapp_and_no_reminder_that_day(
+    app: str, twilio: TwilioSettings, twilio_api: FakeTwilioAPI, wa_core: SpyCore, clock: Clock
+) -> None:
+    clock.now = at(23, 8)
+    assert "23/11 (1 दिन)" in say(twilio_api, SUNITA, "छुट्टी")
+    assert "25/11 से 27/11" in say(twilio_api, SUNITA, "छुट्टी 25/11-27/11")
+    say(twilio_api, REKHA, "/help")
+    assert run_job(wa_core.engine, wa_core.settings, "reminder", at(23, 17)) == 38  # not Sunita
+    drain(wa_core, twilio, at(23, 17, 1))
+    assert twilio_api.messages_to(SUNITA) == [] and twilio_api.messages_to(REKHA)

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot import official, presence, rollups
+from bot import leave, official, presence, rollups
 from bot.config import Settings
 from bot.dashboard import charts
 from bot.dashboard.auth import Viewer
@@ -158,7 +158,7 @@ def unit_page(
     page.portal = official_line(fig.official, lang, fig.end)
     _charts(page, session, settings, fig, metric_label)
     _rows(page, session, settings, viewer, rows, query)
-    _missing(page, session, viewer, rows, today, now)
+    _missing(page, session, settings, viewer, rows, today, now)
     _proofs(page, session, settings, viewer, today)
     return page
 
@@ -337,6 +337,7 @@ def _worker_days(
 def _missing(
     page: UnitPage,
     session: Session,
+    settings: Settings,
     viewer: Viewer,
     below: list[rollups.RankRow],
     today: dt.date,
@@ -351,14 +352,14 @@ def _missing(
     counts_only = unit.level in ("district", "state")
     out: dict[str, Any] = {"counts_only": counts_only, "people": [], "units": []}
     if counts_only:
+        away = leave.away_in(session, settings, unit, today, today)  # off today: not missing
         if page.period.start == page.period.end == today:
             today_reported = {row.key: row.reported for row in below}
         else:
             today_reported = rollups.reported_below(session=session, unit=unit, day=today)
         gaps = {row.key: max(row.workers - today_reported.get(row.key, 0), 0) for row in below}
-        out["count"] = max(
-            sum(row.workers for row in below) - sum(today_reported.get(r.key, 0) for r in below), 0
-        )
+        workers = sum(row.workers for row in below) - away.not_reported
+        out["count"] = max(workers - sum(today_reported.get(r.key, 0) for r in below), 0)
         children = {c.id: c for c in rollups.children(session=session, unit=unit)}
         for row in sorted(below, key=lambda r: (-gaps[r.key], r.name.casefold())):
             child = children.get(row.key)
@@ -367,7 +368,7 @@ def _missing(
                     (row.name, indian(gaps[row.key]), unit_url(child) if child else None)
                 )
     else:
-        absent = rollups.missing_workers(session=session, unit=unit, day=today)
+        absent = rollups.missing_workers(session=session, unit=unit, day=today, settings=settings)
         out["count"] = len(absent)
         show_phones = not page.projector
         for worker in absent:
