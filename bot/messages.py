@@ -46,6 +46,7 @@ class Inbound:
     document_refused: str | None = None  # "too_large" | "unavailable": the channel did not fetch it
     display_name: str | None = None
     forwarded: bool = False  # forwarded from elsewhere (Telegram's forward_origin, Twilio's Forwarded)
+    bot: str | None = None  # which Telegram bot carried it, when several are configured
 
 
 @dataclass(frozen=True)

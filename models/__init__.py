@@ -31,6 +31,7 @@ from models.tables import (
     Sector,
     SenderRate,
     ServiceState,
+    TelegramBotChat,
     TrackPoint,
     UnitDayReported,
     UnitDayTotal,
@@ -38,6 +39,7 @@ from models.tables import (
     Village,
     VillageCentre,
     WebSession,
+    WhatsAppOptIn,
 )
 from models.types import UTCDateTime, utcnow
 
@@ -72,6 +74,7 @@ __all__ = [
     "Sector",
     "SenderRate",
     "ServiceState",
+    "TelegramBotChat",
     "TrackPoint",
     "UTCDateTime",
     "UnitDayReported",
@@ -80,5 +83,6 @@ __all__ = [
     "Village",
     "VillageCentre",
     "WebSession",
+    "WhatsAppOptIn",
     "utcnow",
 ]
