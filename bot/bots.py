@@ -137,10 +137,12 @@ def started_bots(session: Session, person_ids: Iterable[int]) -> dict[int, dict[
     found: dict[int, dict[str, dt.datetime]] = {}
     for start in range(0, len(ids), 5000):
         rows = session.exec(
-            select(TelegramBotChat).where(col(TelegramBotChat.person_id).in_(ids[start : start + 5000]))
+            select(TelegramBotChat.person_id, TelegramBotChat.bot, TelegramBotChat.last_seen_at).where(
+                col(TelegramBotChat.person_id).in_(ids[start : start + 5000])
+            )
         ).all()
-        for row in rows:
-            found.setdefault(row.person_id, {})[row.bot] = row.last_seen_at
+        for person_id, bot, seen in rows:
+            found.setdefault(person_id, {})[bot] = seen
     return found
 
 

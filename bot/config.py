@@ -102,6 +102,10 @@ class Sending(_Strict):
     telegram_group_per_minute: Annotated[int, Field(gt=0, le=20)] = 20
     max_attempts: Annotated[int, Field(ge=1, le=50)] = 8
     whatsapp_per_second: Annotated[float, Field(gt=0, le=80)] = 20
+    # Messages of one lane (one bot) awaiting the provider's answer at once. 1: only the message in
+    # flight can go twice after a crash; more keeps a lane at its limit when the Bot API is far
+    # (a round trip over 30 ms), and up to that many can then go twice.
+    in_flight_per_lane: Annotated[int, Field(ge=1, le=16)] = 1
 
 
 class TelegramBot(_Strict):
@@ -194,6 +198,9 @@ class WhatsApp(_Strict):
 
     media_link_minutes: Annotated[int, Field(ge=5, le=1440)] = 60
     templates: WhatsAppTemplates = WhatsAppTemplates()
+    # Meta's messaging limit for the business: people it may start conversations with (templates
+    # outside the 24-hour window) in a rolling 24 hours, across all its numbers; null: not kept.
+    messaging_limit: Annotated[int, Field(ge=1)] | None = None
 
     def template(self, job: str) -> WhatsAppTemplate | None:
         found = getattr(self.templates, job, None)
@@ -234,6 +241,7 @@ FILE_COLUMNS = (
     "worker_id",
     "alt_phones",
     "active",
+    "whatsapp_opt_in",
     "villages",
     "district_lgd",
     "block_lgd",

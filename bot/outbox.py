@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -58,6 +59,7 @@ JOB_PRIORITY = {
     "district_digest": PRIORITY_DIGEST,
 }
 CHUNK = 2000  # rows written per statement when queuing in bulk
+SMALL = 200  # PostgreSQL: more rows than this go in by COPY
 
 
 def priority_of(job: str) -> int:
@@ -167,7 +169,7 @@ def enqueue(
     use_whatsapp = enabled() if whatsapp is None else whatsapp
     router = Router(session, [m.person for m in messages], whatsapp=use_whatsapp, settings=settings)
     priority = priority_of(job)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for message in messages:
         channel, address, lane = router.route(message.person)
         rows.append(
@@ -191,12 +193,66 @@ def enqueue(
                 "opened_conversation": False,
             }
         )
+    if not rows:
+        return 0
+    if dialect == "postgresql":
+        if len(rows) > SMALL:
+            return _copy_in(session, rows)
+        returning = pg_insert(table).on_conflict_do_nothing().returning(table.c.id)
+        return len(session.execute(returning, rows).all())
+    # SQLite: one statement run for many rows (executemany), counted by the rows each run wrote:
+    # a key already queued writes none.
     written = 0
-    insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
-    statement = insert.on_conflict_do_nothing().returning(table.c.id)
+    statement = sqlite_insert(table).on_conflict_do_nothing()
     for start in range(0, len(rows), CHUNK):
         result = session.execute(statement, rows[start : start + CHUNK])
-        written += len(result.all())
+        written += max(int(result.rowcount), 0)  # type: ignore[attr-defined]
+    return written
+
+
+COPY_COLUMNS = (
+    "idempotency_key",
+    "person_id",
+    "job",
+    "day",
+    "channel",
+    "address",
+    "text",
+    "attachment",
+    "attachment_name",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+    "lane",
+    "priority",
+    "parts_sent",
+    "opened_conversation",
+)
+
+
+def _copy_in(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Many rows on PostgreSQL: COPY into a scratch table, then one INSERT ... ON CONFLICT DO NOTHING.
+
+    In the session's transaction, like the rest of the job.
+    """
+    connection = session.connection()
+    connection.exec_driver_sql(
+        "CREATE TEMP TABLE IF NOT EXISTS outbox_incoming "
+        "(LIKE outbox INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    )
+    connection.exec_driver_sql("ALTER TABLE outbox_incoming ALTER COLUMN id DROP NOT NULL")
+    names = ", ".join(COPY_COLUMNS)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY outbox_incoming ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in COPY_COLUMNS])
+    result = connection.exec_driver_sql(
+        f"INSERT INTO outbox ({names}) SELECT {names} FROM outbox_incoming "
+        "ORDER BY priority ON CONFLICT DO NOTHING"
+    )
+    written = int(result.rowcount)
+    connection.exec_driver_sql("DELETE FROM outbox_incoming")
     return written
 
 

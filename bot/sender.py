@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import logging
 import time
 from collections import deque
@@ -12,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
+from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
@@ -25,6 +24,7 @@ from bot import leases, outbox
 from bot.config import Settings
 from bot.db import session_scope
 from bot.phones import mask_phone
+from bot.wire import Pool, WireError
 from models import Outbox, utcnow
 
 log = logging.getLogger("fieldbot.sender")
@@ -37,11 +37,20 @@ STORE_RETRY = (0.1, 2.0)  # first and longest wait between tries to write down a
 class SendFailed(Exception):
     """A channel refused a message: `retry_after` to wait, `permanent` to give up."""
 
-    def __init__(self, reason: str, *, retry_after: float | None = None, permanent: bool = False):
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        defer_until: dt.datetime | None = None,
+    ):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
         self.permanent = permanent
+        # This message alone waits (WhatsApp's messaging limit): the lane goes on with others.
+        self.defer_until = defer_until
 
 
 class Channel(Protocol):
@@ -82,43 +91,39 @@ class TelegramChannel:
     def __init__(self, bot: Bot, *, paid: bool = False):
         self.bot = bot
         self.paid = paid
-        self._client: httpx.AsyncClient | None = None
+        self._pool: Pool | None = None
+        self._prefix = ""
 
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(20.0, connect=5.0),
-                limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
-            )
-        return self._client
+    def _wire(self) -> Pool:
+        if self._pool is None:
+            parts = urlsplit(self.bot.base_url)
+            self._pool = Pool(f"{parts.scheme}://{parts.netloc}", size=8)
+            self._prefix = parts.path.rstrip("/")
+        return self._pool
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
 
     async def _post(self, method: str, data: dict[str, object]) -> None:
-        url = f"{self.bot.base_url}/{method}"
+        pool = self._wire()
         try:
-            response = await self._http().post(url, json=data)
-        except httpx.HTTPError as exc:
-            raise SendFailed(f"network: {type(exc).__name__}") from None
-        try:
-            body = json.loads(response.content)
-        except ValueError:
-            raise SendFailed(f"network: HTTP {response.status_code}") from None
+            status, body = await pool.post_json(f"{self._prefix}/{method}", data)
+        except WireError as exc:
+            raise SendFailed(f"network: {exc}") from None
         if isinstance(body, dict) and body.get("ok") is True:
             return
         described = str(body.get("description", "")) if isinstance(body, dict) else ""
         parameters = body.get("parameters") if isinstance(body, dict) else None
-        if response.status_code == 429 or (isinstance(parameters, dict) and "retry_after" in parameters):
+        if status == 429 or (isinstance(parameters, dict) and "retry_after" in parameters):
             after = parameters.get("retry_after", 1) if isinstance(parameters, dict) else 1
             raise SendFailed("telegram asked to slow down", retry_after=float(after))
-        if response.status_code == 403:
+        if status == 403:
             raise SendFailed(f"blocked or left: {described}", permanent=True)
-        if response.status_code == 400:
+        if status == 400:
             raise SendFailed(f"refused: {described}", permanent=True)
-        raise SendFailed(f"network: HTTP {response.status_code} {described}".rstrip())
+        raise SendFailed(f"network: HTTP {status} {described}".rstrip())
 
     async def send(self, row: Outbox) -> None:
         chat_id = int(row.address or 0)
@@ -173,6 +178,22 @@ class Limits:
         self.sent: deque[float] = deque()
         self.last_to_chat: dict[str, float] = {}
         self.group_sent: dict[str, deque[float]] = {}
+        # Sent but not answered yet: they count against the limits until their answer comes.
+        self.in_flight: dict[str, int] = {}
+        self.flying = 0
+
+    def start(self, address: str) -> None:
+        self.in_flight[address] = self.in_flight.get(address, 0) + 1
+        self.flying += 1
+
+    def finish(self, address: str, is_group: bool) -> None:
+        left = self.in_flight.get(address, 1) - 1
+        if left:
+            self.in_flight[address] = left
+        else:
+            self.in_flight.pop(address, None)
+        self.flying -= 1
+        self.record(address, is_group)
 
     def wait_for(self, address: str, is_group: bool) -> float:
         """Seconds to wait before the next message to `address` keeps every limit."""
@@ -180,8 +201,10 @@ class Limits:
         while self.sent and now - self.sent[0] >= 1:
             self.sent.popleft()
         waits = [0.0]
-        if len(self.sent) >= self.per_second:
-            waits.append(1 - (now - self.sent[0]))
+        if len(self.sent) + self.flying >= self.per_second:
+            waits.append(1 - (now - self.sent[0]) if self.sent else 0.005)
+        if address in self.in_flight:
+            waits.append(0.005)  # the one before to this chat is still on its way
         last = self.last_to_chat.get(address)
         if last is not None:
             waits.append(self.chat_interval - (now - last))
@@ -233,6 +256,7 @@ class OutboxSender:
             "whatsapp": Limits(sending.whatsapp_per_second, 0, 1),
         }
         self.paused_until: dict[str, dt.datetime] = {}
+        self.in_flight_per_lane = sending.in_flight_per_lane
         self.wake = asyncio.Event()
 
     def recover(self) -> int:
@@ -335,6 +359,7 @@ class OutboxSender:
         rate = limits.per_second if limits is not None else 200.0
         batch = int(max(10, min(200, rate)))
         sent = 0
+        flying: set[asyncio.Task[int]] = set()
         while stop is None or not stop.is_set():
             try:
                 rows = await asyncio.to_thread(self._claim, lane, batch)
@@ -344,20 +369,43 @@ class OutboxSender:
             if not rows:
                 return sent
             for index, row in enumerate(rows):
+                while len(flying) >= self.in_flight_per_lane:
+                    done, flying = await asyncio.wait(flying, return_when=asyncio.FIRST_COMPLETED)
+                    sent += sum(task.result() for task in done)
                 paused = self._paused(lane, row.channel)
                 if paused is not None or (stop is not None and stop.is_set()):
                     # Paused by flood control, or stopped: the rest goes back unsent.
+                    if flying:
+                        sent += sum(await asyncio.gather(*flying))
                     await self._store(partial(self._requeue, rows[index:], paused or self.clock()), stop)
                     return sent
                 address = row.address or ""
                 is_group = address.startswith("-")
                 if limits is not None:
-                    wait = limits.wait_for(address, is_group)
-                    if wait > 0:
+                    while (wait := limits.wait_for(address, is_group)) > 0:
                         await asyncio.sleep(wait)
-                    limits.record(address, is_group)
-                sent += await self._send_batched(row, lane, stop, outcomes)
+                    limits.start(address)
+                flying.add(asyncio.create_task(self._send_counted(row, lane, stop, outcomes, limits)))
+            if flying:
+                sent += sum(await asyncio.gather(*flying))
+                flying = set()
         return sent
+
+    async def _send_counted(
+        self,
+        row: Outbox,
+        lane: str,
+        stop: asyncio.Event | None,
+        outcomes: _Outcomes,
+        limits: Limits | None,
+    ) -> int:
+        address = row.address or ""
+        try:
+            return await self._send_batched(row, lane, stop, outcomes)
+        finally:
+            if limits is not None:
+                # Counted from when the provider answered: it judges by when a message arrived.
+                limits.finish(address, address.startswith("-"))
 
     async def _send_batched(
         self, row: Outbox, lane: str, stop: asyncio.Event | None, outcomes: _Outcomes
@@ -487,6 +535,10 @@ class OutboxSender:
                 fresh.status, fresh.sent_at = "failed", now
             elif outcome is None:
                 fresh.status, fresh.sent_at, fresh.last_error = "sent", now, None
+            elif outcome.defer_until is not None:
+                fresh.status, fresh.next_attempt_at = "pending", outcome.defer_until
+                fresh.attempts = max(fresh.attempts - 1, 0)
+                fresh.last_error = outcome.reason
             elif outcome.retry_after is not None:
                 # Flood control: this message and the whole channel wait as told.
                 until = now + dt.timedelta(seconds=outcome.retry_after)
