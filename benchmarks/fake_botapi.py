@@ -32,6 +32,7 @@ class FakeBotAPI:
         self.per_bot = per_bot
         self._windows: dict[str, deque[float]] = {}
         self.sent_by_bot: Counter[str] = Counter()
+        self.files = 0  # sendPhoto and sendDocument accepted
         self.retry_after = retry_after
         self.updates: deque[dict[str, Any]] = deque()
         self.next_update_id = 1
@@ -137,6 +138,13 @@ class FakeBotAPI:
                 params.update(parse_qsl(body.decode()))
         if method == "sendMessage":
             return self._send_message(params, path.rsplit("/", 2)[-2] if self.per_bot else "")
+        if method in ("sendPhoto", "sendDocument"):
+            # A file (a digest's chart): counted, not read (its body is multipart).
+            self.files += 1
+            self._message_id += 1
+            chat = {"id": 0, "type": "private"}
+            result = {"message_id": self._message_id, "date": int(time.time()), "chat": chat}
+            return 200, {"ok": True, "result": result}
         if path == "/stats":
             return 200, self.stats()
         if method == "getUpdates":

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.config import Settings
-from models import District, Person, ServiceState, TelegramBotChat
+from models import District, Person, Post, ServiceState, TelegramBotChat
 
 DEFAULT = "default"  # the one bot of TELEGRAM_BOT_TOKEN
 CATCH_ALL = "*"
@@ -131,6 +131,34 @@ def district_names(session: Session) -> dict[int, str]:
     return {d.id: d.name for d in session.exec(select(District)).all() if d.id is not None}
 
 
+def home_districts(session: Session, people: Iterable[Person]) -> dict[int, str | None]:
+    """Each person's district by name: a field worker's own, an officer's of her (first) post;
+    None for state admins and anyone above a district."""
+    names = district_names(session)
+    found: dict[int, str | None] = {}
+    officers = []
+    for person in people:
+        if person.id is None:
+            continue
+        if person.role in ABOVE_DISTRICT:
+            found[person.id] = None
+        elif person.district_id is not None:
+            found[person.id] = names.get(person.district_id)
+        else:
+            officers.append(person.id)
+            found[person.id] = None
+    for start in range(0, len(officers), 5000):
+        rows = session.exec(
+            select(Post.person_id, Post.district_id)
+            .where(col(Post.person_id).in_(officers[start : start + 5000]))
+            .order_by(col(Post.id))
+        ).all()
+        for person_id, district_id in rows:
+            if found.get(person_id) is None and district_id is not None:
+                found[person_id] = names.get(district_id)
+    return found
+
+
 def started_bots(session: Session, person_ids: Iterable[int]) -> dict[int, dict[str, dt.datetime]]:
     """For each person, the bots she has started and when she last wrote to each."""
     ids = list(person_ids)
@@ -194,11 +222,7 @@ def gate(
     if bot is None or not multi(settings) or person.id is None:
         return None
     routing = Routing(settings)
-    district = None
-    if person.district_id is not None and person.role not in ABOVE_DISTRICT:
-        found = session.get(District, person.district_id)
-        district = found.name if found else None
-    home = routing.for_district(district)
+    home = routing.for_district(home_districts(session, [person]).get(person.id))
     started = started_bots(session, [person.id]).get(person.id, {})
     legacy = not started and person.telegram_chat_id is not None and bot == routing.fallback
     if home is None or home == bot or (home not in started and (bot in started or legacy)):
@@ -222,14 +246,12 @@ def still_to_move(session: Session, settings: Settings, people: list[Person]) ->
     if not multi(settings):
         return []
     routing = Routing(settings)
-    districts = district_names(session)
     linked = [p for p in people if p.telegram_chat_id is not None and p.id is not None]
+    districts = home_districts(session, linked)
     started = started_bots(session, [p.id for p in linked if p.id is not None])
     waiting: dict[str, list[str]] = {}
     for person in linked:
-        if person.role in ABOVE_DISTRICT:
-            continue
-        home = routing.for_district(districts.get(person.district_id or 0))
+        home = routing.for_district(districts.get(person.id or 0))
         if home is not None and home not in started.get(person.id or 0, {}):
             waiting.setdefault(home, []).append(person.name)
     out = []

@@ -107,11 +107,11 @@ class Router:
         multi = settings is not None and bots.multi(settings)
         self.routing = bots.Routing(settings) if settings is not None and multi else None
         self.started: dict[int, dict[str, dt.datetime]] = {}
-        self.districts: dict[int, str] = {}
+        self.districts: dict[int, str | None] = {}
         if self.routing is not None:
-            linked = [p.id for p in people if p.id is not None and p.telegram_chat_id is not None]
-            self.started = bots.started_bots(session, linked)
-            self.districts = bots.district_names(session)
+            linked = [p for p in people if p.id is not None and p.telegram_chat_id is not None]
+            self.started = bots.started_bots(session, [p.id for p in linked if p.id is not None])
+            self.districts = bots.home_districts(session, linked)
 
     def route(self, person: Person) -> tuple[str, str, str]:
         """(channel, address, lane) for one person."""
@@ -129,11 +129,7 @@ class Router:
         if person.telegram_chat_id is not None:
             lane = "telegram"
             if self.routing is not None:
-                district = (
-                    None
-                    if person.role in bots.ABOVE_DISTRICT
-                    else self.districts.get(person.district_id or 0)
-                )
+                district = self.districts.get(pid)
                 lane = bots.lane_of(
                     self.routing.choose(district, self.started.get(pid, {}), linked=True)
                 )
