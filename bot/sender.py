@@ -23,7 +23,6 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot import leases, outbox
 from bot.config import Settings
 from bot.db import session_scope
-from bot.phones import mask_phone
 from bot.wire import Pool, WireError
 from models import Outbox, utcnow
 
@@ -228,7 +227,8 @@ Outcome = tuple[Outbox, Channel, SendFailed | None, dt.datetime]
 
 
 class OutboxSender:
-    """Claims due messages and sends them; every outcome is written back before the next one."""
+    """Claims due messages and sends them, lane by lane; each outcome is written before its lane's
+    next message goes (up to `sending.in_flight_per_lane` await their answer at once)."""
 
     def __init__(
         self,
@@ -458,37 +458,6 @@ class OutboxSender:
                 fresh.status, fresh.next_attempt_at, fresh.claimed_by = "pending", at, None
                 fresh.attempts = max(fresh.attempts - 1, 0)
                 session.add(fresh)
-
-    async def _send_one(self, row: Outbox, stop: asyncio.Event | None = None) -> int:
-        channel = self.channels.get(row.channel) or UnreachableChannel(
-            f"no {row.channel} channel is configured"
-        )
-        address = row.address or ""
-        is_group = address.startswith("-")
-        limits = self.channel_limits.get(row.channel)
-        if limits is not None:
-            wait = limits.wait_for(address, is_group)
-            if wait > 0:
-                await asyncio.sleep(wait)
-        outcome: SendFailed | None = None
-        try:
-            await channel.send(row)
-        except SendFailed as failure:
-            outcome = failure
-        except SQLAlchemyError as exc:
-            # The channel could not even try (its database reads failed): again soon, not counted.
-            log.warning("message %s not sent: %s", row.id, type(exc).__name__)
-            await self._store(lambda: self._requeue([row], self.clock() + RETRY_SOON), stop)
-            return 0
-        if limits is not None:
-            limits.record(address, is_group)
-        now = self.clock()
-        await self._store(lambda: self._write_outcome(row, channel, outcome, now), stop)
-        if outcome is None:
-            log.debug(
-                "sent %s to %s", row.job, mask_phone(address) if address.startswith("+") else row.channel
-            )
-        return 1 if outcome is None else 0
 
     def _write_outcomes(
         self, items: list[tuple[Outbox, Channel, SendFailed | None, dt.datetime]]

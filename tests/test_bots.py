@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import httpx
@@ -21,9 +24,10 @@ from bot.service import Fieldbot
 from bot.telegram import TelegramSettings, build_application
 from bot.web import create_app
 from models import InboundMessage, Outbox, Person, ReportValue
-from tests.conftest import SECRET, SUNITA_PHONE, SUNITA_TG
+from tests.conftest import ROOT, SECRET, SUNITA_PHONE, SUNITA_TG, child_url
 from tests.fakes.live import serving
 from tests.fakes.telegram_api import FakeTelegramAPI, contact_update, text_update
+from tests.test_cli import _env
 
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 USHA_PHONE = "+917285872429"
@@ -211,3 +215,61 @@ def core_inbound(bot: str | None, text: str) -> Inbound:
         telegram_user_id=SUNITA_TG,
         bot=bot,
     )
+
+
+def test_within_a_lane_replies_and_reminders_go_before_digests_before_the_start_message(
+    district: Engine, settings: Settings
+) -> None:
+    now = dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC)
+    with session_scope(district) as session:
+        people = list(session.exec(select(Person).order_by(col(Person.id))).all())[:12]
+        for person in people:
+            person.telegram_user_id = person.telegram_chat_id = 6000 + (person.id or 0)
+            session.add(person)
+        session.flush()
+        for job, text in (("start_message", "सुप्रभात"), ("supervisor_digest", "सारांश")):
+            outbox.enqueue(
+                session=session,
+                job=job,
+                day=now.date(),
+                messages=[outbox.Message(p, f"{text} {p.id}") for p in people],
+                now=now,
+                settings=settings,
+            )
+        # Queued last, due at the same moment: the urgent one still goes first.
+        outbox.enqueue(
+            session=session,
+            job="reminder",
+            day=now.date(),
+            messages=[outbox.Message(people[0], "याद दिलाना")],
+            now=now,
+            settings=settings,
+        )
+    # Before sending: `fieldbot status` and /healthz show each lane's backlog.
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--config", str(ROOT / "config.yaml"), "status", "--json"],
+        cwd=ROOT,
+        env={**_env(child_url(district)), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"outbox_backlog": 25, "outbox_backlog_by_lane": {"telegram": 25}}
+    with serving(create_app(Fieldbot(settings, district))) as url:
+        health = httpx.get(f"{url}/healthz").json()
+    assert health["outbox_backlog_by_lane"] == {"telegram": 25}
+    with FakeTelegramAPI(token="333:one-bot") as api:
+
+        async def send() -> int:
+            channel = TelegramChannel(Bot(api.token, base_url=api.base_url))
+            sender = OutboxSender(district, settings, {"telegram": channel}, clock=lambda: now)
+            try:
+                return await sender.drain_once()
+            finally:
+                await channel.close()
+
+        assert asyncio.run(send()) == 25
+    sent = [str(c.params["text"]).split()[0] for c in api.calls_for("sendMessage")]
+    assert sent == ["याद"] + ["सारांश"] * 12 + ["सुप्रभात"] * 12
