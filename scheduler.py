@@ -83,7 +83,9 @@ def run_job(engine: Engine, settings: Settings, job: str, now: dt.datetime) -> i
         if claimed is None:
             return None
         messages = JOBS[job](session, settings, day)
-        written = outbox.enqueue(session=session, job=job, day=day, messages=messages, now=now)
+        written = outbox.enqueue(
+            session=session, job=job, day=day, messages=messages, now=now, settings=settings
+        )
         run = session.get_one(JobRun, (job, day))
         run.messages = written
         session.add(run)
@@ -117,6 +119,7 @@ def expire_presence(engine: Engine, settings: Settings, now: dt.datetime) -> int
             day=now.astimezone(settings.tz).date(),
             messages=messages,
             now=now,
+            settings=settings,
         )
         session.flush()
         # A photo that never became a proof is not kept.

@@ -24,8 +24,15 @@ BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Bench", "username": "be
 class FakeBotAPI:
     """Serve on 127.0.0.1; `base_url` is what python-telegram-bot's `base_url` wants."""
 
-    def __init__(self, *, per_second: float | None = None, retry_after: int = 1) -> None:
+    def __init__(
+        self, *, per_second: float | None = None, retry_after: int = 1, per_bot: bool = False
+    ) -> None:
         self.per_second = per_second
+        # per_bot: the limit is each token's own, as Telegram's is each bot's.
+        self.per_bot = per_bot
+        self._windows: dict[str, deque[float]] = {}
+        self.sent_by_bot: Counter[str] = Counter()
+        self.files = 0  # sendPhoto and sendDocument accepted
         self.retry_after = retry_after
         self.updates: deque[dict[str, Any]] = deque()
         self.next_update_id = 1
@@ -130,7 +137,16 @@ class FakeBotAPI:
             elif content_type.startswith("application/x-www-form-urlencoded"):
                 params.update(parse_qsl(body.decode()))
         if method == "sendMessage":
-            return self._send_message(params)
+            return self._send_message(params, path.rsplit("/", 2)[-2] if self.per_bot else "")
+        if method in ("sendPhoto", "sendDocument"):
+            # A file (a digest's chart): counted, not read (its body is multipart).
+            self.files += 1
+            self._message_id += 1
+            chat = {"id": 0, "type": "private"}
+            result = {"message_id": self._message_id, "date": int(time.time()), "chat": chat}
+            return 200, {"ok": True, "result": result}
+        if path == "/stats":
+            return 200, self.stats()
         if method == "getUpdates":
             return 200, {"ok": True, "result": await self._get_updates(params)}
         if method == "getMe":
@@ -144,12 +160,25 @@ class FakeBotAPI:
             }
         return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
 
-    def _send_message(self, params: dict[str, Any]) -> tuple[int, Any]:
+    def stats(self) -> dict[str, Any]:
+        """What a benchmark in another process reads at the end (GET /stats)."""
+        return {
+            "sent_total": self.sent_total,
+            "refused": self.refused,
+            "duplicates": sum(n - 1 for n in self.sent.values() if n > 1),
+            "chats": len(self.sent),
+            "first_send": self.first_send,
+            "last_send": self.last_send,
+            "by_bot": dict(self.sent_by_bot),
+        }
+
+    def _send_message(self, params: dict[str, Any], bot: str = "") -> tuple[int, Any]:
         now = time.monotonic()
         if self.per_second is not None:
-            while self._window and now - self._window[0] >= 1:
-                self._window.popleft()
-            if len(self._window) >= self.per_second:
+            window = self._windows.setdefault(bot, deque()) if self.per_bot else self._window
+            while window and now - window[0] >= 1:
+                window.popleft()
+            if len(window) >= self.per_second:
                 self.refused += 1
                 return 429, {
                     "ok": False,
@@ -157,7 +186,8 @@ class FakeBotAPI:
                     "description": f"Too Many Requests: retry after {self.retry_after}",
                     "parameters": {"retry_after": self.retry_after},
                 }
-            self._window.append(now)
+            window.append(now)
+        self.sent_by_bot[bot] += 1
         chat_id = int(params.get("chat_id", 0))
         self.sent[chat_id] += 1
         self.sent_total += 1
@@ -203,3 +233,15 @@ def text_update(*, user_id: int, message_id: int, text: str, date: int) -> dict[
             "text": text,
         }
     }
+
+
+def serve_forever(per_second: float, port_out: Any) -> None:
+    """Run in a process of its own (the sender's CPU is then the sender's): sends its port back."""
+
+    async def main() -> None:
+        api = FakeBotAPI(per_second=per_second, per_bot=True)
+        await api.start()
+        port_out.send(api.port)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())

@@ -52,6 +52,8 @@ def batchable(core: Fieldbot, inbound: Inbound) -> bool:
         or inbound.unsupported
         or inbound.contact_phone is not None
         or (inbound.channel == "telegram" and inbound.telegram_user_id is None)
+        # With several bots, which bot may serve her is checked message by message.
+        or (inbound.bot is not None and bool(core.settings.telegram.bots))
         or len(text) > core.settings.reporting.max_message_chars
         or mentions_problem(text)  # a problem beside the report: routed, one message alone
     ):

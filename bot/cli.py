@@ -159,7 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--send", action="store_true", help="queue them in the outbox and send them now")
 
     status = commands.add_parser("status", help="figures for a district, block or sector")
-    status.add_argument("unit", help="a name or path: Hardoi, Hardoi/Sandila, Sandila-1")
+    status.add_argument(
+        "unit",
+        nargs="?",
+        help="a name or path: Hardoi, Hardoi/Sandila, Sandila-1; without it, each bot's backlog",
+    )
     status.add_argument("--from", dest="start", type=_date)
     status.add_argument("--to", dest="end", type=_date)
     status.add_argument("--json", action="store_true")
@@ -479,6 +483,23 @@ def cmd_official_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _delivery_status(engine: Any, *, as_json: bool) -> int:
+    """Messages waiting to go out, per lane: each Telegram bot, WhatsApp, the simulator."""
+    from bot import outbox
+    from bot.numbers import indian
+
+    with session_scope(engine) as session:
+        lanes = outbox.backlog_by_lane(session=session)
+    total = sum(lanes.values())
+    if as_json:
+        print(json.dumps({"outbox_backlog": total, "outbox_backlog_by_lane": lanes}))
+        return 0
+    print(f"outbox backlog: {indian(total)} message(s) waiting")
+    for lane, count in lanes.items():
+        print(f"  {lane}: {indian(count)}")
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from bot.numbers import indian, percent
     from bot.problems import count_open
@@ -487,6 +508,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     engine = _migrated_engine(settings)
+    if args.unit is None:
+        return _delivery_status(engine, as_json=args.json)
     today = dt.datetime.now(settings.tz).date()
     start, end = args.start or args.end or today, args.end or args.start or today
     if args.start and not args.end:
@@ -667,20 +690,27 @@ async def _serve(
 
     set_origin(f"http://{host}:{port}")  # dashboard links, unless FIELDBOT_PUBLIC_URL says otherwise
 
-    telegram_settings = TelegramSettings.from_env()
-    telegram_app = None
-    if telegram_settings is not None:
-        webhook = telegram_settings.webhook_url is not None
-        if webhook and not telegram_settings.webhook_secret:
-            raise CliError("TELEGRAM_WEBHOOK_URL is set without TELEGRAM_WEBHOOK_SECRET")
-        telegram_app = build_application(core, telegram_settings, webhook=webhook)
+    from bot import bots
     from bot.sender import SimulatorChannel, TelegramChannel
     from bot.whatsapp import WhatsAppEndpoints
 
     # Only a process that runs the scheduler sends what may need an approved template.
     channels, twilio = _whatsapp_channels(core, scheduled=scheduler)
-    if telegram_app:
-        channels["telegram"] = TelegramChannel(telegram_app.bot)
+    telegram_settings, telegram_app = None, None
+    several = []
+    paid = {spec.name: spec.paid_broadcast for spec in bots.specs(core.settings)}
+    for tg in TelegramSettings.for_bots(core.settings):
+        webhook = tg.webhook_url is not None
+        if webhook and not tg.webhook_secret:
+            which = "TELEGRAM_WEBHOOK_SECRET" if tg.bot is None else f"bot {tg.bot}'s webhook_secret_env"
+            raise CliError(f"TELEGRAM_WEBHOOK_URL is set without {which}")
+        application = build_application(core, tg, webhook=webhook)
+        name = tg.bot or bots.DEFAULT
+        channels[bots.lane_of(tg.bot)] = TelegramChannel(application.bot, paid=paid.get(name, False))
+        if tg.bot is None:
+            telegram_settings, telegram_app = tg, application
+        else:
+            several.append((application, tg))
     if simulator:
         # Whoever has no chat app linked reads the day's messages in the simulator served here.
         channels["simulator"] = SimulatorChannel()
@@ -694,6 +724,7 @@ async def _serve(
         whatsapp=WhatsAppEndpoints(core, twilio) if twilio else None,
         simulator_token=token,
         hosts=own_hosts(host),
+        telegram_bots=several,
     )
     server = uvicorn.Server(server_config(app, host, port))
     _announce(host, port, simulator=simulator, demo=demo, token=token, new_token=new_token)
@@ -796,20 +827,25 @@ def _whatsapp_channels(core: Fieldbot, *, scheduled: bool) -> tuple[dict[str, An
     return {"whatsapp": WhatsAppChannel(core.engine, core.settings, twilio)}, twilio
 
 
-async def _telegram_channels(core: Fieldbot) -> tuple[dict[str, Any], Any]:
-    """The channels of a process that sends but does not receive (scheduler, digest)."""
+async def _telegram_channels(core: Fieldbot) -> tuple[dict[str, Any], list[Any]]:
+    """The channels of a process that sends but does not receive (scheduler, digest): a lane per bot."""
     from telegram import Bot
 
+    from bot import bots
     from bot.sender import TelegramChannel
     from bot.telegram import TelegramSettings
 
     channels, _ = _whatsapp_channels(core, scheduled=True)
-    tg = TelegramSettings.from_env()
-    if tg is None:
-        return channels, None
-    bot = Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url)
-    await bot.initialize()
-    return {**channels, "telegram": TelegramChannel(bot)}, bot
+    paid = {spec.name: spec.paid_broadcast for spec in bots.specs(core.settings)}
+    started = []
+    for tg in TelegramSettings.for_bots(core.settings):
+        bot = Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url)
+        await bot.initialize()
+        started.append(bot)
+        channels[bots.lane_of(tg.bot)] = TelegramChannel(
+            bot, paid=paid.get(tg.bot or bots.DEFAULT, False)
+        )
+    return channels, started
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
@@ -820,7 +856,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     core = Fieldbot(settings, engine)
 
     async def main() -> None:
-        channels, bot = await _telegram_channels(core)
+        channels, started = await _telegram_channels(core)
         jobs = build_scheduler(core, channels)
         jobs.start()
         print("scheduler running; it works while it holds the lease; Ctrl-C stops it", flush=True)
@@ -828,7 +864,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
             await asyncio.Event().wait()
         finally:
             jobs.shutdown(wait=False)
-            if bot is not None:
+            for bot in started:
                 await bot.shutdown()
 
     with contextlib.suppress(KeyboardInterrupt):
@@ -854,7 +890,12 @@ def cmd_digest(args: argparse.Namespace) -> int:
         if args.send:
             # The same keys the scheduler uses: a digest sent by hand is not sent again at 19:00.
             queued = outbox.enqueue(
-                session=session, job=job, day=args.date, messages=messages, now=utcnow()
+                session=session,
+                job=job,
+                day=args.date,
+                messages=messages,
+                now=utcnow(),
+                settings=settings,
             )
     if not args.send:
         for message in messages:
@@ -871,13 +912,13 @@ def cmd_digest(args: argparse.Namespace) -> int:
         from scheduler import build_scheduler
 
         core = Fieldbot(settings, engine)
-        channels, bot = await _telegram_channels(core)
+        channels, started = await _telegram_channels(core)
         try:
             sender = build_scheduler(core, channels).sender
             assert sender is not None
             return await sender.drain_once()
         finally:
-            if bot is not None:
+            for bot in started:
                 await bot.shutdown()
 
     sent = asyncio.run(send())

@@ -105,6 +105,49 @@ class Sending(_Strict):
     telegram_group_per_minute: Annotated[int, Field(gt=0, le=20)] = 20
     max_attempts: Annotated[int, Field(ge=1, le=50)] = 8
     whatsapp_per_second: Annotated[float, Field(gt=0, le=80)] = 20
+    # Messages of one lane (one bot) awaiting the provider's answer at once. 1: only the message in
+    # flight can go twice after a crash; more keeps a lane at its limit when the Bot API is far
+    # (a round trip over 30 ms), and up to that many can then go twice.
+    in_flight_per_lane: Annotated[int, Field(ge=1, le=16)] = 1
+
+
+class TelegramBot(_Strict):
+    """One Telegram bot of several (one per district or division), its token in the environment."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,40}$")]
+    token_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]
+    webhook_secret_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")] | None = None
+    # Its @username, named to people who write to another district's bot; else what getMe says.
+    username: Annotated[str, Field(pattern=r"^@?[A-Za-z0-9_]{5,32}$")] | None = None
+    districts: Annotated[list[str], Field(min_length=1)]
+    allow_paid_broadcast: bool = False
+
+
+class Telegram(_Strict):
+    """Telegram bots: by default the one bot of TELEGRAM_BOT_TOKEN serves everyone."""
+
+    bots: list[TelegramBot] = []
+    # The one bot's @username (without `bots`), for texts that name it.
+    username: Annotated[str, Field(pattern=r"^@?[A-Za-z0-9_]{5,32}$")] | None = None
+    # Telegram's paid broadcasts (Stars per message past 30 a second): off unless chosen.
+    allow_paid_broadcast: bool = False
+    paid_per_second: Annotated[float, Field(gt=30, le=1000)] = 1000
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Telegram:
+        names = [bot.name for bot in self.bots]
+        if len(set(names)) != len(names):
+            raise ValueError("bots: a bot name appears twice")
+        seen: dict[str, str] = {}
+        for bot in self.bots:
+            for district in bot.districts:
+                key = district.strip().casefold()
+                if key in seen:
+                    raise ValueError(
+                        f"bots: district {district!r} is served by both {seen[key]} and {bot.name}"
+                    )
+                seen[key] = bot.name
+        return self
 
 
 class Presence(_Strict):
@@ -165,6 +208,9 @@ class WhatsApp(_Strict):
 
     media_link_minutes: Annotated[int, Field(ge=5, le=1440)] = 60
     templates: WhatsAppTemplates = WhatsAppTemplates()
+    # Meta's messaging limit for the business: people it may start conversations with (templates
+    # outside the 24-hour window) in a rolling 24 hours, across all its numbers; null: not kept.
+    messaging_limit: Annotated[int, Field(ge=1)] | None = None
 
     def template(self, job: str) -> WhatsAppTemplate | None:
         found = getattr(self.templates, job, None)
@@ -205,6 +251,7 @@ FILE_COLUMNS = (
     "worker_id",
     "alt_phones",
     "active",
+    "whatsapp_opt_in",
     "villages",
     "district_lgd",
     "block_lgd",
@@ -460,6 +507,7 @@ class Settings(_Strict):
     targets: dict[Level, dict[str, Target]] = {}
     schedule: Schedule = Schedule()
     sending: Sending = Sending()
+    telegram: Telegram = Telegram()
     presence: Presence = Presence()
     photos: Retention = Retention(retain_days=90)
     tracks: Retention = Retention(retain_days=30)

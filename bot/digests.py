@@ -201,10 +201,32 @@ def supervisor_digests(session: Session, settings: Settings, day: dt.date) -> li
                         names=", ".join(unreachable),
                     )
                 )
+            lines += _to_move(session, settings, unit, lang)
             sections.append("\n".join(lines))
         if sections:
             messages.append(Message(person, "\n\n".join(sections)))
     return messages
+
+
+def _to_move(session: Session, settings: Settings, unit: Unit, lang: str) -> list[str]:
+    """With several bots: the unit's workers not yet on their district's bot, and its link."""
+    from bot.bots import multi, still_to_move
+
+    if not multi(settings):
+        return []
+    workers = list(
+        session.exec(
+            select(Person).where(col(Person.telegram_chat_id).is_not(None), *rollups.worker_scope(unit))
+        ).all()
+    )
+    lines = []
+    for group in still_to_move(session, settings, workers):
+        values = {"bot": group.bot, "count": indian(len(group.names)), "names": ", ".join(group.names)}
+        if group.link:
+            lines.append(t(lang, "digest_to_move", link=group.link, **values))
+        else:
+            lines.append(t(lang, "digest_to_move_no_link", **values))
+    return lines
 
 
 def _ranking(session: Session, settings: Settings, unit: Unit, day: dt.date, lang: str) -> list[str]:

@@ -48,6 +48,7 @@ class Inbound:
     forwarded: bool = False  # forwarded from elsewhere (Telegram's forward_origin, Twilio's Forwarded)
     # A press of one of the bot's buttons (Telegram's inline keyboard): (question id, label index).
     pressed: tuple[int, int] | None = None
+    bot: str | None = None  # which Telegram bot carried it, when several are configured
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ OPTIONAL = (
     "worker_id",
     "alt_phones",
     "active",
+    "whatsapp_opt_in",
     "villages",
     "district_lgd",
     "block_lgd",
@@ -88,6 +89,7 @@ class RosterRow:
     active: bool
     villages: list[str] = field(default_factory=list)  # more villages she covers, besides `village`
     lgd: dict[str, int | None] = field(default_factory=dict)  # district_lgd, block_lgd, village_lgd
+    whatsapp_opt_in: bool | None = None  # the roster's word on WhatsApp templates; None: not said
 
     @property
     def key(self) -> str:
@@ -376,6 +378,14 @@ def parse_row(
         active = False
     elif active_text and active_text not in TRUE_WORDS:
         problems.append(f"active {get.get('active')!r} is not true or false")
+    opt_text = get.get("whatsapp_opt_in", "").casefold()
+    opt_in: bool | None = None
+    if opt_text in FALSE_WORDS - {"inactive"}:
+        opt_in = False
+    elif opt_text in TRUE_WORDS - {"active"}:
+        opt_in = True
+    elif opt_text:
+        problems.append(f"whatsapp_opt_in {get.get('whatsapp_opt_in')!r} is not true or false")
     alt_phones: list[str] = []
     for alt in filter(None, (a.strip() for a in get.get("alt_phones", "").split(";"))):
         try:
@@ -408,6 +418,7 @@ def parse_row(
         worker_id=get.get("worker_id") or None,
         alt_phones=alt_phones,
         active=active,
+        whatsapp_opt_in=opt_in,
         villages=more if role in MANY_VILLAGES else [],
         lgd={
             "district_lgd": lgd["district_lgd"] if NEEDS[role] else None,
@@ -734,6 +745,16 @@ def apply(
         session.flush()
         assert person.id is not None
         seen.add(person.id)
+        if first.whatsapp_opt_in is not None:
+            from bot.wa_limits import set_opt_in
+
+            set_opt_in(
+                session=session,
+                person_id=person.id,
+                opted_in=first.whatsapp_opt_in,
+                source="roster",
+                now=now,
+            )
         phones = {first.phone} - {""}
         for row in group:
             phones.update(row.alt_phones)

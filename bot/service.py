@@ -233,6 +233,20 @@ class Fieldbot:
                 # Nothing is stored for people we cannot let in, and a group is not told about them.
                 return [] if inbound.is_group else who
             self.remember_language(inbound, who.language)
+            if inbound.channel == "telegram" and inbound.bot is not None:
+                from bot.bots import gate
+
+                right = gate(
+                    session=session,
+                    settings=self.settings,
+                    person=who,
+                    bot=inbound.bot,
+                    private=not inbound.is_group,
+                    now=self.clock(),
+                )
+                if right is not None:
+                    # Another district's bot: she is pointed to hers, and nothing is stored.
+                    return [] if inbound.is_group else [Reply(t(who.language, "wrong_bot", bot=right))]
             ctx = Context(
                 session,
                 self.settings,

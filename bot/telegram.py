@@ -31,6 +31,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot import leases
 from bot.batch import Batcher, batchable
+from bot.config import Settings
 from bot.db import session_scope
 from bot.messages import Inbound, Location, Reply
 from bot.questions import button_data, read_button_data
@@ -63,6 +64,9 @@ class TelegramSettings:
     # (one Bot API call Telegram makes for us), saving a request per reply. Telegram does not tell
     # the bot whether such a call succeeded, so it is off unless TELEGRAM_WEBHOOK_ANSWER_INLINE=1.
     answer_inline: bool = False
+    # One of several bots (config `telegram.bots`): its name, which its messages carry; None for
+    # the one bot of TELEGRAM_BOT_TOKEN.
+    bot: str | None = None
 
     @classmethod
     def from_env(cls) -> TelegramSettings | None:
@@ -79,6 +83,40 @@ class TelegramSettings:
             webhook_secret=os.environ.get("TELEGRAM_WEBHOOK_SECRET") or None,
             answer_inline=os.environ.get("TELEGRAM_WEBHOOK_ANSWER_INLINE", "") in ("1", "true", "yes"),
         )
+
+    @classmethod
+    def for_bots(cls, settings: Settings) -> list[TelegramSettings]:
+        """Every Telegram bot this deployment runs: the listed bots whose token is set, else the one.
+
+        With `telegram.bots`, each bot's webhook is TELEGRAM_WEBHOOK_URL with `/<name>` appended
+        (its path `/telegram/webhook/<name>`), checked with its own secret.
+        """
+        from bot import bots
+
+        if not bots.multi(settings):
+            one = cls.from_env()
+            return [] if one is None else [one]
+        base = os.environ.get("TELEGRAM_BASE_URL") or DEFAULT_BASE_URL
+        file_base = os.environ.get("TELEGRAM_BASE_FILE_URL") or file_url_for(base)
+        webhook = os.environ.get("TELEGRAM_WEBHOOK_URL") or None
+        inline = os.environ.get("TELEGRAM_WEBHOOK_ANSWER_INLINE", "") in ("1", "true", "yes")
+        out = []
+        for spec in bots.specs(settings):
+            if spec.token is None:
+                log.warning("telegram bot %s: its token variable is not set; not started", spec.name)
+                continue
+            out.append(
+                cls(
+                    token=spec.token,
+                    base_url=base,
+                    base_file_url=file_base,
+                    webhook_url=f"{webhook.rstrip('/')}/{spec.name}" if webhook else None,
+                    webhook_secret=spec.webhook_secret,
+                    answer_inline=inline,
+                    bot=spec.name,
+                )
+            )
+        return out
 
 
 def file_url_for(base_url: str) -> str:
@@ -471,6 +509,8 @@ def build_application(core: Fieldbot, settings: TelegramSettings, *, webhook: bo
             return
         if inbound is None:
             return
+        if settings.bot is not None:
+            inbound = dataclasses.replace(inbound, bot=settings.bot)
         message = update.message or update.edited_message
         fetch = message is not None and carries_image(message) and not inbound.is_edit
         # Nothing is fetched for someone the roster does not know: identify first.
@@ -517,21 +557,26 @@ class PollingLeader:
     processes on one database exactly one polls; when it dies, another takes over within the TTL.
     """
 
-    def __init__(self, application: TelegramApp, engine: Engine, ttl: dt.timedelta = POLLING_TTL):
+    def __init__(
+        self,
+        application: TelegramApp,
+        engine: Engine,
+        ttl: dt.timedelta = POLLING_TTL,
+        lease: str = POLLING_LEASE,
+    ):
         self.application, self.engine, self.ttl = application, engine, ttl
+        self.lease = lease  # each of several bots polls under its own lease
         self.holder = leases.process_id()
         self.polling = False
         self._task: asyncio.Task[None] | None = None
 
     def _hold(self) -> bool:
         with session_scope(self.engine) as session:
-            return leases.try_acquire(
-                session=session, name=POLLING_LEASE, holder=self.holder, ttl=self.ttl
-            )
+            return leases.try_acquire(session=session, name=self.lease, holder=self.holder, ttl=self.ttl)
 
     def _release(self) -> None:
         with session_scope(self.engine) as session:
-            leases.release(session=session, name=POLLING_LEASE, holder=self.holder)
+            leases.release(session=session, name=self.lease, holder=self.holder)
 
     async def step(self) -> None:
         """Take or renew the lease; start polling on winning it, stop on losing it."""
@@ -578,6 +623,12 @@ async def start_telegram(
     """Start the application: register the webhook, or poll if this process wins the polling lease."""
     await application.initialize()
     await application.start()
+    core: Fieldbot = application.bot_data["core"]
+    if settings is not None and settings.bot is not None and application.bot.username:
+        from bot.bots import remember_username
+
+        with session_scope(core.engine) as session:  # named to those who write to another bot
+            remember_username(session, settings.bot, application.bot.username, dt.datetime.now(dt.UTC))
     if settings is not None and settings.webhook_url:
         await application.bot.set_webhook(
             settings.webhook_url,
@@ -587,8 +638,12 @@ async def start_telegram(
         )
         log.info("telegram: webhook mode")
     elif application.updater is not None:
-        core: Fieldbot = application.bot_data["core"]
-        leader = PollingLeader(application, core.engine)
+        lease = (
+            POLLING_LEASE
+            if settings is None or settings.bot is None
+            else f"{POLLING_LEASE}:{settings.bot}"
+        )
+        leader = PollingLeader(application, core.engine, lease=lease)
         application.bot_data["polling_leader"] = leader
         await leader.step()  # the first process up polls at once
         leader.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import dataclasses
 import datetime as dt
 import hmac
 import json
@@ -75,16 +76,17 @@ def create_app(
     whatsapp: WhatsAppEndpoints | None = None,
     simulator_token: str | None = None,
     hosts: Collection[str] | None = None,
+    telegram_bots: Collection[tuple[Any, TelegramSettings]] = (),
 ) -> Starlette:
     """The web app; Telegram (webhook or polling) and the scheduler start and stop with it.
 
     `whatsapp` adds Twilio's webhook, its status callbacks and the file links Twilio fetches.
     `simulator_token` locks the simulator (None: open, for a demo on loopback); `hosts` are the
     host names the app answers for (default: loopback and FIELDBOT_PUBLIC_URL's).
+    `telegram_bots` are several bots (config `telegram.bots`), each at `/telegram/webhook/<name>`.
     """
     gate = SimulatorGate(simulator_token)
-    webhook_secret = telegram_settings.webhook_secret if telegram_settings else None
-    answer_inline = telegram_settings.answer_inline if telegram_settings else False
+    by_name = {tg.bot: (bot_app, tg) for bot_app, tg in telegram_bots if tg.bot is not None}
 
     async def healthz(request: Request) -> Response:
         def check() -> dict[str, Any]:
@@ -98,6 +100,8 @@ def create_app(
                     "status": "ok",
                     "database": "ok",
                     "outbox_backlog": outbox.backlog(session=session),
+                    # Each bot's (and channel's) own backlog: one slow bot shows here.
+                    "outbox_backlog_by_lane": outbox.backlog_by_lane(session=session),
                     "scheduler_last_run": last_run(session),
                     "scheduler_holder": lease.holder if lease else None,
                     # Which process holds each lock (scheduler and sender, Telegram polling).
@@ -253,8 +257,21 @@ def create_app(
         return JSONResponse({"replies": out})
 
     async def telegram_webhook(request: Request) -> Response:
-        if telegram_app is None:
+        return await _webhook(request, telegram_app, telegram_settings)
+
+    async def bot_webhook(request: Request) -> Response:
+        found = by_name.get(request.path_params["bot"])
+        if found is None:
+            return PlainTextResponse("no such telegram bot", status_code=404)
+        return await _webhook(request, *found)
+
+    async def _webhook(
+        request: Request, telegram_app: Any, telegram_settings: TelegramSettings | None
+    ) -> Response:
+        if telegram_app is None or telegram_settings is None:
             return PlainTextResponse("telegram webhook is not enabled", status_code=404)
+        webhook_secret = telegram_settings.webhook_secret
+        answer_inline = telegram_settings.answer_inline
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if not webhook_secret or not hmac.compare_digest(given.encode(), webhook_secret.encode()):
             log.warning(
@@ -270,7 +287,9 @@ def create_app(
         # python-telegram-bot reads everything else.
         inbound = plain_text_inbound(data)
         if inbound is not None:
-            work = _answer_plain(inbound)
+            if telegram_settings.bot is not None:
+                inbound = dataclasses.replace(inbound, bot=telegram_settings.bot)
+            work = _answer_plain(telegram_app, inbound)
         else:
             try:
                 update = Update.de_json(data, telegram_app.bot)
@@ -293,7 +312,7 @@ def create_app(
             return JSONResponse(holder[0])
         return Response(status_code=200)
 
-    async def _answer_plain(inbound: Inbound) -> None:
+    async def _answer_plain(telegram_app: Any, inbound: Inbound) -> None:
         try:
             await answer(telegram_app, inbound)
         except Exception:
@@ -302,6 +321,7 @@ def create_app(
     routes = [
         Route("/healthz", healthz),
         Route("/telegram/webhook", telegram_webhook, methods=["POST"]),
+        Route("/telegram/webhook/{bot}", bot_webhook, methods=["POST"]),
     ]
     if whatsapp is not None:
         routes += whatsapp.routes()
@@ -323,6 +343,8 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if telegram_app is not None:
             await start_telegram(telegram_app, telegram_settings)
+        for bot_app, tg in by_name.values():
+            await start_telegram(bot_app, tg)
         if scheduler is not None:
             scheduler.start()
         try:
@@ -332,6 +354,8 @@ def create_app(
                 scheduler.shutdown(wait=False)
             if telegram_app is not None:
                 await stop_telegram(telegram_app)
+            for bot_app, _ in by_name.values():
+                await stop_telegram(bot_app)
 
     allowed = own_hosts("127.0.0.1") if hosts is None else hosts
     # The host check stands outermost: a foreign Host is refused before any body is read.

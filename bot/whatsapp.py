@@ -54,6 +54,7 @@ from bot.phones import PhoneError, mask_phone, normalize_phone
 from bot.sender import SendFailed
 from bot.service import Fieldbot
 from bot.telegram import split_text
+from bot.wa_limits import keyword, opens_conversation
 from models import ChannelContact, InboundMessage, MediaFile, Outbox, Person, ProviderMessage, utcnow
 
 log = logging.getLogger("fieldbot.whatsapp")
@@ -695,7 +696,9 @@ class WhatsAppEndpoints:
         return None
 
     def _remember(self, inbound: Inbound, sender: _Sender) -> None:
-        """Open her 24-hour window, and note the number she uses on WhatsApp."""
+        """Open her 24-hour window, note the number she uses on WhatsApp; she has opted in."""
+        from bot.wa_limits import record_wrote
+
         try:
             with session_scope(self.core.engine) as session:
                 record_contact(
@@ -704,9 +707,26 @@ class WhatsAppEndpoints:
                     address=normalize_phone(inbound.phone or ""),
                     at=inbound.sent_at,
                 )
+                record_wrote(session=session, person_id=sender.person_id, now=inbound.sent_at)
         except DBAPIError as exc:
             # Her message is stored and answered; the window opens with her next one.
             log.warning("whatsapp contact of %s not noted: %s", inbound.dedup_key, type(exc).__name__)
+
+    def _opt(self, inbound: Inbound, sender: _Sender) -> list[Reply]:
+        from bot.wa_limits import set_opt_in
+
+        choice = keyword(inbound.text)
+        with session_scope(self.core.engine) as session:
+            set_opt_in(
+                session=session,
+                person_id=sender.person_id,
+                opted_in=choice == "start",
+                source=choice or "stop",
+                now=inbound.sent_at,
+            )
+        return [
+            Reply(t(sender.language, "whatsapp_started" if choice == "start" else "whatsapp_stopped"))
+        ]
 
     def _answer(self, replies: list[Reply]) -> str:
         if not any(reply.document is not None for reply in replies):
@@ -739,6 +759,10 @@ class WhatsAppEndpoints:
         if stored is not None:
             # Twilio retried: the same answer, and nothing changes.
             replies = stored
+        elif sender is not None and sender.active and keyword(inbound.text) is not None:
+            # STOP / बंद / START: her choice about messages the business starts, noted here.
+            replies = await asyncio.to_thread(self._opt, inbound, sender)
+            await asyncio.to_thread(self._remember, inbound, sender)
         elif sender is not None and sender.active and inbound.unsupported == "live_location":
             # WhatsApp's own limitation, answered here: the core never sees an empty message.
             replies = [Reply(t(sender.language, "wa_live_location"))]
@@ -914,16 +938,27 @@ class WhatsAppChannel:
                 raise SendFailed(
                     f"outside WhatsApp's 24-hour window and no template for {row.job}", permanent=True
                 )
-            english = person is not None and person.language == "en"
-            sid = template.content_sid_en if english else None
-            values = template_values(self.settings, person, row)
-            variables = {key: values[source] for key, source in template.variables.items()}
-            return [
-                _Part(
-                    content_sid=sid or template.content_sid,
-                    content_variables=json.dumps(variables, ensure_ascii=False),
+            # A listed number off the roster (a problem code's recipient) was named by the district
+            # itself; a person on the roster must have opted in, within the messaging limit.
+            refusal = (
+                None
+                if person is None
+                else opens_conversation(
+                    session=session, settings=self.settings, row=row, person=person, now=now
                 )
-            ]
+            )
+            if refusal is None:
+                english = person is not None and person.language == "en"
+                sid = template.content_sid_en if english else None
+                values = template_values(self.settings, person, row)
+                variables = {key: values[source] for key, source in template.variables.items()}
+                return [
+                    _Part(
+                        content_sid=sid or template.content_sid,
+                        content_variables=json.dumps(variables, ensure_ascii=False),
+                    )
+                ]
+        raise refusal  # after the commit: the admins' notice stays queued
 
     def _create(self, to: str, part: _Part) -> str:
         kwargs: dict[str, Any] = {

@@ -36,6 +36,20 @@ def link_contact(session: Session, inbound: Inbound, settings: Settings) -> Pers
         return [Reply(t("hi", "unknown_phone", phone=phone))]
     if not person.active:
         return [Reply(t(person.language, "inactive", name=person.name))]
+    if inbound.bot is not None:
+        from bot.bots import gate
+
+        right = gate(
+            session=session,
+            settings=settings,
+            person=person,
+            bot=inbound.bot,
+            private=True,
+            now=utcnow(),
+        )
+        if right is not None:
+            # Another district's bot: pointed to hers, and not linked here.
+            return [Reply(t(person.language, "wrong_bot", bot=right))]
     assert inbound.telegram_user_id is not None
     crud.link_telegram(
         session=session, person=person, user_id=inbound.telegram_user_id, chat_id=int(inbound.chat_id)

@@ -36,6 +36,7 @@ from models.tables import (
     Sector,
     SenderRate,
     ServiceState,
+    TelegramBotChat,
     TrackPoint,
     UnitDayReported,
     UnitDayTotal,
@@ -43,6 +44,7 @@ from models.tables import (
     Village,
     VillageCentre,
     WebSession,
+    WhatsAppOptIn,
 )
 from models.types import UTCDateTime, utcnow
 
@@ -82,6 +84,7 @@ __all__ = [
     "Sector",
     "SenderRate",
     "ServiceState",
+    "TelegramBotChat",
     "TrackPoint",
     "UTCDateTime",
     "UnitDayReported",
@@ -90,5 +93,6 @@ __all__ = [
     "Village",
     "VillageCentre",
     "WebSession",
+    "WhatsAppOptIn",
     "utcnow",
 ]

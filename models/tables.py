@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime, utcnow
@@ -227,7 +227,10 @@ class ServiceState(SQLModel, table=True):
 # Every message the bot decides to send on its own (reminders, digests), written in the same
 # transaction as the decision and drained by one sender. The key makes each decision happen once.
 class Outbox(SQLModel, table=True):
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_lane_due", "status", "lane", "priority", "next_attempt_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True)
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
@@ -251,6 +254,12 @@ class Outbox(SQLModel, table=True):
     # What the provider said after taking the message (WhatsApp: delivered, read, undelivered...).
     delivery_status: str | None = None
     error_code: int | None = None  # the provider's error code, e.g. Twilio's 63016
+    # Which sender carries it: `telegram` (the one bot), `telegram:<bot>`, `whatsapp`, `simulator`.
+    lane: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    # 0 replies and reminders, 1 digests, 2 start messages: lower goes first within a lane.
+    priority: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # WhatsApp: it opened a conversation (a template outside her 24-hour window), which Meta counts.
+    opened_conversation: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
 
 
 # A named lock with an expiry, held by one process at a time (the scheduler, the sender).
@@ -623,3 +632,28 @@ class PendingQuestion(SQLModel, table=True):
     labels: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     created_at: dt.datetime = _ts()
     expires_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+# Which Telegram bots a person has started (a bot may write only to those who started it).
+class TelegramBotChat(SQLModel, table=True):
+    __tablename__ = "telegram_bot_chat"
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    bot: str = Field(primary_key=True)
+    started_at: dt.datetime = _ts()
+    last_seen_at: dt.datetime = _ts()
+
+
+# WhatsApp opt-in: business-initiated templates go only to people who opted in.
+class WhatsAppOptIn(SQLModel, table=True):
+    __tablename__ = "whatsapp_opt_in"
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    opted_in: bool
+    source: str  # wrote | roster | stop | start
+    updated_at: dt.datetime = _ts()
+
+
+@event.listens_for(Outbox, "before_insert")
+def _outbox_lane(mapper: Any, connection: Any, target: Outbox) -> None:
+    """A row queued without a lane goes by its channel (the one bot's lane is `telegram`)."""
+    if not target.lane:
+        target.lane = target.channel

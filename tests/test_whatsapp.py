@@ -32,6 +32,7 @@ from bot.messages import Document, Inbound, Location, Reply
 from bot.sender import OutboxSender
 from bot.service import Fieldbot
 from bot.telegram import TelegramSettings, build_application, split_text
+from bot.wa_limits import set_opt_in
 from bot.web import create_app
 from bot.whatsapp import (
     MAX_TEXT,
@@ -204,6 +205,15 @@ def drain(core: Fieldbot, twilio: TwilioSettings, when: dt.datetime) -> int:
     channel = WhatsAppChannel(core.engine, core.settings, twilio, clock=lambda: when)
     sender = OutboxSender(core.engine, core.settings, {"whatsapp": channel}, clock=lambda: when)
     return asyncio.run(sender.drain_once())
+
+
+def opt_in_everyone(engine: Engine) -> None:
+    """As a roster with `whatsapp_opt_in: true` for all: templates may go to everyone."""
+    with session_scope(engine) as session:
+        for person_id in session.exec(select(Person.id)).all():
+            set_opt_in(
+                session=session, person_id=person_id or 0, opted_in=True, source="roster", now=at(20)
+            )
 
 
 def outbox_row(engine: Engine, phone: str, job: str) -> Outbox:
@@ -539,6 +549,7 @@ def test_a_live_location_is_answered_in_her_language(
 def test_reminder_goes_free_inside_the_window_and_as_the_template_outside(
     app: str, twilio: TwilioSettings, twilio_api: FakeTwilioAPI, wa_core: SpyCore, clock: Clock
 ) -> None:
+    opt_in_everyone(wa_core.engine)  # the roster marks everyone whatsapp_opt_in: true
     engine, settings = wa_core.engine, wa_core.settings
     clock.now = at(23, 10)
     say(twilio_api, SUNITA, "/help")  # inside the window at 17:00
@@ -567,6 +578,7 @@ def test_reminder_goes_free_inside_the_window_and_as_the_template_outside(
 def test_template_follows_the_persons_language(
     app: str, twilio: TwilioSettings, twilio_api: FakeTwilioAPI, wa_core: SpyCore, clock: Clock
 ) -> None:
+    opt_in_everyone(wa_core.engine)  # the roster marks everyone whatsapp_opt_in: true
     clock.now = at(20, 10)
     say(twilio_api, MEENA, "/lang en")
     run_job(wa_core.engine, wa_core.settings, "start_message", at(23, 9))
@@ -582,6 +594,7 @@ def test_template_follows_the_persons_language(
 def test_status_callbacks_record_delivery_and_failures_reach_the_supervisor_digest(
     app: str, twilio: TwilioSettings, twilio_api: FakeTwilioAPI, wa_core: SpyCore, clock: Clock
 ) -> None:
+    opt_in_everyone(wa_core.engine)  # the roster marks everyone whatsapp_opt_in: true
     engine, settings = wa_core.engine, wa_core.settings
     clock.now = at(23, 10)
     say(twilio_api, SUNITA, "/help")
@@ -614,6 +627,7 @@ def test_undelivered_before_the_sender_finishes_still_counts(
     app: str, twilio: TwilioSettings, twilio_api: FakeTwilioAPI, wa_core: SpyCore
 ) -> None:
     """Twilio may report a failure before the sender has written 'sent': the failure stands."""
+    opt_in_everyone(wa_core.engine)  # the roster marks everyone whatsapp_opt_in: true
     engine, settings = wa_core.engine, wa_core.settings
     run_job(engine, settings, "reminder", at(23, 17))
 
@@ -713,6 +727,7 @@ def test_a_message_in_three_parts_resumes_at_the_part_that_failed(
 def test_twilio_refusals_retry_or_fail_as_they_should(
     twilio: TwilioSettings, twilio_api: FakeTwilioAPI, wa_core: SpyCore
 ) -> None:
+    opt_in_everyone(wa_core.engine)  # the roster marks everyone whatsapp_opt_in: true
     engine, settings = wa_core.engine, wa_core.settings
     run_job(engine, settings, "reminder", at(23, 17))
     twilio_api.fail_next(429, 20429, "Too Many Requests")

@@ -335,6 +335,7 @@ def routes(core: Fieldbot) -> list[Route]:
                 day=proof.day,
                 messages=[outbox.Message(worker, text, key=f"proof_review:{proof_id}")],
                 now=utcnow(),
+                settings=settings,
             )
             log.info(
                 "dashboard: person #%s %s proof #%s of person #%s",
