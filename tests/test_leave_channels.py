@@ -19,7 +19,6 @@ from tests.fakes.telegram_api import (
     text_update,
 )
 from tests.test_others import HEADER
-from tests.test_questions import polling_message_id
 
 USHA_TG = 5002
 USHA_PHONE = "+917285872429"
@@ -55,7 +54,7 @@ def test_which_sunita_is_an_inline_keyboard_on_telegram(
     sent = polling.wait_for("sendMessage", 3)[-1]
     keyboard = sent.params["reply_markup"]["inline_keyboard"]
     assert [row[0]["text"] for row in keyboard] == ["Sunita Devi (Atwa)", "Sunita Yadav (Kasimpur)"]
-    message_id = polling_message_id(polling, sent.params["text"])
+    message_id = polling.last_message_id(sent.params["text"])
     polling.push_update(
         callback_query_update(keyboard[1][0]["callback_data"], user_id=USHA_TG, message_id=message_id)
     )

@@ -26,7 +26,6 @@ from tests.conftest import SUNITA, SUNITA_TG, at, link_sunita
 from tests.fakes.live import serving
 from tests.fakes.telegram_api import FakeTelegramAPI, callback_query_update, text_update
 from tests.fakes.twilio_api import FakeTwilioAPI
-from tests.test_questions import polling_message_id
 from tests.test_whatsapp import (  # noqa: F401 - fixtures
     CONTENT,
     Clock,
@@ -74,7 +73,7 @@ def test_telegram_menu_buttons_report_a_problem(polling: FakeTelegramAPI, distri
     sent = polling.wait_for("sendMessage", 3)[-1]
     keyboard = sent.params["reply_markup"]["inline_keyboard"]
     assert [row[0]["text"] for row in keyboard][:2] == ["ऑपरेटर आईडी बंद", "सर्वर डाउन"]
-    message_id = polling_message_id(polling, sent.params["text"])
+    message_id = polling.last_message_id(sent.params["text"])
     press = keyboard[1][0]["callback_data"]
     polling.push_update(callback_query_update(press, user_id=SUNITA_TG, message_id=message_id))
     saved = polling.wait_for("sendMessage", 4)[-1].params["text"]

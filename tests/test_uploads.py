@@ -367,7 +367,6 @@ def test_on_telegram_the_button_imports_and_a_second_press_is_closed(
 ) -> None:
     from tests.test_official import VIVEK_PHONE, VIVEK_TG, link
     from tests.test_official import send_file as send_tg
-    from tests.test_questions import polling_message_id
 
     total, active = people(district)
     link(polling, VIVEK_TG, VIVEK_PHONE)
@@ -377,7 +376,7 @@ def test_on_telegram_the_button_imports_and_a_second_press_is_closed(
     keyboard = sent.params["reply_markup"]["inline_keyboard"]
     assert [row[0]["text"] for row in keyboard] == [IMPORT, CANCEL]
     assert people(district) == (total, active)
-    message_id = polling_message_id(polling, sent.params["text"])
+    message_id = polling.last_message_id(sent.params["text"])
     press = keyboard[0][0]["callback_data"]
     polling.push_update(callback_query_update(press, user_id=VIVEK_TG, message_id=message_id))
     done = polling.wait_for("sendMessage", 4)[-1].params["text"]

@@ -971,6 +971,14 @@ class FakeTelegramAPI:
             raise KeyError(f"no message {text!r} sent to {chat_id}")
         return ids[-1]
 
+    def last_message_id(self, text: str) -> int:
+        """The id of the latest message the bot sent, to anyone, with this text."""
+        with self._cond:
+            ids = [mid for (_, mid), m in self._messages.items() if m["text"] == text]
+        if not ids:
+            raise KeyError(f"no message {text!r} sent")
+        return ids[-1]
+
     def markup_of(self, chat_id: int | str, message_id: int) -> JSONDict | None:
         """The inline keyboard a sent message carries now (None once it is taken away)."""
         with self._cond:
