@@ -979,6 +979,7 @@ def test_reported_for_you_goes_in_the_window_as_its_template_and_fails_clearly_w
     app: str, twilio: TwilioSettings, twilio_api: FakeTwilioAPI, wa_core: SpyCore, clock: Clock
 ) -> None:
     usha = "+917285872429"  # supervisor of Sandila-1
+    opt_in_everyone(wa_core.engine)  # the roster says they agreed to the business's messages
     clock.now = at(23, 10)
     say(twilio_api, SUNITA, "/help")  # her 24-hour window is open
     clock.now = at(23, 19)
