@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
@@ -49,6 +50,46 @@ def _by_code(settings: Settings, rows: Sequence[Row]) -> list[tuple[str, list[Ro
     return sorted(groups.items(), key=lambda item: order.get(item[0], len(order)))
 
 
+@dataclass(frozen=True)
+class CodeCount:
+    """One code's open problems: how many workers and units below have them, how many are new
+    today and how many have waited past escalation."""
+
+    code: str
+    workers: int
+    units: int
+    new: int
+    escalated: int
+
+
+def escalation_days(settings: Settings, unit: Unit) -> int:
+    """Days a problem may stay open before it counts as escalated at this unit's level."""
+    if unit.level in ("district", "state"):
+        return settings.problems.escalate_to_district_after_days
+    return settings.problems.escalate_after_days
+
+
+def is_escalated(row: Row, day: dt.date, days: int) -> bool:
+    return (day - row.problem.day).days > days
+
+
+def counts_by_code(
+    settings: Settings, rows: Sequence[Row], level: str, day: dt.date, days: int
+) -> list[CodeCount]:
+    """Open problems per code (the config's order), units counted at `level`."""
+    column = {"sector": "sector_id", "block": "block_id"}.get(level, "district_id")
+    return [
+        CodeCount(
+            code=code,
+            workers=len({r.problem.person_id for r in found}),
+            units=len({getattr(r.problem, column) for r in found}),
+            new=sum(1 for r in found if r.problem.day == day),
+            escalated=sum(1 for r in found if is_escalated(r, day, days)),
+        )
+        for code, found in _by_code(settings, rows)
+    ]
+
+
 def sector_lines(session: Session, settings: Settings, unit: Unit, day: dt.date, lang: str) -> list[str]:
     """The supervisor's view: today's problems by code with who reported them, and older open ones."""
     today = problems.reported_on(session=session, units=[unit], day=day)
@@ -78,27 +119,21 @@ def review_lines(session: Session, settings: Settings, unit: Unit, day: dt.date,
     if not rows:
         return []
     child = CHILD_LEVEL[unit.level]
-    column = {"sector": "sector_id", "block": "block_id"}.get(child, "district_id")
     lines = ["", t(lang, "digest_problems_open", count=indian(len(rows)))]
-    for code, found in _by_code(settings, rows):
-        new = sum(1 for r in found if r.problem.day == day)
+    for count in counts_by_code(settings, rows, child, day, escalation_days(settings, unit)):
         lines.append(
             t(
                 lang,
                 "digest_problems_count",
-                label=_label(settings, code, lang),
-                workers=indian(len({r.problem.person_id for r in found})),
-                units=indian(len({getattr(r.problem, column) for r in found})),
+                label=_label(settings, count.code, lang),
+                workers=indian(count.workers),
+                units=indian(count.units),
                 level=t(lang, f"level_{child}"),
-                new=t(lang, "digest_problems_new", count=indian(new)) if new else "",
+                new=t(lang, "digest_problems_new", count=indian(count.new)) if count.new else "",
             )
         )
-    days = (
-        settings.problems.escalate_to_district_after_days
-        if unit.level in ("district", "state")
-        else settings.problems.escalate_after_days
-    )
-    late = [r for r in rows if (day - r.problem.day).days > days]
+    days = escalation_days(settings, unit)
+    late = [r for r in rows if is_escalated(r, day, days)]
     if late:
         lines.append(t(lang, "digest_escalated", count=indian(len(late)), days=indian(days)))
         for r in late[:ESCALATED_SHOWN]:

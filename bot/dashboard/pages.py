@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from bot import leave, official, presence, rollups
 from bot.config import Settings
-from bot.dashboard import charts
+from bot.dashboard import blockers, charts
 from bot.dashboard.auth import Viewer
 from bot.dashboard.texts import t
 from bot.format import date_near, official_line, rank_line
@@ -119,6 +119,7 @@ class UnitPage:
     proofs: dict[str, Any] = field(default_factory=dict)
     crumbs: list[tuple[str, str]] = field(default_factory=list)
     figures: rollups.Figures | None = None
+    blockers: blockers.Blockers | None = None
 
 
 def _crumbs(session: Session, settings: Settings, viewer: Viewer, unit: Unit) -> list[tuple[str, str]]:
@@ -160,6 +161,7 @@ def unit_page(
     _rows(page, session, settings, viewer, rows, query)
     _missing(page, session, settings, viewer, rows, today, now)
     _proofs(page, session, settings, viewer, today)
+    page.blockers = blockers.build(session=session, settings=settings, unit=unit, today=today, lang=lang)
     return page
 
 
