@@ -349,14 +349,31 @@ def away_in(
 def off_people_in(
     session: Session, settings: Settings | None, unit: Unit, day: dt.date
 ) -> dict[int, str]:
-    """The unit's active field workers off on the day, each with why ("leave" or the holiday)."""
+    """The unit's active field workers off on the day, each with why ("leave" or the holiday).
+
+    Reads ids only, and people only of the places a holiday covers: a state's page asks this too.
+    """
     scope = _scope(unit.level, None if unit.level == "state" else [unit.id or 0])
-    people = list(session.exec(select(Person).where(*scope)).all())
+    out: dict[int, str] = {}
     holidays = holidays_between(session, settings, day, day)
-    if not holidays:
-        leave = _leave_days(session, None, day, day, scope)
-        return dict.fromkeys(leave, "leave")
-    return off_reasons(session, settings, people, day)
+    if holidays:
+        places = session.execute(
+            sa_select(col(Person.district_id), col(Person.block_id))
+            .where(*scope)
+            .group_by(col(Person.district_id), col(Person.block_id))
+        ).all()
+        for district_id, block_id in places:
+            name = next((h.name for h in holidays if h.covers(district_id, block_id)), None)
+            if name is None:
+                continue
+            here = session.execute(
+                sa_select(col(Person.id)).where(
+                    *scope, col(Person.district_id) == district_id, col(Person.block_id) == block_id
+                )
+            ).scalars()
+            out.update(dict.fromkeys((int(pid) for pid in here), name))
+    out.update(dict.fromkeys(_leave_days(session, None, day, day, scope), "leave"))
+    return out
 
 
 # ---------------------------------------------------------------- what people type
