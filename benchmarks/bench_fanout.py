@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.fake_botapi import TOKEN, FakeBotAPI  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
-from bot.db import make_engine, session_scope, upgrade  # noqa: E402
-from bot.outbox import Message, enqueue  # noqa: E402
-from bot.sender import Channel, OutboxSender, TelegramChannel  # noqa: E402
+from bot.delivery.outbox import Message, enqueue  # noqa: E402
+from bot.delivery.sender import Channel, OutboxSender, TelegramChannel  # noqa: E402
+from bot.store.db import make_engine, session_scope, upgrade  # noqa: E402
 from models import Outbox, Person, utcnow  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/fieldbot_bench_fanout"

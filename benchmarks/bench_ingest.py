@@ -49,9 +49,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.fake_botapi import TOKEN, FakeBotAPI, text_update  # noqa: E402
+from bot.channels.telegram.adapter import WEBHOOK_CONNECTIONS  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
-from bot.db import make_engine, upgrade  # noqa: E402
-from bot.telegram import WEBHOOK_CONNECTIONS  # noqa: E402
+from bot.store.db import make_engine, upgrade  # noqa: E402
 from models import (  # noqa: E402
     Block,
     District,
@@ -229,8 +229,8 @@ def serve_webhook(url: str, port: int, bot_api: str, inline: bool) -> None:
     """The web app as `fieldbot run` serves it with a Telegram webhook (no scheduler, no simulator)."""
     import uvicorn
 
-    from bot.service import Fieldbot
-    from bot.telegram import TelegramSettings, build_application, file_url_for
+    from bot.channels.telegram.adapter import TelegramSettings, build_application, file_url_for
+    from bot.core.service import Fieldbot
     from bot.web import create_app
 
     settings = bench_settings()
@@ -257,14 +257,14 @@ def serve_webhook(url: str, port: int, bot_api: str, inline: bool) -> None:
 
 def serve_polling(url: str, bot_api: str) -> None:
     """The Telegram application as `fieldbot run` starts it without a webhook: long polling."""
-    from bot.service import Fieldbot
-    from bot.telegram import (
+    from bot.channels.telegram.adapter import (
         TelegramSettings,
         build_application,
         file_url_for,
         start_telegram,
         stop_telegram,
     )
+    from bot.core.service import Fieldbot
 
     settings = bench_settings()
     core = Fieldbot(settings, make_engine(url))

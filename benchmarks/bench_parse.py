@@ -37,7 +37,7 @@ def main() -> int:
     opts = args.parse_args()
     sys.path.insert(0, str(opts.root.resolve()))
     from bot.config import load_settings
-    from bot.service import make_parser
+    from bot.core.service import make_parser
 
     parser = make_parser(load_settings(opts.root / "config.yaml"))
     read = parser._parse_safely  # the reading itself, past the cache of recent results

@@ -37,13 +37,14 @@ from sqlmodel import Session, col, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import crud, rollups  # noqa: E402
+from bot import rollups  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
-from bot.db import make_engine, upgrade  # noqa: E402
+from bot.core.messages import Inbound  # noqa: E402
+from bot.core.service import Fieldbot  # noqa: E402
 from bot.export import xlsx_bytes  # noqa: E402
-from bot.messages import Inbound  # noqa: E402
-from bot.service import Fieldbot  # noqa: E402
-from bot.units import district_unit, state_unit  # noqa: E402
+from bot.store import crud  # noqa: E402
+from bot.store.db import make_engine, upgrade  # noqa: E402
+from bot.store.units import district_unit, state_unit  # noqa: E402
 from models import District, Person, Post  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/fieldbot_bench"

@@ -29,10 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_fanout import fresh_database  # noqa: E402
+from bot.channels.whatsapp.endpoints import TwilioSettings, WhatsAppChannel  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
-from bot.db import make_engine  # noqa: E402
-from bot.sender import OutboxSender  # noqa: E402
-from bot.whatsapp import TwilioSettings, WhatsAppChannel  # noqa: E402
+from bot.delivery.sender import OutboxSender  # noqa: E402
+from bot.store.db import make_engine  # noqa: E402
 from models import ChannelContact, District, Outbox, Person, utcnow  # noqa: E402
 from scheduler import run_job  # noqa: E402
 from tests.fakes.twilio_api import WHATSAPP_FROM, FakeTwilioAPI  # noqa: E402

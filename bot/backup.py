@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from bot.db import is_sqlite
 from bot.files import private_folder
+from bot.store.db import is_sqlite
 
 PG_DUMP_HINT = (
     "backup copies SQLite databases; for PostgreSQL use pg_dump "

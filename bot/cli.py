@@ -19,7 +19,10 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from bot import roster
 from bot.config import ConfigError, Settings, load_settings
-from bot.db import (
+from bot.core.service import Fieldbot
+from bot.files import PRIVATE_UMASK
+from bot.logs import configure_logging
+from bot.store.db import (
     DatabaseInUse,
     DatabaseNotReady,
     SqliteProcessLock,
@@ -30,9 +33,6 @@ from bot.db import (
     session_scope,
     upgrade,
 )
-from bot.files import PRIVATE_UMASK
-from bot.logs import configure_logging
-from bot.service import Fieldbot
 
 if TYPE_CHECKING:
     import uvicorn
@@ -485,7 +485,7 @@ def cmd_official_import(args: argparse.Namespace) -> int:
 
 def _delivery_status(engine: Any, *, as_json: bool) -> int:
     """Messages waiting to go out, per lane: each Telegram bot, WhatsApp, the simulator."""
-    from bot import outbox
+    from bot.delivery import outbox
     from bot.numbers import indian
 
     with session_scope(engine) as session:
@@ -504,7 +504,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from bot.numbers import indian, percent
     from bot.problems import count_open
     from bot.rollups import figures
-    from bot.units import resolve_units
+    from bot.store.units import resolve_units
 
     settings = _settings(args)
     engine = _migrated_engine(settings)
@@ -682,17 +682,17 @@ async def _serve(
 ) -> None:
     import uvicorn
 
+    from bot.channels.telegram.adapter import TelegramSettings, build_application
     from bot.dashboard.auth import set_origin
     from bot.guard import is_loopback, own_hosts
-    from bot.telegram import TelegramSettings, build_application
+    from bot.schedule import build_scheduler
     from bot.web import create_app
-    from scheduler import build_scheduler
 
     set_origin(f"http://{host}:{port}")  # dashboard links, unless FIELDBOT_PUBLIC_URL says otherwise
 
     from bot import bots
-    from bot.sender import SimulatorChannel, TelegramChannel
-    from bot.whatsapp import WhatsAppEndpoints
+    from bot.channels.whatsapp.endpoints import WhatsAppEndpoints
+    from bot.delivery.sender import SimulatorChannel, TelegramChannel
 
     # Only a process that runs the scheduler sends what may need an approved template.
     channels, twilio = _whatsapp_channels(core, scheduled=scheduler)
@@ -809,7 +809,7 @@ def _whatsapp_channels(core: Fieldbot, *, scheduled: bool) -> tuple[dict[str, An
     set, their messages reach only people inside the 24-hour window, the others are marked failed
     with the reason. Replies never need a template.
     """
-    from bot.whatsapp import TwilioSettings, WhatsAppChannel, missing_templates
+    from bot.channels.whatsapp.endpoints import TwilioSettings, WhatsAppChannel, missing_templates
 
     twilio = TwilioSettings.from_env()
     if twilio is None:
@@ -832,8 +832,8 @@ async def _telegram_channels(core: Fieldbot) -> tuple[dict[str, Any], list[Any]]
     from telegram import Bot
 
     from bot import bots
-    from bot.sender import TelegramChannel
-    from bot.telegram import TelegramSettings
+    from bot.channels.telegram.adapter import TelegramSettings
+    from bot.delivery.sender import TelegramChannel
 
     channels, _ = _whatsapp_channels(core, scheduled=True)
     paid = {spec.name: spec.paid_broadcast for spec in bots.specs(core.settings)}
@@ -849,7 +849,7 @@ async def _telegram_channels(core: Fieldbot) -> tuple[dict[str, Any], list[Any]]
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
-    from scheduler import build_scheduler
+    from bot.schedule import build_scheduler
 
     settings = _settings(args)
     engine = _migrated_engine(settings)
@@ -873,7 +873,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from bot import outbox
+    from bot.delivery import outbox
     from bot.digests import JOBS, ROLE_JOBS
     from models import utcnow
 
@@ -881,7 +881,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     engine = _migrated_engine(settings)
     job = ROLE_JOBS[args.role]
     if args.send:
-        from bot.whatsapp import TwilioSettings, check_templates
+        from bot.channels.whatsapp.endpoints import TwilioSettings, check_templates
 
         if TwilioSettings.from_env() is not None:  # a WhatsApp set up halfway stops before queueing
             check_templates(settings)
@@ -909,7 +909,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
         return 0
 
     async def send() -> int:
-        from scheduler import build_scheduler
+        from bot.schedule import build_scheduler
 
         core = Fieldbot(settings, engine)
         channels, started = await _telegram_channels(core)

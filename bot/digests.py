@@ -8,15 +8,16 @@ from collections.abc import Callable
 
 from sqlmodel import Session, col, select
 
-from bot import checks, leave, others, problem_digest, questions, rollups
+from bot import checks, leave, others, problem_digest, rollups
 from bot.config import Settings
+from bot.core import questions
+from bot.delivery.outbox import Message
 from bot.format import gap_share, official_line, target_line, totals_line
 from bot.i18n import short_date, t
 from bot.numbers import indian, percent
-from bot.outbox import Message
 from bot.phones import local_phone
 from bot.presence import proof_counts
-from bot.units import CHILD_LEVEL, Unit, scope_units
+from bot.store.units import CHILD_LEVEL, Unit, scope_units
 from models import FIELD_ROLES, Outbox, Person
 
 Planner = Callable[[Session, Settings, dt.date], list[Message]]

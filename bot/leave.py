@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from bot.config import Settings
 from bot.numbers import DEVANAGARI_DIGITS
-from bot.units import Unit
+from bot.store.units import Unit
 from models import FIELD_ROLES, Block, DailyReport, District, Holiday, Leave, Person, ReportValue
 
 # More people than this (the 09:00 job for a whole state) are not listed in a query: the leave of

@@ -37,8 +37,8 @@ from bot.i18n import t
 from bot.numbers import indian
 from bot.places import Clash, Places, Spot, parse_lgd
 from bot.roster import read_table
+from bot.store.units import Unit
 from bot.targets import parse_number
-from bot.units import Unit
 from models import OfficialCount, utcnow
 
 # Who may send the portal's counts in chat.
@@ -769,7 +769,7 @@ def official_series(
 def may_upload(*, session: Session, telegram_user_id: int) -> bool:
     """Whether this Telegram account is an active district officer or admin, whose file the bot
     fetches; anyone else's is answered without it."""
-    from bot import crud
+    from bot.store import crud
 
     person = crud.person_by_telegram(session=session, telegram_user_id=telegram_user_id)
     return person is not None and person.active and person.role in UPLOADERS

@@ -18,7 +18,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.phones import PhoneError, normalize_phone
-from bot.units import Unit
+from bot.store.units import Unit
 from models import FIELD_ROLES, DailyReport, Person, Post, ReportChange, Village
 
 # Devanagari consonants by the Latin letter a name's skeleton keeps (aspiration and length dropped).

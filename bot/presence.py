@@ -21,7 +21,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from bot.config import FieldHours, Settings
 from bot.geo import distance_m
 from bot.photos import PhotoFacts, hash_distance
-from bot.units import Unit
+from bot.store.units import Unit
 from models import (
     Block,
     District,

@@ -9,14 +9,15 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from bot import crud, problems
+from bot import problems
 from bot.config import OTHER_PROBLEM, Settings
+from bot.delivery.outbox import Message
 from bot.i18n import short_date, t
 from bot.numbers import indian
-from bot.outbox import Message
 from bot.phones import local_phone
 from bot.problems import Row
-from bot.units import CHILD_LEVEL, Unit, scope_units
+from bot.store import crud
+from bot.store.units import CHILD_LEVEL, Unit, scope_units
 from models import Person, utcnow
 
 ESCALATED_SHOWN = 15  # escalated problems named in one digest section; the rest are counted

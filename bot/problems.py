@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from bot.config import OTHER_PROBLEM, ProblemCode, Settings
 from bot.numbers import match_key
 from bot.parser import NEGATION_WORDS, Report, ReportParser, loose, normalize
-from bot.units import Unit
+from bot.store.units import Unit
 from models import Block, District, Person, Problem, ProblemChange, Sector, Village
 
 PROBLEM_WORDS = frozenset(

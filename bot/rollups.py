@@ -22,10 +22,11 @@ from sqlalchemy import ColumnElement, and_, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from bot import crud, leave, official
+from bot import leave, official
 from bot.config import Settings
+from bot.store import crud
+from bot.store.units import CHILD_LEVEL, Unit, block_unit, district_unit, state_unit
 from bot.targets import Goal, goal_for, goals_at, goals_for_view
-from bot.units import CHILD_LEVEL, Unit, block_unit, district_unit, state_unit
 from models import (
     FIELD_ROLES,
     Block,

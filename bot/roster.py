@@ -746,7 +746,7 @@ def apply(
         assert person.id is not None
         seen.add(person.id)
         if first.whatsapp_opt_in is not None:
-            from bot.wa_limits import set_opt_in
+            from bot.delivery.wa_limits import set_opt_in
 
             set_opt_in(
                 session=session,

@@ -20,15 +20,16 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from bot import questions, roster, targets, villages
+from bot import roster, targets, villages
 from bot.config import Settings, header_key
+from bot.core import questions
 from bot.files import private_folder, write_private
 from bot.i18n import t
 from bot.numbers import indian
 from bot.places import Places, Spot
 from bot.reasons import reason
 from bot.roster import RosterInvalid, RowError
-from bot.units import scope_units
+from bot.store.units import scope_units
 from models import PendingQuestion, Person, Post
 
 KINDS = ("roster", "villages", "targets", "official")

@@ -26,13 +26,7 @@ from starlette.routing import Route
 from telegram import Update
 
 from bot import dashboard
-from bot.guard import HostGuard, SimulatorGate, own_hosts, trusted_caller
-from bot.limits import RequestLimits, request_limits
-from bot.messages import Inbound, Location
-from bot.outbox import inbox as outbox_inbox
-from bot.phones import PhoneError, normalize_phone
-from bot.service import Fieldbot
-from bot.telegram import (
+from bot.channels.telegram.adapter import (
     INLINE_ANSWER,
     TelegramSettings,
     answer,
@@ -40,11 +34,17 @@ from bot.telegram import (
     start_telegram,
     stop_telegram,
 )
-from bot.units import ROLE_ORDER, home_units
+from bot.core.messages import Inbound, Location
+from bot.core.service import Fieldbot
+from bot.delivery.outbox import inbox as outbox_inbox
+from bot.guard import HostGuard, SimulatorGate, own_hosts, trusted_caller
+from bot.limits import RequestLimits, request_limits
+from bot.phones import PhoneError, normalize_phone
+from bot.store.units import ROLE_ORDER, home_units
 from models import Person, Village, utcnow
 
 if TYPE_CHECKING:
-    from bot.whatsapp import WhatsAppEndpoints
+    from bot.channels.whatsapp.endpoints import WhatsAppEndpoints
 
 log = logging.getLogger("fieldbot.web")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -92,8 +92,8 @@ def create_app(
         def check() -> dict[str, Any]:
             with Session(core.engine) as session:
                 session.execute(text("SELECT 1"))
-                from bot import leases, outbox
-                from scheduler import last_run
+                from bot.delivery import leases, outbox
+                from bot.schedule import last_run
 
                 lease = leases.current(session=session, name=leases.SCHEDULER)
                 return {

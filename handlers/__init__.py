@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.core.messages import Reply
+from bot.core.service import Context
 from bot.dashboard.chat import web
 from bot.i18n import order_example, t
-from bot.messages import Reply
 from bot.parser import Command, Report, Unreadable
 from bot.problems import tell
-from bot.service import Context
 from handlers import account, checks, leave, others, presence, problems, queries, reports, uploads
 
 Handler = Callable[[Context, Command], list[Reply]]

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot import crud
 from bot import privacy as personal_data
 from bot.config import Settings
+from bot.core.messages import Inbound, Reply
+from bot.core.service import Context, log, privacy_notice
 from bot.i18n import LANGUAGES, order_example, t
-from bot.messages import Inbound, Reply
 from bot.official import UPLOADERS
 from bot.parser import Command
 from bot.phones import PhoneError, mask_phone, normalize_phone
-from bot.service import Context, log, privacy_notice
-from bot.units import home_units, scope_units
+from bot.store import crud
+from bot.store.units import home_units, scope_units
 from models import Person, utcnow
 
 

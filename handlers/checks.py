@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot import crud, questions
+from bot.core import questions
+from bot.core.messages import Reply
+from bot.core.service import Context
 from bot.i18n import day_label, order_example, t
-from bot.messages import Reply
 from bot.numbers import indian
 from bot.parser import Report, Unreadable
-from bot.service import Context
+from bot.store import crud
 from handlers.reports import check_ceilings, confirmation, resolve_day
 from models import PendingQuestion
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from bot import leave, others, questions
+from bot import leave, others
+from bot.core import questions
+from bot.core.messages import Reply
+from bot.core.service import Context
 from bot.i18n import short_date, t
-from bot.messages import Reply
 from bot.parser import Report
-from bot.service import Context
-from bot.units import scope_units
+from bot.store.units import scope_units
 from handlers.others import WHICH_KIND, enter_for, notify, which
 from models import PendingQuestion, Person
 

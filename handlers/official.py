@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.core.messages import Reply
+from bot.core.service import Context
 from bot.i18n import short_date, t
-from bot.messages import Reply
 from bot.numbers import indian
 from bot.official import OfficialInvalid, import_official
-from bot.service import Context
-from bot.units import scope_units
+from bot.store.units import scope_units
 
 
 def import_file(ctx: Context, path: Path, name: str) -> list[Reply]:

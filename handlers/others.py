@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot import crud, others, outbox
+from bot import others
+from bot.core.messages import Reply
+from bot.core.service import Context
+from bot.delivery import outbox
 from bot.format import totals_line
 from bot.i18n import short_date, t
-from bot.messages import Reply
 from bot.parser import Report, Unreadable
-from bot.service import Context
+from bot.store import crud
 from handlers import reports
 from models import Person
 

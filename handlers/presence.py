@@ -7,12 +7,12 @@ import datetime as dt
 
 from bot import photos, presence
 from bot.config import Settings
+from bot.core.messages import Reply
+from bot.core.service import Context
 from bot.i18n import short_date, t
-from bot.messages import Reply
 from bot.numbers import indian
 from bot.parser import Command, Report
-from bot.service import Context
-from bot.units import home_units
+from bot.store.units import home_units
 from models import Proof
 
 MAX_LISTED = 30

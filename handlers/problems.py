@@ -6,15 +6,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from bot import floods, outbox, problems, questions
+from bot import problems
 from bot.config import OTHER_PROBLEM
+from bot.core import floods, questions
+from bot.core.messages import Reply
+from bot.core.service import Context, Refused
+from bot.delivery import outbox
 from bot.i18n import short_date, t
-from bot.messages import Reply
 from bot.numbers import indian
 from bot.parser import Command, Report, Unreadable
 from bot.problems import ProblemWords, Told
-from bot.service import Context, Refused
-from bot.units import Unit, resolve_units, scope_units
+from bot.store.units import Unit, resolve_units, scope_units
 from handlers import reports
 from models import PendingQuestion, utcnow
 

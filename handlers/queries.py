@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot import crud, leave, rollups
+from bot import leave, rollups
+from bot.core.messages import Document, Reply
+from bot.core.service import Context
 from bot.export import xlsx_bytes
 from bot.format import (
     indian,
@@ -16,12 +18,11 @@ from bot.format import (
     totals_line,
 )
 from bot.i18n import short_date, t
-from bot.messages import Document, Reply
 from bot.numbers import percent
 from bot.parser import Command
 from bot.phones import local_phone
-from bot.service import Context
-from bot.units import CHILD_LEVEL, Unit, resolve_units, scope_units, unit_for
+from bot.store import crud
+from bot.store.units import CHILD_LEVEL, Unit, resolve_units, scope_units, unit_for
 
 PERIOD_WORDS = {
     "today": "today",

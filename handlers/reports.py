@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
-from bot import checks, crud
+from bot import checks
 from bot.config import Settings
+from bot.core.messages import Reply
+from bot.core.service import Context, Refused
 from bot.format import totals_line
 from bot.i18n import day_label, short_date, t
-from bot.messages import Reply
 from bot.numbers import indian
 from bot.parser import Command, DayRef, Parsed, Report
-from bot.service import Context, Refused
+from bot.store import crud
 from models import Person
 
 

@@ -12,12 +12,13 @@ import logging
 import tempfile
 from pathlib import Path
 
-from bot import questions, uploads
+from bot import uploads
+from bot.core import questions
+from bot.core.messages import Document, Reply
+from bot.core.service import Context
 from bot.i18n import LANGUAGES, t
-from bot.messages import Document, Reply
 from bot.numbers import indian
 from bot.official import MAX_UNPACKED_BYTES, UPLOADERS, _unpacked_size
-from bot.service import Context
 from handlers.official import import_file
 from models import PendingQuestion, utcnow
 

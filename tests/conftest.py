@@ -17,11 +17,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from bot import roster
+from bot.channels.telegram.adapter import TelegramSettings, build_application
 from bot.config import Settings, load_settings
-from bot.db import make_engine, session_scope, upgrade
-from bot.messages import Inbound
-from bot.service import Fieldbot
-from bot.telegram import TelegramSettings, build_application
+from bot.core.messages import Inbound
+from bot.core.service import Fieldbot
+from bot.store.db import make_engine, session_scope, upgrade
 from bot.web import create_app
 from models import Person, PrivacyNotice
 from tests.fakes.live import serving

@@ -16,9 +16,9 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot import crud
 from bot.config import Settings
-from bot.db import session_scope
+from bot.store import crud
+from bot.store.db import session_scope
 from models import Person
 from tests.conftest import ROOT, import_csv
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from starlette.routing import Route
 
-    from bot.service import Fieldbot
+    from bot.core.service import Fieldbot
 
 
 def routes(core: Fieldbot) -> list[Route]:

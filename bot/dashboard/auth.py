@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from bot.config import Settings
-from bot.units import Unit, scope_units
+from bot.store.units import Unit, scope_units
 from models import LoginLink, Person, WebSession
 
 log = logging.getLogger("fieldbot.dashboard")
@@ -177,8 +177,8 @@ def end_session(*, session: Session, session_hash: str) -> None:
 def link_for_phone(*, session: Session, settings: Settings, phone: str, now: dt.datetime) -> str | None:
     """A sign-in link for the officer with this phone (the simulator, `make demo`); None for
     anyone else, or when the hour's allowance is used up."""
-    from bot.crud import person_by_phone
     from bot.phones import PhoneError, normalize_phone
+    from bot.store.crud import person_by_phone
 
     try:
         person = person_by_phone(session=session, phone=normalize_phone(phone))

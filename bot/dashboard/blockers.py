@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.dashboard.texts import t
 from bot.i18n import short_date
 from bot.numbers import indian
-from bot.units import Unit
+from bot.store.units import Unit
 
 MAX_LISTED = 100  # open problems named on one page; the rest are counted
 LISTED_LEVELS = ("sector", "block")  # where each problem and each person off is named

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from bot.core.messages import Reply
+from bot.core.service import Context
 from bot.dashboard import auth
-from bot.messages import Reply
 from bot.parser import Command
-from bot.service import Context
-from bot.units import scope_units
+from bot.store.units import scope_units
 from models import utcnow
 
 

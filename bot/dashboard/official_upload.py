@@ -11,12 +11,12 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from bot.core.service import Fieldbot
 from bot.dashboard.auth import Viewer
 from bot.dashboard.texts import t
 from bot.i18n import short_date
 from bot.numbers import indian
 from bot.official import OfficialInvalid, import_official
-from bot.service import Fieldbot
 
 
 @dataclass

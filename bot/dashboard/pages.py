@@ -22,7 +22,7 @@ from bot.format import date_near, official_line, rank_line
 from bot.i18n import short_date
 from bot.numbers import indian, percent
 from bot.phones import local_phone
-from bot.units import CHILD_LEVEL, Unit, resolve_units, state_unit
+from bot.store.units import CHILD_LEVEL, Unit, resolve_units, state_unit
 from handlers.presence import distance_text, reason_texts
 from models import DailyReport, Person, PhoneView, ProofReview, ReportValue
 

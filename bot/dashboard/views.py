@@ -23,8 +23,8 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from bot import outbox, presence, rollups, roster, targets
-from bot.crud import person_by_phone
+from bot import presence, rollups, roster, targets
+from bot.core.service import Fieldbot
 from bot.dashboard import auth, official_upload
 from bot.dashboard.auth import Viewer
 from bot.dashboard.pages import (
@@ -38,13 +38,14 @@ from bot.dashboard.pages import (
     unit_url,
 )
 from bot.dashboard.texts import t
-from bot.db import session_scope
+from bot.delivery import outbox
 from bot.export import csv_bytes, xlsx_bytes
 from bot.i18n import short_date
 from bot.i18n import t as chat_t
 from bot.limits import DASHBOARD_UPLOAD_BYTES
-from bot.service import Fieldbot
-from bot.units import Unit
+from bot.store.crud import person_by_phone
+from bot.store.db import session_scope
+from bot.store.units import Unit
 from models import Person, Post, Proof, ProofReview, utcnow
 
 log = logging.getLogger("fieldbot.dashboard")

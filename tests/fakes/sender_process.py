@@ -11,8 +11,8 @@ import sys
 from telegram import Bot
 
 from bot.config import load_settings
-from bot.db import make_engine
-from bot.sender import OutboxSender, TelegramChannel
+from bot.delivery.sender import OutboxSender, TelegramChannel
+from bot.store.db import make_engine
 
 
 async def main(config: str, url: str, base_url: str, token: str) -> None:

@@ -1,0 +1,289 @@
+"""The core every channel calls: one inbound message in, replies out, one transaction per message."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlmodel import Session
+
+from bot import privacy
+from bot.config import Settings
+from bot.core import floods, questions
+from bot.core.messages import Inbound, Reply
+from bot.i18n import t
+from bot.parser import ReportParser, Words
+from bot.phones import PhoneError, mask_phone, normalize_phone
+from bot.store import crud
+from bot.store.db import session_scope
+from models import Person, utcnow
+
+log = logging.getLogger("fieldbot")
+# Pauses before retrying a message whose database connection failed (a server restarting, a
+# failover); a retry is safe because a message already stored is found by its dedup key.
+RETRY_PAUSES = (0.25, 0.5, 1.0, 2.0)
+
+
+def privacy_notice(settings: Settings, language: str) -> str:
+    return t(
+        language,
+        "privacy_notice",
+        photo_days=settings.photos.retain_days,
+        track_days=settings.tracks.retain_days,
+    )
+
+
+class Refused(Exception):
+    """A handler's answer that must leave the database as it was (over a ceiling, bad day...)."""
+
+    def __init__(self, replies: list[Reply]):
+        super().__init__("refused")
+        self.replies = replies
+
+
+@dataclass
+class Context:
+    """What a handler gets: the message, who sent it, and the open session."""
+
+    session: Session
+    settings: Settings
+    parser: ReportParser
+    inbound: Inbound
+    person: Person
+    today: dt.date  # the message's own day in the configured zone
+    now: dt.datetime | None = None  # when it is being handled, by the bot's clock
+    closed_question: int | None = None  # the pending question this message answered or dropped
+
+    @property
+    def lang(self) -> str:
+        return self.person.language
+
+    def say(self, key: str, **values: object) -> Reply:
+        return Reply(t(self.lang, key, **values))
+
+    def ask(self, kind: str, payload: dict[str, object], text: str, labels: list[str]) -> Reply:
+        """Store a question for the sender (replacing her open one); the reply that asks it."""
+        assert self.person.id is not None
+        question = questions.ask(
+            self.session,
+            person_id=self.person.id,
+            channel=self.inbound.channel,
+            kind=kind,
+            payload=payload,
+            labels=labels,
+            now=self.now or utcnow(),
+            ttl=dt.timedelta(minutes=self.settings.questions.ttl_minutes),
+        )
+        return Reply(text, buttons=tuple(labels), question=question.id)
+
+
+def make_parser(settings: Settings) -> ReportParser:
+    words = Words(**{name: tuple(value) for name, value in settings.reading.model_dump().items()})
+    return ReportParser([(m.key, [m.hi, m.en, *m.synonyms]) for m in settings.metrics], words)
+
+
+class Fieldbot:
+    """Turns inbound messages into stored facts and replies. Channels only translate."""
+
+    def __init__(self, settings: Settings, engine: Engine, clock: Callable[[], dt.datetime] = utcnow):
+        self.settings = settings
+        self.engine = engine
+        self.parser = make_parser(settings)
+        self.clock = clock
+        questions.set_default_ttl(dt.timedelta(minutes=settings.questions.ttl_minutes))
+        self.retry_pauses: tuple[float, ...] = RETRY_PAUSES
+        # Each sender's language as last seen, so "please resend" is in her language even when
+        # the database that knows it is what failed.
+        self._languages: dict[str, str] = {}
+
+    def message_day(self, inbound: Inbound) -> dt.date:
+        """The day a message was written, in the configured zone; never later than now."""
+        written = min(inbound.sent_at, self.clock())
+        return written.astimezone(self.settings.tz).date()
+
+    def handle_many(self, inbounds: Sequence[Inbound]) -> list[list[Reply]]:
+        """`handle` for messages that arrived together: reports share one transaction."""
+        from bot.core.batch import handle_batch
+
+        return handle_batch(self, inbounds)
+
+    def language_of(self, inbound: Inbound) -> str:
+        """The sender's language as last seen by this process, without asking the database."""
+        return self._languages.get(floods.sender_key(inbound), "hi")
+
+    def remember_language(self, inbound: Inbound, language: str) -> None:
+        if len(self._languages) > 100_000:
+            self._languages.clear()
+        self._languages[floods.sender_key(inbound)] = language
+
+    def handle(self, inbound: Inbound) -> list[Reply]:
+        """Process one message exactly once and return what to answer."""
+        for pause in (*self.retry_pauses, None):
+            try:
+                return self._handle(inbound)
+            except IntegrityError as exc:
+                if crud.is_duplicate_error(exc):
+                    # The same delivery is being handled by another process: answer as it did.
+                    with session_scope(self.engine) as session:
+                        stored = crud.processed_replies(session=session, dedup_key=inbound.dedup_key)
+                    if stored is not None:
+                        return stored
+                log.exception("storing message %s failed", inbound.dedup_key)
+            except DBAPIError as exc:
+                if pause is not None and (
+                    exc.connection_invalidated or isinstance(exc, OperationalError)
+                ):
+                    log.warning(
+                        "database unavailable (%s) for message %s; retrying in %.2f s",
+                        type(exc.orig or exc).__name__,
+                        inbound.dedup_key,
+                        pause,
+                    )
+                    time.sleep(pause)
+                    continue
+                log.exception("handling message %s failed", inbound.dedup_key)
+            except Exception:
+                log.exception("handling message %s failed", inbound.dedup_key)
+            break
+        # Nothing of it was stored: she is told so, and to send it again.
+        return [Reply(t(self._language_guess(inbound), "internal_error"))]
+
+    def knows(self, inbound: Inbound) -> bool:
+        """Whether the sender is an active person on the roster (read only): her files may be fetched."""
+        try:
+            with session_scope(self.engine) as session:
+                return isinstance(self._identify(session, inbound), Person)
+        except DBAPIError:
+            log.warning("could not look up the sender of %s; nothing fetched", inbound.dedup_key)
+            return False
+
+    def _language_guess(self, inbound: Inbound) -> str:
+        try:
+            with session_scope(self.engine) as session:
+                person = self._identify(session, inbound)
+                return person.language if isinstance(person, Person) else "hi"
+        except Exception:  # noqa: BLE001 - the database may be what failed
+            return self.language_of(inbound)
+
+    def _identify(self, session: Session, inbound: Inbound) -> Person | list[Reply]:
+        """The roster person behind a message, or the replies for someone we cannot let in."""
+        from handlers import account
+
+        if inbound.channel == "telegram":
+            # Her private chat is learnt from her private chat only: a contact shared in a group
+            # would send her digests, with the phones of everyone missing, to the whole group.
+            if inbound.contact_phone is not None and not inbound.is_group:
+                return account.link_contact(session, inbound, self.settings)
+            assert inbound.telegram_user_id is not None
+            person = crud.person_by_telegram(session=session, telegram_user_id=inbound.telegram_user_id)
+            if person is None:
+                return account.ask_for_contact(inbound)
+        else:
+            try:
+                phone = normalize_phone(inbound.phone or "")
+            except PhoneError:
+                return [Reply(t("hi", "unknown_phone", phone=inbound.phone or "?"))]
+            person = crud.person_by_phone(session=session, phone=phone)
+            if person is None:
+                log.info("message from unknown phone %s", mask_phone(phone))
+                return [Reply(t("hi", "unknown_phone", phone=phone))]
+        if not person.active:
+            return [Reply(t(person.language, "inactive", name=person.name))]
+        return person
+
+    def _flood_check(self, session: Session, inbound: Inbound) -> list[Reply] | None:
+        """Count the message against its sender's limit; the replies if it is over, else None.
+
+        The first message over the limit in a minute is told to slow down; later ones get nothing.
+        """
+        if floods.may_be_exempt(inbound):
+            who = self._identify(session, inbound)
+            person_id = who.id if isinstance(who, Person) else None
+            if person_id is not None and floods.exempt(
+                session=session, inbound=inbound, person_id=person_id
+            ):
+                return None
+        limit = self.settings.floods.messages_per_minute
+        seen = floods.count(session=session, sender=floods.sender_key(inbound), now=self.clock())
+        if seen <= limit:
+            return None
+        if seen > limit + 1 or inbound.is_group:
+            return []
+        log.warning(
+            "sender %s sent over %d messages a minute; refusing", floods.sender_key(inbound), limit
+        )
+        language = floods.language_of(session=session, inbound=inbound)
+        return [Reply(t(language, "slow_down", limit=limit))]
+
+    def _handle(self, inbound: Inbound) -> list[Reply]:
+        from handlers import route
+
+        with session_scope(self.engine) as session:
+            stored = crud.processed_replies(session=session, dedup_key=inbound.dedup_key)
+            if stored is not None:
+                return stored
+            flooded = self._flood_check(session, inbound)
+            if flooded is not None:
+                return flooded  # only the count is kept
+            who = self._identify(session, inbound)
+            if not isinstance(who, Person):
+                # Nothing is stored for people we cannot let in, and a group is not told about them.
+                return [] if inbound.is_group else who
+            self.remember_language(inbound, who.language)
+            if inbound.channel == "telegram" and inbound.bot is not None:
+                from bot.bots import gate
+
+                right = gate(
+                    session=session,
+                    settings=self.settings,
+                    person=who,
+                    bot=inbound.bot,
+                    private=not inbound.is_group,
+                    now=self.clock(),
+                )
+                if right is not None:
+                    # Another district's bot: she is pointed to hers, and nothing is stored.
+                    return [] if inbound.is_group else [Reply(t(who.language, "wrong_bot", bot=right))]
+            ctx = Context(
+                session,
+                self.settings,
+                self.parser,
+                inbound,
+                who,
+                self.message_day(inbound),
+                self.clock(),
+            )
+            person_id = who.id
+            try:
+                # An open question takes its answer first; any other message drops it.
+                answered = questions.apply_rule(ctx)
+                replies = answered if answered is not None else route(ctx)
+            except Refused as refusal:
+                session.rollback()
+                self._flood_check(session, inbound)  # the rollback took the message's count with it
+                questions.close_id(session, ctx.closed_question)  # answered or dropped all the same
+                replies = refusal.replies
+            assert person_id is not None
+            if not inbound.is_group and privacy.notice_due(
+                session=session, person_id=person_id, channel=inbound.channel
+            ):
+                # First contact on this channel: the work is answered first, the notice comes along.
+                privacy.record_notice(
+                    session=session, person_id=person_id, channel=inbound.channel, now=self.clock()
+                )
+                replies = [*replies, Reply(privacy_notice(self.settings, who.language))]
+            crud.record_inbound(
+                session=session,
+                channel=inbound.channel,
+                dedup_key=inbound.dedup_key,
+                source_key=inbound.source_key,
+                person_id=person_id,
+                sent_at=inbound.sent_at,
+                replies=replies,
+            )
+        return replies
