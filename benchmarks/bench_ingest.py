@@ -49,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.fake_botapi import TOKEN, FakeBotAPI, text_update  # noqa: E402
+from bot.app import build_core  # noqa: E402
 from bot.channels.telegram.adapter import WEBHOOK_CONNECTIONS  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
 from bot.store.db import make_engine, upgrade  # noqa: E402
@@ -230,11 +231,10 @@ def serve_webhook(url: str, port: int, bot_api: str, inline: bool) -> None:
     import uvicorn
 
     from bot.channels.telegram.adapter import TelegramSettings, build_application, file_url_for
-    from bot.core.service import Fieldbot
     from bot.web import create_app
 
     settings = bench_settings()
-    core = Fieldbot(settings, make_engine(url))
+    core = build_core(settings, make_engine(url))
     telegram = TelegramSettings(
         token=TOKEN,
         base_url=bot_api,
@@ -264,10 +264,9 @@ def serve_polling(url: str, bot_api: str) -> None:
         start_telegram,
         stop_telegram,
     )
-    from bot.core.service import Fieldbot
 
     settings = bench_settings()
-    core = Fieldbot(settings, make_engine(url))
+    core = build_core(settings, make_engine(url))
     telegram = TelegramSettings(
         token=TOKEN,
         base_url=bot_api,

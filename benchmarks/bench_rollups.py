@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot import rollups  # noqa: E402
+from bot.app import build_core  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
 from bot.core.messages import Inbound  # noqa: E402
 from bot.core.service import Fieldbot  # noqa: E402
@@ -604,7 +605,7 @@ def p95(values: list[float]) -> float:
 
 def measure(engine: Engine, settings: Settings, runs: int) -> dict[str, float]:
     now = dt.datetime(TODAY.year, TODAY.month, TODAY.day, 20, 30, tzinfo=IST)
-    core = Fieldbot(settings, engine, clock=lambda: now)
+    core = build_core(settings, engine, clock=lambda: now)
     rng = random.Random(7)
     with Session(engine) as session:
         bmos = list(session.exec(select(Person.phone).where(Person.role == "bmo")).all())

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from bot import roster
+from bot.app import build_core
 from bot.config import ConfigError, Settings, load_settings
 from bot.core.service import Fieldbot
 from bot.files import PRIVATE_UMASK
@@ -742,7 +743,7 @@ def _run(
     try:
         asyncio.run(
             serve(
-                Fieldbot(settings, engine),
+                build_core(settings, engine),
                 host,
                 port,
                 scheduler=scheduler,
@@ -853,7 +854,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     engine = _migrated_engine(settings)
-    core = Fieldbot(settings, engine)
+    core = build_core(settings, engine)
 
     async def main() -> None:
         channels, started = await _telegram_channels(core)
@@ -911,7 +912,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     async def send() -> int:
         from bot.schedule import build_scheduler
 
-        core = Fieldbot(settings, engine)
+        core = build_core(settings, engine)
         channels, started = await _telegram_channels(core)
         try:
             sender = build_scheduler(core, channels).sender

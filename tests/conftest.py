@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from bot import roster
+from bot.app import build_core
 from bot.channels.telegram.adapter import TelegramSettings, build_application
 from bot.config import Settings, load_settings
 from bot.core.messages import Inbound
@@ -222,7 +223,7 @@ class Chat:
 @pytest.fixture()
 def core(district: Engine, settings: Settings) -> Fieldbot:
     # The bot's clock stands at the end of 23 Nov 2026 IST, whatever day the tests run on.
-    return Fieldbot(settings, district, clock=lambda: at(23, 23, 59))
+    return build_core(settings, district, clock=lambda: at(23, 23, 59))
 
 
 @pytest.fixture()

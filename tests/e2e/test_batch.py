@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, select
 
+from bot.app import build_core
 from bot.config import Settings
 from bot.core.batch import Batcher, batchable
 from bot.core.messages import Inbound, Reply
@@ -189,7 +190,7 @@ def limited(settings: Settings) -> Settings:
 def test_batches_answer_and_store_as_one_by_one(district: Engine, settings: Settings, seed: int) -> None:
     workers = field_phones()[:8]
     messages = conversation(seed, workers)
-    core = Fieldbot(limited(settings), district, clock=lambda: at(23, 23, 59))
+    core = build_core(limited(settings), district, clock=lambda: at(23, 23, 59))
     new_faces = workers[:2]
 
     start_over(district, new_faces)

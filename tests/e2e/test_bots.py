@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from telegram import Bot
 
 from bot import digests
+from bot.app import build_core
 from bot.channels.telegram.adapter import TelegramSettings, build_application
 from bot.config import Settings, Telegram, TelegramBot
 from bot.core.messages import Inbound
@@ -64,7 +65,7 @@ def bots_settings(settings: Settings) -> Settings:
 def two_bots(
     district: Engine, settings: Settings
 ) -> Iterator[tuple[Fieldbot, str, FakeTelegramAPI, FakeTelegramAPI]]:
-    core = Fieldbot(bots_settings(settings), district)
+    core = build_core(bots_settings(settings), district)
     with (
         FakeTelegramAPI(token="111:hardoi-bot") as hardoi,
         FakeTelegramAPI(token="222:up-bot") as up,
@@ -132,7 +133,7 @@ def test_until_she_starts_her_districts_bot_the_old_one_serves_her_and_the_diges
     district: Engine, settings: Settings
 ) -> None:
     many = bots_settings(settings)
-    core = Fieldbot(many, district)
+    core = build_core(many, district)
     day = dt.date(2026, 11, 23)
     with session_scope(district) as session:
         # Linked before the bots were listed: she started the one bot, now the state's.
@@ -258,7 +259,7 @@ def test_within_a_lane_replies_and_reminders_go_before_digests_before_the_start_
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"outbox_backlog": 25, "outbox_backlog_by_lane": {"telegram": 25}}
-    with serving(create_app(Fieldbot(settings, district))) as url:
+    with serving(create_app(build_core(settings, district))) as url:
         health = httpx.get(f"{url}/healthz").json()
     assert health["outbox_backlog_by_lane"] == {"telegram": 25}
     with FakeTelegramAPI(token="333:one-bot") as api:

@@ -10,9 +10,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 import scheduler
+from bot.app import build_core
 from bot.config import Settings
 from bot.core.messages import Inbound
-from bot.core.service import Fieldbot
 from models import Outbox, Person
 from tests.conftest import ROOT, SUNITA, Chat, at
 
@@ -65,10 +65,10 @@ def impossible(settings: Settings) -> Settings:
 def test_cards_above_applications_is_flagged_where_the_config_says_it_cannot_be(
     district: Engine, settings: Settings
 ) -> None:
-    plain = Chat(Fieldbot(settings, district, clock=lambda: at(23, 23, 59)))
+    plain = Chat(build_core(settings, district, clock=lambda: at(23, 23, 59)))
     assert CHECK not in plain.say(SUNITA, "आवेदन 10 कार्ड 12", at(23, 12))
     strict = impossible(settings)
-    chat = Chat(Fieldbot(strict, district, clock=lambda: at(23, 23, 59)))
+    chat = Chat(build_core(strict, district, clock=lambda: at(23, 23, 59)))
     reply = chat.say(SUNITA, "कार्ड 12", at(23, 12, 1))
     assert f"{CHECK}: कार्ड 12, आवेदन 10 से ज़्यादा" in reply
     assert CHECK not in chat.say(REKHA, "आवेदन 12 कार्ड 12", at(23, 12, 2))
@@ -76,7 +76,7 @@ def test_cards_above_applications_is_flagged_where_the_config_says_it_cannot_be(
 
 
 def test_reports_stored_together_are_checked_the_same(district: Engine, settings: Settings) -> None:
-    core = Fieldbot(settings, district, clock=lambda: at(23, 23, 59))
+    core = build_core(settings, district, clock=lambda: at(23, 23, 59))
     usual_days(Chat(core), SUNITA, 8, range(16, 21))
 
     def inbound(phone: str, text: str) -> Inbound:

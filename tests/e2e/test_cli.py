@@ -31,9 +31,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, func, select
 
 from bot import roster
+from bot.app import build_core
 from bot.config import load_settings
 from bot.core.messages import Inbound
-from bot.core.service import Fieldbot
 from bot.phones import normalize_phone
 from bot.store import crud
 from bot.store.db import current_revision, head_revision, make_engine, session_scope, upgrade
@@ -400,7 +400,7 @@ def loaded(
         with session_scope(engine) as session:
             roster.import_roster(session, extra, progress=False)
         settings = load_settings(site.config)
-        core = Fieldbot(settings, engine, clock=lambda: at(23, 23, 59))
+        core = build_core(settings, engine, clock=lambda: at(23, 23, 59))
         values: dict[tuple[str, dt.date], dict[str, int]] = {}
         for phone, when, message, after in REPORTS:
             core.handle(

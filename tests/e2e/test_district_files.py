@@ -15,8 +15,8 @@ from openpyxl import Workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.app import build_core
 from bot.config import ConfigError, Settings, parse_settings
-from bot.core.service import Fieldbot
 from bot.roster import RosterInvalid
 from bot.store.db import session_scope, upgrade
 from bot.targets import TargetsInvalid, import_targets
@@ -317,7 +317,7 @@ def kachhauna(db: Engine, settings: Settings, tmp_path: Path) -> Chat:
         db, settings, write_xlsx(tmp_path / "asha.xlsx", header, [[*r, ""][: len(header)] for r in rows])
     )
     greet_everyone(db)
-    return Chat(Fieldbot(settings, db, clock=lambda: at(23, 23, 59)))
+    return Chat(build_core(settings, db, clock=lambda: at(23, 23, 59)))
 
 
 def proofs(engine: Engine) -> list[Proof]:
@@ -473,7 +473,7 @@ def test_replies_name_units_in_devanagari_for_hindi_readers(
     rows = [[*rows[0], "hi"], [*rows[1], "hi"]]
     roster(db, settings, write_csv(tmp_path / "r.csv", header, rows))
     greet_everyone(db)
-    chat = Chat(Fieldbot(settings, db, clock=lambda: at(23, 23, 59)))
+    chat = Chat(build_core(settings, db, clock=lambda: at(23, 23, 59)))
     assert "हरदोई/कछौना" in chat.say("9415123401", "/status")
     assert "Hardoi/Kachhauna" in chat.say("9415123401", "/lang en") + chat.say("9415123401", "/status")
 

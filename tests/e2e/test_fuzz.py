@@ -26,6 +26,7 @@ from telegram import Bot, Update
 from twilio.request_validator import RequestValidator
 
 from bot import roster
+from bot.app import build_core
 from bot.channels.telegram.adapter import to_inbound as telegram_inbound
 from bot.channels.whatsapp.endpoints import TwilioSettings, WhatsAppEndpoints
 from bot.channels.whatsapp.endpoints import to_inbound as twilio_inbound
@@ -260,7 +261,7 @@ def test_twilio_webhook_answers_any_signed_form_without_crashing(
 @given(st.one_of(HOSTILE_TEXT, st.text(min_size=900, max_size=1200)))
 def test_no_text_from_a_worker_breaks_the_core(district: Engine, settings: Settings, text: str) -> None:
     unlimited = settings.model_copy(update={"floods": Floods(messages_per_minute=1000)})
-    core = Fieldbot(unlimited, district, clock=lambda: at(23, 23, 59))
+    core = build_core(unlimited, district, clock=lambda: at(23, 23, 59))
     inbound = Inbound(
         channel="simulator",
         dedup_key=f"fuzz:{uuid.uuid4().hex}",

@@ -16,8 +16,8 @@ from sqlmodel import Session, col, select
 
 import scheduler
 from bot import rollups
+from bot.app import build_core
 from bot.config import Settings
-from bot.core.service import Fieldbot
 from bot.store.units import resolve_units
 from models import Holiday, Leave, Outbox, Person
 from tests.conftest import RAJESH, ROOT, SUNITA, USHA, Chat, at, child_url
@@ -115,7 +115,7 @@ def test_leave_for_days_ahead_and_cancelled(chat: Chat, district: Engine, settin
         # The day already begun stays leave; the days ahead are given back.
         kept = session.exec(select(Leave).where(col(Leave.cancelled_at).is_(None))).all()
     assert [(x.first_day, x.last_day) for x in kept] == []
-    english = Fieldbot(settings, district, clock=lambda: at(23, 23, 59))
+    english = build_core(settings, district, clock=lambda: at(23, 23, 59))
     Chat(english).say(SUNITA, "/lang en")
     assert "I could not read that date." in Chat(english).say(SUNITA, "leave 31/2")
     assert "At most 31 days" in Chat(english).say(SUNITA, "leave 1/12 to 20/1")

@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.app import build_core
 from bot.cli import main
 from bot.config import Settings
 from bot.core.service import Fieldbot
@@ -766,7 +767,7 @@ def test_a_district_officer_sends_a_coded_portal_file_in_chat(
     from tests.fakes.live import serving
 
     greet_everyone(coded)
-    core = Fieldbot(settings, coded, clock=lambda: at(23, 23, 59))
+    core = build_core(settings, coded, clock=lambda: at(23, 23, 59))
     clash = write(
         tmp_path,
         "2026-11-22,district,HARDOI,134,,,cards,100",

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 import scheduler
 from bot import roster
+from bot.app import build_core
 from bot.config import Settings
 from bot.core.messages import Inbound, Reply
 from bot.core.service import Fieldbot
@@ -180,7 +181,7 @@ def test_the_simulator_shows_the_choice_as_buttons(
         tmp_path,
         "Sunita Yadav,9000011111,asha,Hardoi,Sandila,Sandila-1,Kasimpur,,,hi,HRD-SDL-0099,,true\n",
     )
-    core = Fieldbot(settings, district, clock=lambda: at(23, 23, 59))
+    core = build_core(settings, district, clock=lambda: at(23, 23, 59))
     with serving(create_app(core)) as base:
 
         def post(text: str) -> list[dict[str, object]]:

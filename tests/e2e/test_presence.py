@@ -14,6 +14,7 @@ from PIL import Image
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.app import build_core
 from bot.config import Settings
 from bot.core.messages import Location
 from bot.core.service import Fieldbot
@@ -117,7 +118,7 @@ def test_field_hours_come_from_the_config(district: Engine, settings: Settings) 
         "bmo_digest": dt.time(22, 45),
         "district_digest": dt.time(23),
     }
-    late = Chat(Fieldbot(Settings.model_validate(data), district, clock=lambda: at(23, 23, 59)))
+    late = Chat(build_core(Settings.model_validate(data), district, clock=lambda: at(23, 23, 59)))
     assert send_proof(late, SUNITA, at(23, 21), NEAR_ATWA, photo(6)).startswith("✅")
 
 
@@ -382,7 +383,7 @@ def test_a_worker_sees_only_her_own_photos(chat: Chat, district: Engine) -> None
 def test_supervisor_digest_counts_proofs_needing_review(district: Engine, settings: Settings) -> None:
     from bot.digests import supervisor_digests
 
-    chat = Chat(Fieldbot(settings, district, clock=lambda: at(23, 23, 59)))
+    chat = Chat(build_core(settings, district, clock=lambda: at(23, 23, 59)))
     send_proof(chat, SUNITA, at(23, 10), NEAR_ATWA, photo(45))
     send_proof(chat, REKHA, at(23, 11), FIVE_KM_NORTH, photo(46))
     with Session(district) as session:
@@ -501,7 +502,7 @@ def test_a_location_without_accuracy_is_flagged_unless_the_config_turns_it_off(
     presence = settings.presence.model_copy(update={"flag_no_accuracy": False})
     trusting = settings.model_copy(update={"presence": presence})
     for config, image, hour in [(settings, photo(201), 10), (trusting, photo(202), 11)]:
-        chat = Chat(Fieldbot(config, district, clock=lambda: at(23, 23, 59)))
+        chat = Chat(build_core(config, district, clock=lambda: at(23, 23, 59)))
         chat.say(SUNITA, None, at(23, hour), photo=image)
         chat.say(SUNITA, None, at(23, hour, 1), location=here(ATWA, accuracy=None))
     first, second = proofs_of(district)

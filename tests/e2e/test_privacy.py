@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
 from bot import presence
+from bot.app import build_core
 from bot.config import Settings
 from bot.core.messages import Inbound, Location
 from bot.core.service import Fieldbot
@@ -162,7 +163,7 @@ def _proof_at(chat: Chat, when: dt.datetime, seed: int, live: bool = False) -> N
 
 def test_retention_deletes_exactly_what_has_expired(district: Engine, settings: Settings) -> None:
     now = at(23, 12)  # field hours, so the proofs themselves are verified
-    chat = Chat(Fieldbot(settings, district, clock=lambda: now))
+    chat = Chat(build_core(settings, district, clock=lambda: now))
     _proof_at(chat, now - dt.timedelta(days=95), 1)  # photo expired
     _proof_at(chat, now - dt.timedelta(days=40), 2, live=True)  # photo kept; unmatched point expired
     _proof_at(chat, now - dt.timedelta(days=5), 3, live=True)  # everything kept
@@ -260,7 +261,7 @@ def _cli(engine: Engine, *args: str) -> subprocess.CompletedProcess[str]:
 def test_forget_keeps_every_total_and_leaves_no_trace(
     district: Engine, settings: Settings, tmp_path: Path
 ) -> None:
-    chat = Chat(Fieldbot(settings, district, clock=lambda: at(23, 23, 59)))
+    chat = Chat(build_core(settings, district, clock=lambda: at(23, 23, 59)))
     chat.say(SUNITA, "आवेदन 12 कार्ड 9", at(22, 11))
     chat.say(SUNITA, "कार्ड 11", at(22, 12))
     chat.say("7339325088", "कार्ड 7", at(23, 11))
@@ -342,7 +343,7 @@ def test_a_short_name_leaves_every_digest_and_reply_sent_before(
             person.name = renamed[person.name]
             session.add(person)
         session.commit()
-    chat = Chat(Fieldbot(settings, district, clock=lambda: at(23, 23, 59)))
+    chat = Chat(build_core(settings, district, clock=lambda: at(23, 23, 59)))
     chat.say(SUNITA, "कार्ड 9", at(22, 11))
     assert f"• {short} (Atwa)" in chat.say(USHA, "/missing", at(23, 19))
     run_job(district, settings, "supervisor_digest", at(23, 18, 30))
@@ -368,7 +369,7 @@ def test_a_short_name_leaves_every_digest_and_reply_sent_before(
 
 
 def test_access_writes_what_is_held(district: Engine, settings: Settings, tmp_path: Path) -> None:
-    chat = Chat(Fieldbot(settings, district, clock=lambda: at(23, 23, 59)))
+    chat = Chat(build_core(settings, district, clock=lambda: at(23, 23, 59)))
     chat.say(SUNITA, "आवेदन 12 कार्ड 9", at(23, 11))
     _proof_at(chat, at(23, 10), 41)
     out = tmp_path / "sunita.json"
@@ -428,7 +429,7 @@ def test_a_photo_whose_message_failed_to_store_is_swept_after_a_grace_period(
     district: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = at(23, 12)
-    chat = Chat(Fieldbot(settings, district, clock=lambda: now))
+    chat = Chat(build_core(settings, district, clock=lambda: now))
     _proof_at(chat, now, 4)
     with Session(district) as session:
         [kept] = [Path(p) for p in session.exec(select(Proof.photo_path)).all() if p]

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from bot import privacy
+from bot.app import build_core
 from bot.channels.telegram.adapter import inline_answer, reply_markup
 from bot.channels.whatsapp.endpoints import twiml
 from bot.config import Settings
@@ -187,9 +188,9 @@ def test_a_new_unsure_report_replaces_the_question(chat: Chat, district: Engine)
 
 def test_a_lapsed_question_takes_no_answer(core: Fieldbot, district: Engine) -> None:
     asked = at(23, 12)
-    Chat(Fieldbot(core.settings, district, clock=lambda: asked)).say(SUNITA, TYPO, when=asked)
+    Chat(build_core(core.settings, district, clock=lambda: asked)).say(SUNITA, TYPO, when=asked)
     late = asked + dt.timedelta(minutes=core.settings.questions.ttl_minutes + 1)
-    answer = Chat(Fieldbot(core.settings, district, clock=lambda: late)).say(SUNITA, "हाँ", when=late)
+    answer = Chat(build_core(core.settings, district, clock=lambda: late)).say(SUNITA, "हाँ", when=late)
     assert "घर: 25" not in answer and "समझ" in answer
     assert stored(district) == 0 and open_count(district) == 0
 
@@ -352,9 +353,9 @@ def test_each_unsure_reading_says_why_and_yes_stores_exactly_what_was_shown(
 
 def test_yes_stores_for_the_day_the_message_was_written(core: Fieldbot, district: Engine) -> None:
     written = at(23, 23, 50)
-    Chat(Fieldbot(core.settings, district, clock=lambda: written)).say(SUNITA, TYPO, when=written)
+    Chat(build_core(core.settings, district, clock=lambda: written)).say(SUNITA, TYPO, when=written)
     answered = at(24, 0, 10)
-    reply = Chat(Fieldbot(core.settings, district, clock=lambda: answered)).say(
+    reply = Chat(build_core(core.settings, district, clock=lambda: answered)).say(
         SUNITA, "हाँ", when=answered
     )
     assert "23/11" in reply
@@ -380,7 +381,7 @@ def test_an_unreadable_message_names_the_word_not_understood(chat: Chat, distric
 def test_the_reminder_names_a_report_waiting_for_her_yes(core: Fieldbot, district: Engine) -> None:
 
     asked = at(23, 16, 30)
-    then = Chat(Fieldbot(core.settings, district, clock=lambda: asked))
+    then = Chat(build_core(core.settings, district, clock=lambda: asked))
     then.say(SUNITA, TYPO, when=asked)
     # Another worker reported, and is still waiting on a question: she hears of it too.
     then.say(REKHA, "कार्ड 4", when=asked)
@@ -399,7 +400,7 @@ def test_the_reminder_names_a_report_waiting_for_her_yes(core: Fieldbot, distric
 def test_a_question_lapsed_before_the_reminder_is_not_named(core: Fieldbot, district: Engine) -> None:
 
     asked = at(23, 12)
-    Chat(Fieldbot(core.settings, district, clock=lambda: asked)).say(SUNITA, TYPO, when=asked)
+    Chat(build_core(core.settings, district, clock=lambda: asked)).say(SUNITA, TYPO, when=asked)
     run_job(district, core.settings, "reminder", at(23, 17))
     with Session(district) as session:
         row = session.exec(
@@ -436,7 +437,7 @@ def test_a_word_that_could_be_two_metrics_is_asked_as_a_choice(
         if metric["key"] == "rejected":
             metric["synonyms"].append("bhramon")
     both = Settings.model_validate({**data, "base_dir": settings.base_dir})
-    core = Fieldbot(both, district, clock=lambda: at(23, 23, 59))
+    core = build_core(both, district, clock=lambda: at(23, 23, 59))
     replies = core.handle(chat_inbound(SUNITA, "bhramen 12"))
     assert replies[0].buttons == ("घर 12", "रिजेक्ट 12", NO)
     assert "1. घर: 12" in replies[0].text and "2. रिजेक्ट: 12" in replies[0].text
@@ -457,7 +458,7 @@ def test_her_question_is_in_access_and_gone_after_forget(chat: Chat, district: E
 
 def test_the_nightly_sweep_deletes_lapsed_questions(core: Fieldbot, district: Engine) -> None:
     asked = at(23, 12)
-    Chat(Fieldbot(core.settings, district, clock=lambda: asked)).say(SUNITA, TYPO, when=asked)
+    Chat(build_core(core.settings, district, clock=lambda: asked)).say(SUNITA, TYPO, when=asked)
     run_retention(district, core.settings, asked + dt.timedelta(minutes=5))
     assert open_count(district) == 1  # still open: kept
     run_retention(district, core.settings, at(24, 2, 30))

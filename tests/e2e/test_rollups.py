@@ -21,9 +21,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot import rollups
+from bot.app import build_core
 from bot.config import Settings
 from bot.core.messages import Inbound
-from bot.core.service import Fieldbot
 from bot.export import csv_bytes, xlsx_bytes
 from bot.rollups import RAW
 from bot.store import crud
@@ -268,7 +268,7 @@ def test_blocks_over_the_campaign(reported: Engine, cfg: Settings) -> None:
 class SmallChat:
     def __init__(self, engine: Engine, cfg: Settings, day: int):
         clock = dt.datetime(2026, 11, day, 23, 59, tzinfo=IST)
-        self.core = Fieldbot(cfg, engine, clock=lambda: clock)
+        self.core = build_core(cfg, engine, clock=lambda: clock)
         self.day = day
 
     def ask(self, phone: str, text: str) -> list[Any]:
@@ -732,7 +732,7 @@ def test_simultaneous_reports_keep_the_aggregates_right_on_postgres(
     if state.dialect.name != "postgresql":
         pytest.skip("the concurrent writers test runs on PostgreSQL")
     phones = [f"91000000{i:02d}" for i in (1, 2, 4, 5, 6, 7)]
-    core = Fieldbot(cfg, state, clock=lambda: dt.datetime(2026, 11, 20, 23, 59, tzinfo=IST))
+    core = build_core(cfg, state, clock=lambda: dt.datetime(2026, 11, 20, 23, 59, tzinfo=IST))
 
     def send(args: tuple[str, int]) -> str:
         phone, n = args
@@ -806,7 +806,7 @@ def test_the_figures_district_officers_read_in_the_papers(
     class SeedChat(SmallChat):
         def __init__(self, when: dt.date):
             clock = dt.datetime(when.year, when.month, when.day, 23, 59, tzinfo=IST)
-            self.core = Fieldbot(cfg, db, clock=lambda: clock)
+            self.core = build_core(cfg, db, clock=lambda: clock)
             self.when = when
 
         def ask(self, phone: str, text: str) -> list[Any]:

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, func, select
 
+from bot.app import build_core
 from bot.backup import PG_DUMP_HINT, BackupError, backup
 from bot.cli import main as cli_main
 from bot.config import Floods, Settings
@@ -58,7 +59,7 @@ def limited(settings: Settings) -> Settings:
 
 @pytest.fixture()
 def flood_chat(district: Engine, limited: Settings, clock: Clock) -> Chat:
-    return Chat(Fieldbot(limited, district, clock=clock))
+    return Chat(build_core(limited, district, clock=clock))
 
 
 def cards_of(engine: Engine, phone: str, day: dt.date = dt.date(2026, 11, 23)) -> dict[str, int]:
@@ -137,8 +138,8 @@ def test_the_limit_is_shared_by_every_process(district: Engine, limited: Setting
     other_engine = make_engine(child_url(district))
     try:
         bots = [
-            Chat(Fieldbot(limited, district, clock=clock)),
-            Chat(Fieldbot(limited, other_engine, clock=clock)),
+            Chat(build_core(limited, district, clock=clock)),
+            Chat(build_core(limited, other_engine, clock=clock)),
         ]
         answers = [bots[i % 2].say(SUNITA, "कार्ड +1", at(23, 11)) for i in range(LIMIT + 2)]
     finally:

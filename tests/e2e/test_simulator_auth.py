@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from bot import roster
+from bot.app import build_core
 from bot.config import Settings, Simulator
 from bot.core.service import Fieldbot
 from bot.delivery import outbox
@@ -116,7 +117,7 @@ def test_healthz_down_tells_the_public_only_error(settings: Settings) -> None:
     engine = make_engine(
         "postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1}
     )
-    with serving(create_app(Fieldbot(settings, engine))) as url:
+    with serving(create_app(build_core(settings, engine))) as url:
         public = httpx.get(url + "/healthz", headers={"X-Forwarded-For": "203.0.113.9"}, timeout=10)
     assert public.status_code == 503 and public.json() == {"status": "error"}
 

@@ -14,6 +14,7 @@ from telegram import Bot
 
 from benchmarks.fake_botapi import FakeBotAPI
 from bot import bots
+from bot.app import build_core
 from bot.channels.whatsapp.endpoints import TwilioSettings, WhatsAppChannel, record_contact
 from bot.config import Settings, Telegram, TelegramBot
 from bot.core.messages import Inbound
@@ -113,7 +114,7 @@ def test_a_whole_day_over_75_district_bots_and_whatsapp(
         monkeypatch.setenv("FIELDBOT_PUBLIC_URL", "https://fieldbot.example.org")
         twilio = TwilioSettings.from_env()
         assert twilio is not None
-        core = Fieldbot(state, db, clock=lambda: when(12))
+        core = build_core(state, db, clock=lambda: when(12))
         api = asyncio.run(_day(core, state, twilio))
         whatsapp_to = Counter(m.to for m in twilio_api.messages)
 

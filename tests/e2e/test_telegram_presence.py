@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
+from bot.app import build_core
 from bot.channels.telegram.adapter import build_application
 from bot.config import Floods, Settings
-from bot.core.service import Fieldbot
 from bot.web import create_app
 from models import Proof, TrackPoint
 from tests.conftest import SUNITA_TG, at, link_sunita, telegram_settings
@@ -230,7 +230,7 @@ LIMIT = 5
 def limited(district: Engine, settings: Settings, api: FakeTelegramAPI) -> Iterator[FakeTelegramAPI]:
     """The bot on Telegram with a flood limit of five messages a minute."""
     strict = settings.model_copy(update={"floods": Floods(messages_per_minute=LIMIT)})
-    core = Fieldbot(strict, district, clock=lambda: at(23, 10, 30))
+    core = build_core(strict, district, clock=lambda: at(23, 10, 30))
     channel = telegram_settings(api, webhook=False)
     application = build_application(core, channel, webhook=False)
     with serving(create_app(core, telegram_app=application, telegram_settings=channel)):

@@ -15,12 +15,13 @@ import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
+from bot.app import build_core
 from bot.config import Settings
 from bot.core.messages import Inbound, Reply
 from bot.core.service import Fieldbot
 from models import Person, UnitTarget, Village, VillageCentre
-from tests.e2e import test_whatsapp as wa
 from tests.conftest import ADMIN, ROOT, SUNITA, VIVEK, Chat, at, greet_everyone, import_csv
+from tests.e2e import test_whatsapp as wa
 from tests.fakes.telegram_api import FakeTelegramAPI, callback_query_update
 from tests.fakes.twilio_api import FakeTwilioAPI
 
@@ -295,7 +296,7 @@ def test_an_expired_question_imports_nothing_and_its_file_is_removed(
     handle(core, VIVEK, document=HARDOI_ROSTER.encode(), document_name="asha_list.csv")
     [path] = kept(core)
     ttl = core.settings.questions.ttl_minutes
-    later = Fieldbot(
+    later = build_core(
         core.settings, district, clock=lambda: at(23, 23, 59) + dt.timedelta(minutes=ttl + 1)
     )
     [late] = handle(later, VIVEK, IMPORT)
@@ -316,7 +317,7 @@ def test_a_file_whose_question_was_dropped_is_swept_and_one_still_asked_is_kept(
     soon = at(23, 23, 59) + dt.timedelta(minutes=15)
     assert sweep_uploads(district, core.settings, soon) == 1
     assert not first.exists() and second.exists()
-    [done] = handle(Fieldbot(core.settings, district, clock=lambda: soon), VIVEK, "दर्ज करें")
+    [done] = handle(build_core(core.settings, district, clock=lambda: soon), VIVEK, "दर्ज करें")
     assert done.text.startswith("✅ second.csv: रोस्टर दर्ज हुआ")
 
 
@@ -329,7 +330,7 @@ def test_the_hindi_roster_then_its_villages_file_give_everyone_coordinates(
     )
     import_csv(db, admin)
     greet_everyone(db)
-    core = Fieldbot(settings, db, clock=lambda: at(23, 23, 59))
+    core = build_core(settings, db, clock=lambda: at(23, 23, 59))
     handle(core, ADMIN, document=HINDI_ROSTER.read_bytes(), document_name="roster_hindi.csv")
     [done] = handle(core, ADMIN, IMPORT)
     assert done.text == "✅ roster_hindi.csv: रोस्टर दर्ज हुआ — 34 लोग: 34 नए, 0 बदले, 0 निष्क्रिय।"

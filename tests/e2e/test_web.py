@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
+from bot.app import build_core
 from bot.core.service import Fieldbot
 from bot.web import create_app
 from tests.conftest import RAJESH, SUNITA
@@ -118,7 +119,7 @@ def test_healthz_is_503_when_the_database_is_gone(settings: object, tmp_path: ob
     engine = make_engine(
         "postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1}
     )
-    core = Fieldbot(settings, engine)  # type: ignore[arg-type]
+    core = build_core(settings, engine)  # type: ignore[arg-type]
     with serving(create_app(core)) as url:
         response = httpx.get(url + "/healthz", timeout=10)
     assert response.status_code == 503 and response.json()["database"] == "unreachable"

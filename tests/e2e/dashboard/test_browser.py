@@ -20,6 +20,7 @@ from PIL import Image
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.app import build_core
 from bot.channels.telegram.adapter import build_application
 from bot.cli import main as cli_main
 from bot.config import Settings
@@ -141,7 +142,7 @@ def quiet_core(district: Engine, settings: Settings) -> Fieldbot:
     data = settings.model_dump(exclude={"base_dir"})
     data["dashboard"] = {**data["dashboard"], "tile_url": ""}
     plain = Settings.model_validate({**data, "base_dir": settings.base_dir})
-    return Fieldbot(plain, district, clock=lambda: at(23, 23, 59))
+    return build_core(plain, district, clock=lambda: at(23, 23, 59))
 
 
 @pytest.fixture()
