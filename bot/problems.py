@@ -19,8 +19,9 @@ from sqlmodel import Session, col, select
 
 from bot.config import OTHER_PROBLEM, ProblemCode, Settings
 from bot.numbers import match_key
-from bot.parser import NEGATION_WORDS, Report, ReportParser, loose, normalize
+from bot.parser import Report, ReportParser
 from bot.store.units import Unit
+from bot.words import NEGATION_WORDS, loose, normalize
 from models import Block, District, Person, Problem, ProblemChange, Sector, Village
 
 PROBLEM_WORDS = frozenset(
