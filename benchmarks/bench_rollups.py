@@ -728,7 +728,7 @@ def measure_dashboard(engine: Engine, settings: Settings, core: Fieldbot, runs: 
     from starlette.testclient import TestClient
 
     from bot.dashboard import auth
-    from bot.dashboard.views import COOKIE
+    from bot.dashboard.site import COOKIE
     from bot.web import create_app
     from models import LoginLink, utcnow
 

@@ -18,17 +18,14 @@ import threading
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
-
-import matplotlib
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties, fontManager, ttfFontProperty
-from matplotlib.ft2font import FT2Font
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from typing import TYPE_CHECKING
 
 from bot.numbers import indian
+
+# Matplotlib is loaded by the first chart, not with the digests that import this module.
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
 
 FONT_DIR = Path(__file__).parent / "static" / "fonts"
 DEVANAGARI_FONTS = {
@@ -56,6 +53,8 @@ _LOCK = threading.Lock()
 
 
 def _latin_font_paths() -> dict[str, Path]:
+    import matplotlib
+
     ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
     return {"normal": ttf / "DejaVuSans.ttf", "bold": ttf / "DejaVuSans-Bold.ttf"}
 
@@ -63,6 +62,9 @@ def _latin_font_paths() -> dict[str, Path]:
 @functools.cache
 def register_fonts() -> None:
     """Make the bundled fonts known to matplotlib under names no system font has (once)."""
+    from matplotlib.font_manager import fontManager, ttfFontProperty
+    from matplotlib.ft2font import FT2Font
+
     for family, paths in ((LATIN_FAMILY, _latin_font_paths()), (DEVANAGARI_FAMILY, DEVANAGARI_FONTS)):
         for path in paths.values():
             entry = ttfFontProperty(FT2Font(str(path)))
@@ -73,12 +75,17 @@ def register_fonts() -> None:
 
 
 def font(size: float, *, bold: bool = False) -> FontProperties:
+    from matplotlib.font_manager import FontProperties
+
     register_fonts()
     return FontProperties(family=FAMILIES, size=size, weight="bold" if bold else "normal")
 
 
 def text_width(text: str, *, size: float = 20, bold: bool = False) -> float:
     """The width in pixels (at the chart's DPI) of text as the chart draws it, shaping included."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     with _LOCK:
         fig = Figure(dpi=DPI)
         FigureCanvasAgg(fig)
@@ -117,6 +124,9 @@ def _png(fig: Figure) -> bytes:
 
 
 def _no_data_chart(title: str, language: str) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(WIDTH_IN, 2.6), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     fig.suptitle(title, fontproperties=font(14, bold=True), parse_math=False)
@@ -161,6 +171,12 @@ def _bar_chart(
     target_label: str,
     language: str,
 ) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
     n = len(rows)
     height = 1.9 + 0.36 * n
     fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout="constrained")

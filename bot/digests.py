@@ -9,6 +9,8 @@ from collections.abc import Callable
 from sqlmodel import Session, col, select
 
 from bot import checks, leave, others, problem_digest, rollups
+from bot.bots import multi, still_to_move
+from bot.chart import block_chart
 from bot.config import Settings
 from bot.core import questions
 from bot.delivery.outbox import Message
@@ -211,8 +213,6 @@ def supervisor_digests(session: Session, settings: Settings, day: dt.date) -> li
 
 def _to_move(session: Session, settings: Settings, unit: Unit, lang: str) -> list[str]:
     """With several bots: the unit's workers not yet on their district's bot, and its link."""
-    from bot.bots import multi, still_to_move
-
     if not multi(settings):
         return []
     workers = list(
@@ -354,8 +354,6 @@ def bmo_digests(session: Session, settings: Settings, day: dt.date) -> list[Mess
 
 def district_digests(session: Session, settings: Settings, day: dt.date) -> list[Message]:
     """20:00: each district officer gets blocks ranked and the district against target, with a chart."""
-    from bot.chart import block_chart
-
     metric = settings.primary_metric
     messages = []
     for person in _people(session, "district_officer"):

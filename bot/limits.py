@@ -17,7 +17,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.config import Http
+from bot.config_sections import Http
 
 log = logging.getLogger("fieldbot.web")
 

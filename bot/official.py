@@ -32,7 +32,8 @@ from sqlalchemy import delete, tuple_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from bot.config import Settings, header_key
+from bot.config import Settings
+from bot.config_sections import header_key
 from bot.i18n import t
 from bot.numbers import indian
 from bot.places import Clash, Places, Spot, parse_lgd

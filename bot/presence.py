@@ -18,7 +18,8 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bot.config import FieldHours, Settings
+from bot.config import Settings
+from bot.config_sections import FieldHours
 from bot.geo import distance_m
 from bot.photos import PhotoFacts, hash_distance
 from bot.store.units import Unit

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from bot import problems
-from bot.config import OTHER_PROBLEM, Settings
+from bot.config import Settings
+from bot.config_sections import OTHER_PROBLEM
 from bot.delivery.outbox import Message
 from bot.i18n import short_date, t
 from bot.numbers import indian

@@ -17,10 +17,12 @@ from sqlalchemy import ColumnElement, Select, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from bot.config import OTHER_PROBLEM, ProblemCode, Settings
+from bot.config import Settings
+from bot.config_sections import OTHER_PROBLEM, ProblemCode
 from bot.numbers import match_key
-from bot.parser import NEGATION_WORDS, Report, ReportParser, loose, normalize
+from bot.parser import Report, ReportParser
 from bot.store.units import Unit
+from bot.words import NEGATION_WORDS, loose, normalize
 from models import Block, District, Person, Problem, ProblemChange, Sector, Village
 
 PROBLEM_WORDS = frozenset(

@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session, col, delete, select
 from tqdm import tqdm
 
-from bot.config import FILE_COLUMNS, RosterAliases, header_key
+from bot.config_sections import FILE_COLUMNS, RosterAliases, header_key
 from bot.geo import distance_m
 from bot.phones import PhoneError, normalize_phone
 from bot.places import Places, Spot, name_key, parse_lgd

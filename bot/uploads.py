@@ -21,7 +21,8 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from bot import roster, targets, villages
-from bot.config import Settings, header_key
+from bot.config import Settings
+from bot.config_sections import header_key
 from bot.core import questions
 from bot.files import private_folder, write_private
 from bot.i18n import t

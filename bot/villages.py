@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from bot.config import RosterAliases
+from bot.config_sections import RosterAliases
 from bot.places import Places, Spot, name_key
 from bot.roster import (
     MAX_CELL_CHARS,

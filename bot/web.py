@@ -25,7 +25,6 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from telegram import Update
 
-from bot import dashboard
 from bot.channels.telegram.adapter import (
     INLINE_ANSWER,
     TelegramSettings,
@@ -36,6 +35,7 @@ from bot.channels.telegram.adapter import (
 )
 from bot.core.messages import Inbound, Location
 from bot.core.service import Fieldbot
+from bot.dashboard import web as dashboard
 from bot.delivery.outbox import inbox as outbox_inbox
 from bot.guard import HostGuard, SimulatorGate, own_hosts, trusted_caller
 from bot.limits import RequestLimits, request_limits

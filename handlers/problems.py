@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from bot import problems
-from bot.config import OTHER_PROBLEM
+from bot.config_sections import OTHER_PROBLEM
 from bot.core import floods, questions
 from bot.core.messages import Reply
 from bot.core.service import Context, Refused

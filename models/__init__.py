@@ -1,50 +1,59 @@
-"""Tables and their shared types."""
+"""Tables and their shared types, imported from here (`from models import Person`).
 
-from models.tables import (
-    FIELD_ROLES,
-    Block,
+The tables live by concern: people.py (units, people, posts, their access), reports.py (reports,
+aggregates, targets, proofs, problems, leave), delivery.py (messages in and out, the outbox,
+leases); types.py holds the shared column types.
+"""
+
+from models.delivery import (
     ChannelContact,
-    DailyReport,
-    District,
-    Holiday,
     InboundMessage,
     JobRun,
     Lease,
-    Leave,
-    LiveTrack,
-    LoginLink,
     MediaFile,
-    OfficialCount,
     Outbox,
     PendingQuestion,
+    ProviderMessage,
+    SenderRate,
+    ServiceState,
+    TelegramBotChat,
+    WhatsAppOptIn,
+)
+from models.people import (
+    FIELD_ROLES,
+    Block,
+    District,
+    LoginLink,
     Person,
     PersonPhone,
     PersonVillage,
     PhoneView,
     Post,
-    PresencePart,
     PrivacyNotice,
+    Role,
+    Sector,
+    Village,
+    VillageCentre,
+    WebSession,
+)
+from models.reports import (
+    DailyReport,
+    Holiday,
+    Leave,
+    LiveTrack,
+    OfficialCount,
+    PresencePart,
     Problem,
     ProblemChange,
     Proof,
     ProofReview,
-    ProviderMessage,
     ReportChange,
     ReportingDays,
     ReportValue,
-    Role,
-    Sector,
-    SenderRate,
-    ServiceState,
-    TelegramBotChat,
     TrackPoint,
     UnitDayReported,
     UnitDayTotal,
     UnitTarget,
-    Village,
-    VillageCentre,
-    WebSession,
-    WhatsAppOptIn,
 )
 from models.types import UTCDateTime, utcnow
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -33,3 +34,8 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def timestamp(**kwargs: Any) -> Any:
+    """A timezone-aware timestamp column defaulting to now."""
+    return Field(default_factory=utcnow, sa_column_kwargs=kwargs, sa_type=UTCDateTime)

@@ -17,10 +17,11 @@ from bot.config import Settings
 from bot.core import floods, questions
 from bot.core.messages import Inbound, Reply
 from bot.i18n import t
-from bot.parser import ReportParser, Words
+from bot.parser import ReportParser
 from bot.phones import PhoneError, mask_phone, normalize_phone
 from bot.store import crud
 from bot.store.db import session_scope
+from bot.words import Words
 from models import Person, utcnow
 
 log = logging.getLogger("fieldbot")

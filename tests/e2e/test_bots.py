@@ -18,7 +18,8 @@ from telegram import Bot
 from bot import digests
 from bot.app import build_core
 from bot.channels.telegram.adapter import TelegramSettings, build_application
-from bot.config import Settings, Telegram, TelegramBot
+from bot.config import Settings
+from bot.config_sections import Telegram, TelegramBot
 from bot.core.messages import Inbound
 from bot.core.service import Fieldbot
 from bot.delivery import outbox

@@ -30,7 +30,8 @@ from bot.app import build_core
 from bot.channels.telegram.adapter import to_inbound as telegram_inbound
 from bot.channels.whatsapp.endpoints import TwilioSettings, WhatsAppEndpoints
 from bot.channels.whatsapp.endpoints import to_inbound as twilio_inbound
-from bot.config import Floods, Settings
+from bot.config import Settings
+from bot.config_sections import Floods
 from bot.core.messages import Inbound
 from bot.core.service import Fieldbot
 from bot.i18n import t

@@ -28,7 +28,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.channels.telegram.adapter import build_application
 from bot.channels.whatsapp.endpoints import TwilioSettings, WhatsAppEndpoints
 from bot.cli import server_config
-from bot.config import Http, Settings
+from bot.config import Settings
+from bot.config_sections import Http
 from bot.core.service import Fieldbot
 from bot.limits import KIB, MIB
 from bot.logs import configure_logging

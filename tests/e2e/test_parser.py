@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from bot.config import Settings
 from bot.core.service import make_parser
-from bot.parser import Command, DayRef, Doubt, Entry, Report, ReportParser, Unreadable, Words
+from bot.parser import Command, DayRef, Doubt, Entry, Report, ReportParser, Unreadable
+from bot.words import Words
 from tests.conftest import MESSAGE_TABLE
 
 A, C, H, E, R = "applications", "cards", "households", "elderly_cards", "rejected"

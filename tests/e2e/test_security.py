@@ -20,7 +20,8 @@ from sqlmodel import Session, func, select
 from bot.app import build_core
 from bot.backup import PG_DUMP_HINT, BackupError, backup
 from bot.cli import main as cli_main
-from bot.config import Floods, Settings
+from bot.config import Settings
+from bot.config_sections import Floods
 from bot.core import floods
 from bot.core.service import Fieldbot
 from bot.i18n import t

@@ -16,7 +16,8 @@ from sqlmodel import Session, func, select
 
 from bot import roster
 from bot.app import build_core
-from bot.config import Settings, Simulator
+from bot.config import Settings
+from bot.config_sections import Simulator
 from bot.core.service import Fieldbot
 from bot.delivery import outbox
 from bot.guard import COOKIE, own_hosts

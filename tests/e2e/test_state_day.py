@@ -16,7 +16,8 @@ from benchmarks.fake_botapi import FakeBotAPI
 from bot import bots
 from bot.app import build_core
 from bot.channels.whatsapp.endpoints import TwilioSettings, WhatsAppChannel, record_contact
-from bot.config import Settings, Telegram, TelegramBot
+from bot.config import Settings
+from bot.config_sections import Telegram, TelegramBot
 from bot.core.messages import Inbound
 from bot.core.service import Fieldbot
 from bot.delivery.sender import Channel, OutboxSender, TelegramChannel

@@ -11,7 +11,8 @@ from sqlmodel import Session, func, select
 
 from bot.app import build_core
 from bot.channels.telegram.adapter import build_application
-from bot.config import Floods, Settings
+from bot.config import Settings
+from bot.config_sections import Floods
 from bot.web import create_app
 from models import Proof, TrackPoint
 from tests.conftest import SUNITA_TG, at, link_sunita, telegram_settings
