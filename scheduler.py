@@ -4,8 +4,8 @@ Nothing in `bot/` imports this module; tests and operators' scripts may.
 """
 
 from bot.schedule import (
+    LEASE_TTL,
     Scheduler,
-    build_scheduler,
     due_jobs,
     expire_presence,
     in_campaign,
@@ -19,8 +19,8 @@ from bot.schedule import (
 )
 
 __all__ = [
+    "LEASE_TTL",
     "Scheduler",
-    "build_scheduler",
     "due_jobs",
     "expire_presence",
     "in_campaign",

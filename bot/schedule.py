@@ -15,7 +15,6 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -359,18 +358,3 @@ class Scheduler:
         await asyncio.to_thread(run_job, self.engine, self.settings, job, self.clock())
         if self.sender is not None:
             self.sender.wake.set()
-
-
-def build_scheduler(core: Any, channels: dict[str, Any] | None = None) -> Scheduler:
-    """The scheduler for a Fieldbot core, with a sender over the given channels."""
-    from bot.delivery.sender import SimulatorChannel, UnreachableChannel
-
-    chans: dict[str, Any] = dict(channels or {})
-    chans.setdefault(
-        "simulator",
-        SimulatorChannel()
-        if core.settings.simulator.enabled
-        else UnreachableChannel("no Telegram chat linked"),
-    )
-    sender = OutboxSender(core.engine, core.settings, chans)
-    return Scheduler(core.engine, core.settings, sender)

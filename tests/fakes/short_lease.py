@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 import scheduler
+from bot import app
 from bot.cli import main
 
 
@@ -24,5 +25,5 @@ def with_lease(seconds: float) -> type[scheduler.Scheduler]:
 
 
 if __name__ == "__main__":
-    scheduler.Scheduler = with_lease(float(sys.argv[1]))  # type: ignore[misc]
+    app.Scheduler = with_lease(float(sys.argv[1]))  # type: ignore[misc]
     sys.exit(main(sys.argv[2:]))

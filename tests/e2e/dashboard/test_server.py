@@ -387,10 +387,10 @@ def test_uploads_only_for_district_officers_and_admins_in_their_district(
 def test_demo_prints_links_for_the_district_officer_and_a_bmo(
     core: Fieldbot, app: str, district: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.cli import _print_dashboard_links
+    from bot.app import print_dashboard_links
 
     port = int(app.rsplit(":", 1)[1])
-    _print_dashboard_links(district, core.settings, "127.0.0.1", port)
+    print_dashboard_links(district, core.settings, "127.0.0.1", port)
     out = capsys.readouterr().out
     links = re.findall(r"dashboard as (.+?) \((\w+)\): (\S+)", out)
     assert [(name, role) for name, role, _ in links] == [
