@@ -23,7 +23,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from bot import presence, rollups, roster, targets
+from bot import presence, roster, targets
 from bot.core.service import Fieldbot
 from bot.dashboard import auth, official_upload
 from bot.dashboard.auth import Viewer
@@ -43,6 +43,7 @@ from bot.export import csv_bytes, xlsx_bytes
 from bot.i18n import short_date
 from bot.i18n import t as chat_t
 from bot.limits import DASHBOARD_UPLOAD_BYTES
+from bot.rollups.sums import export_rows
 from bot.store.crud import person_by_phone
 from bot.store.db import session_scope
 from bot.store.units import Unit
@@ -382,7 +383,7 @@ def routes(core: Fieldbot) -> list[Route]:
             levels = ["district", "block", "sector", "worker"]
             first = levels.index(found.level) if found.level in levels else 0
             for level in levels[first:]:
-                header, rows = rollups.export_rows(
+                header, rows = export_rows(
                     session=session,
                     settings=settings,
                     level=level,
