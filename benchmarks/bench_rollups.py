@@ -42,7 +42,10 @@ from bot.config import Settings, load_settings  # noqa: E402
 from bot.core.messages import Inbound  # noqa: E402
 from bot.core.service import Fieldbot  # noqa: E402
 from bot.export import xlsx_bytes  # noqa: E402
-from bot.rollups.sums import RAW, breakdown, by_achievement, children, export_rows, figures, status_view  # noqa: E402
+from bot.rollups.export_table import export_rows  # noqa: E402
+from bot.rollups.figures import figures, status_view  # noqa: E402
+from bot.rollups.ranking import breakdown, by_achievement  # noqa: E402
+from bot.rollups.scope import RAW, children  # noqa: E402
 from bot.store import crud  # noqa: E402
 from bot.store.db import make_engine, upgrade  # noqa: E402
 from bot.store.units import district_unit, state_unit  # noqa: E402

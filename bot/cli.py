@@ -266,7 +266,7 @@ def cmd_villages_import(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from bot.export import write_table
-    from bot.rollups.sums import export_rows
+    from bot.rollups.export_table import export_rows
 
     if args.end < args.start:
         raise CliError("--to is before --from")
@@ -504,7 +504,7 @@ def _delivery_status(engine: Any, *, as_json: bool) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from bot.numbers import indian, percent
     from bot.problems import count_open
-    from bot.rollups.sums import figures
+    from bot.rollups.figures import figures
     from bot.store.units import resolve_units
 
     settings = _settings(args)

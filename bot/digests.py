@@ -17,18 +17,11 @@ from bot.i18n import short_date, t
 from bot.numbers import indian, percent
 from bot.phones import local_phone
 from bot.presence import proof_counts
-from bot.rollups.sums import (
-    breakdown,
-    children,
-    figures,
-    missing_workers,
-    official_gap,
-    official_gaps,
-    report_scope,
-    reported_people,
-    unit_totals,
-    worker_scope,
-)
+from bot.rollups.figures import figures
+from bot.rollups.portal import official_gap, official_gaps
+from bot.rollups.ranking import breakdown
+from bot.rollups.scope import children, report_scope, worker_scope
+from bot.rollups.sums import missing_workers, reported_people, unit_totals
 from bot.store.units import CHILD_LEVEL, Unit, scope_units
 from models import FIELD_ROLES, Outbox, Person
 

@@ -21,18 +21,11 @@ from bot.i18n import short_date, t
 from bot.numbers import percent
 from bot.parser import Command
 from bot.phones import local_phone
-from bot.rollups.sums import (
-    RankRow,
-    breakdown,
-    by_achievement,
-    count_workers,
-    export_rows,
-    missing_workers,
-    parent_unit,
-    portal_ranking,
-    reported_count,
-    status_view,
-)
+from bot.rollups.export_table import export_rows
+from bot.rollups.figures import status_view
+from bot.rollups.ranking import RankRow, breakdown, by_achievement, portal_ranking
+from bot.rollups.scope import count_workers, parent_unit
+from bot.rollups.sums import missing_workers, reported_count
 from bot.store import crud
 from bot.store.units import CHILD_LEVEL, Unit, resolve_units, scope_units, unit_for
 

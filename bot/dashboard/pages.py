@@ -22,18 +22,12 @@ from bot.format import date_near, official_line, rank_line
 from bot.i18n import short_date
 from bot.numbers import indian, percent
 from bot.phones import local_phone
-from bot.rollups.sums import (
-    Figures,
-    RankRow,
-    by_achievement,
-    campaign_days,
-    missing_workers,
-    parent_unit,
-    reported_below,
-    status_view,
-)
-from bot.rollups.sums import children as child_units
+from bot.rollups.figures import Figures, status_view
+from bot.rollups.ranking import RankRow, by_achievement
+from bot.rollups.scope import campaign_days, parent_unit
+from bot.rollups.scope import children as child_units
 from bot.rollups.sums import daily as daily_series
+from bot.rollups.sums import missing_workers, reported_below
 from bot.store.units import CHILD_LEVEL, Unit, resolve_units, state_unit
 from handlers.presence import distance_text, reason_texts
 from models import DailyReport, Person, PhoneView, ProofReview, ReportValue

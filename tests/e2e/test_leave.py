@@ -17,8 +17,9 @@ from sqlmodel import Session, col, select
 import scheduler
 from bot.app import build_core
 from bot.config import Settings
-from bot.rollups.sums import Figures, export_rows
-from bot.rollups.sums import figures as rollup_figures
+from bot.rollups.export_table import export_rows
+from bot.rollups.figures import Figures
+from bot.rollups.figures import figures as rollup_figures
 from bot.store.units import Unit, resolve_units
 from models import Holiday, Leave, Outbox, Person
 from tests.conftest import RAJESH, ROOT, SUNITA, USHA, Chat, at, child_url

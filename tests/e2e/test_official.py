@@ -386,7 +386,7 @@ def test_digests_carry_the_gap_and_flag_blocks_over_the_share(chat: Chat, portal
 def test_export_gains_official_columns_where_the_portal_has_figures(
     chat: Chat, settings: Settings, tmp_path: Path
 ) -> None:
-    from bot.rollups.sums import export_rows
+    from bot.rollups.export_table import export_rows
 
     def table(level: str) -> tuple[list[str], list[list[object]]]:
         with Session(chat.core.engine) as session:

@@ -24,16 +24,12 @@ from bot.app import build_core
 from bot.config import Settings
 from bot.core.messages import Inbound
 from bot.export import csv_bytes, xlsx_bytes
-from bot.rollups.sums import (
-    RAW,
-    Figures,
-    breakdown,
-    export_rows,
-    reported_count,
-    status_view,
-    unit_totals,
-)
-from bot.rollups.sums import figures as rollup_figures
+from bot.rollups.export_table import export_rows
+from bot.rollups.figures import Figures, status_view
+from bot.rollups.figures import figures as rollup_figures
+from bot.rollups.ranking import breakdown
+from bot.rollups.scope import RAW
+from bot.rollups.sums import reported_count, unit_totals
 from bot.store import crud
 from bot.store.db import make_engine, session_scope, upgrade
 from bot.store.units import Unit, resolve_units, state_unit
