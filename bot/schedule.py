@@ -97,7 +97,7 @@ def run_job(engine: Engine, settings: Settings, job: str, now: dt.datetime) -> i
 
 def expire_presence(engine: Engine, settings: Settings, now: dt.datetime) -> int:
     """Photos and locations whose other half never came: each gets one reminder; returns how many."""
-    from bot.presence import expire_parts, photo_in_use
+    from bot.presence.parts import expire_parts, photo_in_use
 
     minutes = settings.presence.pair_minutes
     with session_scope(engine) as session:

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot import leave, official, presence
+from bot import leave, official
 from bot.config import Settings
 from bot.dashboard import blockers, charts
 from bot.dashboard.auth import Viewer
@@ -22,6 +22,7 @@ from bot.format import date_near, official_line, rank_line
 from bot.i18n import short_date
 from bot.numbers import indian, percent
 from bot.phones import local_phone
+from bot.presence.parts import proofs, reused_day, village_name
 from bot.rollups.figures import Figures, status_view
 from bot.rollups.ranking import RankRow, by_achievement
 from bot.rollups.scope import campaign_days, parent_unit
@@ -397,7 +398,7 @@ def _proofs(
 ) -> None:
     """Today's field-presence proofs in the unit: the map's points and the list, review first."""
     lang = page.lang
-    rows = presence.proofs(session=session, start=today, end=today, units=[page.unit])
+    rows = proofs(session=session, start=today, end=today, units=[page.unit])
     ids = [r.proof.id for r in rows]
     reviews = {
         r.proof_id: r
@@ -430,10 +431,10 @@ def _proofs(
             )
         if len(items) >= MAX_PROOFS_LISTED:
             continue
-        village = presence.village_name(session=session, village_id=proof.village_id)
+        village = village_name(session=session, village_id=proof.village_id)
         reasons = []
         if proof.verdict != "verified":
-            reused = presence.reused_day(session=session, proof=proof)
+            reused = reused_day(session=session, proof=proof)
             reasons = reason_texts(proof, village, lang, settings, reused)
         items.append(
             {

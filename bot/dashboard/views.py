@@ -23,7 +23,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from bot import presence, roster, targets
+from bot import roster, targets
 from bot.core.service import Fieldbot
 from bot.dashboard import auth, official_upload
 from bot.dashboard.auth import Viewer
@@ -43,6 +43,7 @@ from bot.export import csv_bytes, xlsx_bytes
 from bot.i18n import short_date
 from bot.i18n import t as chat_t
 from bot.limits import DASHBOARD_UPLOAD_BYTES
+from bot.presence.parts import PROOF_COLUMNS, proof_table
 from bot.rollups.export_table import export_rows
 from bot.store.crud import person_by_phone
 from bot.store.db import session_scope
@@ -374,11 +375,11 @@ def routes(core: Fieldbot) -> list[Route]:
         def build(session: Session) -> bytes:
             now = utcnow()
             if kind == "proofs.csv":
-                table = presence.proof_table(
+                table = proof_table(
                     session=session, settings=settings, start=period.start, end=period.end, units=[found]
                 )
                 log_phone_view(session, viewer, "proofs_csv", found, now)
-                return csv_bytes(presence.PROOF_COLUMNS, table)
+                return csv_bytes(PROOF_COLUMNS, table)
             sheets: list[tuple[str, list[str], list[list[object]]]] = []
             levels = ["district", "block", "sector", "worker"]
             first = levels.index(found.level) if found.level in levels else 0
