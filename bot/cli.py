@@ -284,7 +284,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_proofs(args: argparse.Namespace) -> int:
     from bot.export import csv_bytes
     from bot.files import write_private
-    from bot.presence.parts import PROOF_COLUMNS, proof_table
+    from bot.presence.proofs import PROOF_COLUMNS, proof_table
 
     if args.end < args.start:
         raise CliError("--to is before --from")

@@ -16,7 +16,7 @@ from bot.format import gap_share, official_line, target_line, totals_line
 from bot.i18n import short_date, t
 from bot.numbers import indian, percent
 from bot.phones import local_phone
-from bot.presence.parts import proof_counts
+from bot.presence.proofs import proof_counts
 from bot.rollups.figures import figures
 from bot.rollups.portal import official_gap, official_gaps
 from bot.rollups.ranking import breakdown

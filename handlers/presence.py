@@ -13,6 +13,8 @@ from bot.i18n import short_date, t
 from bot.numbers import indian
 from bot.parser import Command, Report
 from bot.presence import parts
+from bot.presence.proofs import proofs, reused_day, village_name
+from bot.presence.rules import Fix
 from bot.store.units import home_units
 from models import Proof
 
@@ -92,7 +94,7 @@ def photo(ctx: Context) -> list[Reply]:
         verdict(
             ctx,
             proof,
-            parts.village_name(session=ctx.session, village_id=proof.village_id, language=ctx.lang),
+            village_name(session=ctx.session, village_id=proof.village_id, language=ctx.lang),
         ),
     ]
 
@@ -119,7 +121,7 @@ def location(ctx: Context) -> list[Reply]:
     parts.lock_person(session=ctx.session, person=ctx.person)
     # A forwarded location is someone's earlier point, never her live track.
     live = (where.live or inbound.is_edit) and not inbound.forwarded
-    fix: parts.Fix
+    fix: Fix
     if live:
         point = parts.add_track_point(
             session=ctx.session,
@@ -136,7 +138,7 @@ def location(ctx: Context) -> list[Reply]:
         )
         if point is None:
             return []
-        fix = parts.Fix(point.lat, point.lon, point.at, point.accuracy_m, True, point_id=point.id)
+        fix = Fix(point.lat, point.lon, point.at, point.accuracy_m, True, point_id=point.id)
     else:
         part = parts.save_location_part(
             session=ctx.session,
@@ -147,7 +149,7 @@ def location(ctx: Context) -> list[Reply]:
             expires_at=_expiry(ctx),
             forwarded=inbound.forwarded,
         )
-        fix = parts.Fix(
+        fix = Fix(
             where.lat,
             where.lon,
             part.sent_at,
@@ -181,7 +183,7 @@ def location(ctx: Context) -> list[Reply]:
             verdict(
                 ctx,
                 proof,
-                parts.village_name(session=ctx.session, village_id=proof.village_id, language=ctx.lang),
+                village_name(session=ctx.session, village_id=proof.village_id, language=ctx.lang),
             )
         )
     if replies or inbound.is_edit:
@@ -246,7 +248,7 @@ def verdict(ctx: Context, proof: Proof, village: str | None) -> Reply:
         where = t(lang, "proof_where", village=village, distance=distance_text(proof.distance_m, lang))
     else:
         where = t(lang, "proof_where_unknown")
-    reused = parts.reused_day(session=ctx.session, proof=proof)
+    reused = reused_day(session=ctx.session, proof=proof)
     reasons = "; ".join(reason_texts(proof, village, lang, ctx.settings, reused))
     if ctx.inbound.is_group:
         if proof.verdict == "verified":
@@ -267,14 +269,14 @@ def photos_command(ctx: Context, command: Command) -> list[Reply]:
     assert ctx.person.id is not None
     if ctx.person.is_field_worker:
         units = home_units(ctx.session, ctx.person, ctx.settings.state)
-        rows = parts.proofs(session=ctx.session, start=day, end=day, person_id=ctx.person.id)
+        rows = proofs(session=ctx.session, start=day, end=day, person_id=ctx.person.id)
     else:
         _, unit_text = _args(ctx, command)
         found = _units(ctx, unit_text)
         if isinstance(found, Reply):
             return [found]
         units = found
-        rows = parts.proofs(session=ctx.session, start=day, end=day, units=units)
+        rows = proofs(session=ctx.session, start=day, end=day, units=units)
     names = ", ".join(u.path for u in units) or ctx.person.name
     if not rows:
         return [ctx.say("photos_none", units=names, date=short_date(day, lang))]
@@ -293,12 +295,12 @@ def photos_command(ctx: Context, command: Command) -> list[Reply]:
     for row in [*review, *verified][:MAX_LISTED]:
         proof = row.proof
         local = proof.taken_at.astimezone(ctx.settings.tz)
-        village = parts.village_name(session=ctx.session, village_id=proof.village_id, language=lang)
+        village = village_name(session=ctx.session, village_id=proof.village_id, language=lang)
         if proof.verdict == "verified":
             detail = distance_text(proof.distance_m, lang) if proof.distance_m is not None else ""
             lines.append(f"✅ {row.worker} {local:%H:%M} {detail}".rstrip())
         else:
-            reused = parts.reused_day(session=ctx.session, proof=proof)
+            reused = reused_day(session=ctx.session, proof=proof)
             why = "; ".join(reason_texts(proof, village, lang, ctx.settings, reused))
             lines.append(f"⚠️ {row.worker} ({row.sector}) {local:%H:%M} — {why}")
     if len(rows) > MAX_LISTED:

@@ -22,7 +22,7 @@ from bot.format import date_near, official_line, rank_line
 from bot.i18n import short_date
 from bot.numbers import indian, percent
 from bot.phones import local_phone
-from bot.presence.parts import proofs, reused_day, village_name
+from bot.presence.proofs import proofs, reused_day, village_name
 from bot.rollups.figures import Figures, status_view
 from bot.rollups.ranking import RankRow, by_achievement
 from bot.rollups.scope import campaign_days, parent_unit

@@ -43,7 +43,7 @@ from bot.export import csv_bytes, xlsx_bytes
 from bot.i18n import short_date
 from bot.i18n import t as chat_t
 from bot.limits import DASHBOARD_UPLOAD_BYTES
-from bot.presence.parts import PROOF_COLUMNS, proof_table
+from bot.presence.proofs import PROOF_COLUMNS, proof_table
 from bot.rollups.export_table import export_rows
 from bot.store.crud import person_by_phone
 from bot.store.db import session_scope
