@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from bot import roster
 from bot.app import build_core
 from bot.config import ConfigError, Settings, load_settings
 from bot.core.service import Fieldbot
 from bot.files import PRIVATE_UMASK
 from bot.logs import configure_logging
+from bot.roster.read import RosterInvalid, RowError, describe_columns, ignored_warning, import_roster
 from bot.store.db import (
     DatabaseInUse,
     DatabaseNotReady,
@@ -200,7 +200,7 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
     engine = _migrated_engine(settings)
     try:
         with session_scope(engine) as session:
-            summary = roster.import_roster(
+            summary = import_roster(
                 session,
                 args.file,
                 dry_run=args.dry_run,
@@ -208,12 +208,12 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
                 progress=sys.stderr.isatty(),
                 aliases=settings.roster,
             )
-    except roster.RosterInvalid as invalid:
+    except RosterInvalid as invalid:
         return _refused(args.file, invalid.errors)
     if summary.ignored:
-        print(roster.ignored_warning(summary.ignored), file=sys.stderr)
+        print(ignored_warning(summary.ignored), file=sys.stderr)
     if args.dry_run:
-        print(f"columns: {roster.describe_columns(summary.columns)}")
+        print(f"columns: {describe_columns(summary.columns)}")
         print(f"{args.file}: {summary.people} people, every row is valid (dry run: nothing written)")
     else:
         units = ", ".join(f"{n} {k}(s)" for k, n in summary.units_created.items())
@@ -230,7 +230,7 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refused(path: Path, errors: list[roster.RowError]) -> int:
+def _refused(path: Path, errors: list[RowError]) -> int:
     for error in errors:  # row 0: the file itself (missing, not a roster, ...)
         print(error if error.row else error.message, file=sys.stderr)
     print(f"nothing imported: {len(errors)} problem(s) in {path}", file=sys.stderr)
@@ -245,16 +245,16 @@ def cmd_villages_import(args: argparse.Namespace) -> int:
     try:
         with session_scope(engine) as session:
             summary = import_villages(session, args.file, dry_run=args.dry_run, aliases=settings.roster)
-    except roster.RosterInvalid as invalid:
+    except RosterInvalid as invalid:
         return _refused(args.file, invalid.errors)
     if summary.ignored:
-        print(roster.ignored_warning(summary.ignored), file=sys.stderr)
+        print(ignored_warning(summary.ignored), file=sys.stderr)
     counts = (
         f"{summary.created} new, {summary.updated} updated; {summary.located} roster village(s), "
         f"{summary.people} people"
     )
     if args.dry_run:
-        print(f"columns: {roster.describe_columns(summary.columns)}")
+        print(f"columns: {describe_columns(summary.columns)}")
         print(
             f"{args.file}: {summary.villages} villages, every row is valid "
             f"({counts} would get their centre; dry run: nothing written)"
@@ -782,7 +782,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         people = session.exec(select(func.count()).select_from(Person)).one()
         if not people:
             path = settings.resolve_path(settings.demo.roster)
-            summary = roster.import_roster(session, path, progress=False, aliases=settings.roster)
+            summary = import_roster(session, path, progress=False, aliases=settings.roster)
             print(f"loaded the sample district from {path}: {summary.people} people")
     _print_dashboard_links(engine, settings, args.host, args.port)
     return _run(settings, args.host, args.port, scheduler=True, simulator=True, demo=True)

@@ -36,7 +36,7 @@ from bot.config import Settings, header_key
 from bot.i18n import t
 from bot.numbers import indian
 from bot.places import Clash, Places, Spot, parse_lgd
-from bot.roster import read_table
+from bot.roster.read import read_table
 from bot.store.units import Unit
 from bot.targets import parse_number
 from models import OfficialCount, utcnow

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from bot.config import RosterAliases
 from bot.places import Places, Spot, name_key
-from bot.roster import (
+from bot.roster.read import (
     MAX_CELL_CHARS,
     RosterInvalid,
     RowError,

@@ -22,7 +22,7 @@ from bot.cli import main
 from bot.config import Settings
 from bot.core.service import Fieldbot
 from bot.official import OfficialInvalid, import_official, official_series
-from bot.roster import import_roster
+from bot.roster.read import import_roster
 from bot.store.db import session_scope
 from bot.store.units import resolve_units
 from models import OfficialCount
@@ -312,7 +312,7 @@ def test_cli_official_import_dry_run_skip_unknown_and_status_json(
 
 
 def sandila_workers() -> list[str]:
-    from bot.roster import read_table
+    from bot.roster.read import read_table
     from tests.conftest import SAMPLE
 
     table = read_table(SAMPLE)
