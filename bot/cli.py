@@ -22,7 +22,8 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.core.service import Fieldbot
 from bot.files import PRIVATE_UMASK
 from bot.logs import configure_logging
-from bot.roster.read import RosterInvalid, RowError, describe_columns, ignored_warning, import_roster
+from bot.roster.apply import import_roster
+from bot.roster.read import RosterInvalid, RowError, describe_columns, ignored_warning
 from bot.store.db import (
     DatabaseInUse,
     DatabaseNotReady,

@@ -28,19 +28,18 @@ from bot.i18n import t
 from bot.numbers import indian
 from bot.places import Places, Spot
 from bot.reasons import reason
+from bot.roster.apply import apply
+from bot.roster.check import load
+from bot.roster.match import Known, row_place
 from bot.roster.read import (
     ImportSummary,
     RosterInvalid,
     RosterRow,
     RowError,
-    _csv_rows,
-    _Known,
-    _row_place,
-    _unreadable,
-    _xlsx_rows,
-    apply,
+    csv_rows,
     describe_columns,
-    load,
+    unreadable,
+    xlsx_rows,
 )
 from bot.store.units import scope_units
 from models import PendingQuestion, Person, Post
@@ -59,9 +58,9 @@ SWEEP_GRACE = dt.timedelta(minutes=10)
 def _header(path: Path) -> list[str] | list[RowError]:
     """The first row of the file, or why it cannot be read."""
     if path.suffix.casefold() == ".xlsx":
-        rows: Iterator[list[str]] | list[RowError] = _xlsx_rows(path)
+        rows: Iterator[list[str]] | list[RowError] = xlsx_rows(path)
     else:
-        rows = _csv_rows(path)
+        rows = csv_rows(path)
     if isinstance(rows, list):
         return rows
     try:
@@ -69,7 +68,7 @@ def _header(path: Path) -> list[str] | list[RowError]:
     except StopIteration:
         return [RowError(1, "the file is empty")]
     except csv.Error as exc:
-        return [RowError(1, _unreadable(exc))]
+        return [RowError(1, unreadable(exc))]
 
 
 def file_kind(settings: Settings, path: Path) -> str | list[RowError] | None:
@@ -199,13 +198,13 @@ def _roster_check(
 ) -> tuple[list[RowError], dict[str, int], dict[str, int]]:
     """Rows a district officer may not import; people new, updated, deactivated; new units."""
     errors: list[RowError] = []
-    known = _Known(session)
+    known = Known(session)
     places = Places(session)
     new: dict[str, set[int]] = defaultdict(set)
     people: dict[str, RosterRow] = {}
     for row in rows:
         people.setdefault(row.key, row)
-        place = _row_place(places, row)
+        place = row_place(places, row)
         if isinstance(place, str):
             continue  # load() refused such rows already
         for level in ("district", "block", "sector", "village"):

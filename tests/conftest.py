@@ -21,7 +21,8 @@ from bot.channels.telegram.adapter import TelegramSettings, build_application
 from bot.config import Settings, load_settings
 from bot.core.messages import Inbound
 from bot.core.service import Fieldbot
-from bot.roster.read import ImportSummary, import_roster
+from bot.roster.apply import import_roster
+from bot.roster.read import ImportSummary
 from bot.store.db import make_engine, session_scope, upgrade
 from bot.web import create_app
 from models import Person, PrivacyNotice

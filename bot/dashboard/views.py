@@ -45,7 +45,9 @@ from bot.i18n import t as chat_t
 from bot.limits import DASHBOARD_UPLOAD_BYTES
 from bot.presence.proofs import PROOF_COLUMNS, proof_table
 from bot.rollups.export_table import export_rows
-from bot.roster.read import RosterInvalid, RosterRow, RowError, apply, load
+from bot.roster.apply import apply
+from bot.roster.check import load
+from bot.roster.read import RosterInvalid, RosterRow, RowError
 from bot.store.crud import person_by_phone
 from bot.store.db import session_scope
 from bot.store.units import Unit

@@ -1,4 +1,5 @@
-"""Roster import: CSV or XLSX, every row checked before anything is written, upsert by id or phone."""
+"""Reading a roster file (CSV or XLSX): its header through the configured column names, and
+every row checked on its own (`parse_row`); `read_table` serves the other imports too."""
 
 from __future__ import annotations
 
@@ -7,19 +8,14 @@ import io
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, delete, select
-from tqdm import tqdm
-
 from bot.config import FILE_COLUMNS, RosterAliases, header_key
-from bot.geo import distance_m
 from bot.phones import PhoneError, normalize_phone
-from bot.places import Places, Spot, name_key, parse_lgd
-from models import Person, PersonPhone, PersonVillage, Post, Role, Village, VillageCentre, utcnow
+from bot.places import name_key, parse_lgd
 
 REQUIRED = ("name", "phone", "role", "district", "block", "sector", "village")
 OPTIONAL = (
@@ -163,9 +159,9 @@ def read_table(
     if size > MAX_FILE_BYTES:
         return [RowError(0, f"file is {size // 2**20} MiB; at most {MAX_FILE_BYTES // 2**20} MiB")]
     if path.suffix.casefold() in (".xlsx", ".xlsm"):
-        rows = _xlsx_rows(path)
+        rows = xlsx_rows(path)
     elif path.suffix.casefold() in (".csv", ".txt"):
-        rows = _csv_rows(path)
+        rows = csv_rows(path)
     else:
         return [RowError(0, f"{path.name}: {what} is a .csv or .xlsx file")]
     if isinstance(rows, list):
@@ -175,7 +171,7 @@ def read_table(
     except StopIteration:
         return [RowError(1, "the file is empty")]
     except csv.Error as exc:
-        return [RowError(1, _unreadable(exc))]
+        return [RowError(1, unreadable(exc))]
     mapping: list[tuple[str, str]] = []
     ignored: list[str] = []
     if columns is None:
@@ -211,7 +207,7 @@ def read_table(
             except StopIteration:
                 return
             except csv.Error as exc:  # the reader cannot go on past this row
-                yield number, {"__broken__": _unreadable(exc)}
+                yield number, {"__broken__": unreadable(exc)}
                 return
             if not any(c.strip() for c in cells):
                 continue
@@ -240,7 +236,7 @@ def _roster_header(names: list[str]) -> list[str]:
     return problems
 
 
-def _unreadable(exc: csv.Error) -> str:
+def unreadable(exc: csv.Error) -> str:
     if "field limit" in str(exc):
         return (
             f"a cell is longer than {csv.field_size_limit()} characters (a missing closing "
@@ -249,7 +245,7 @@ def _unreadable(exc: csv.Error) -> str:
     return f"cannot read this row as CSV ({exc}); rows after it were not checked"
 
 
-def _csv_rows(path: Path) -> Iterator[list[str]] | list[RowError]:
+def csv_rows(path: Path) -> Iterator[list[str]] | list[RowError]:
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -265,7 +261,7 @@ def _csv_rows(path: Path) -> Iterator[list[str]] | list[RowError]:
     return iter(csv.reader(io.StringIO(text, newline="")))
 
 
-def _xlsx_rows(path: Path) -> Iterator[list[str]] | list[RowError]:
+def xlsx_rows(path: Path) -> Iterator[list[str]] | list[RowError]:
     from openpyxl import load_workbook
 
     try:
@@ -276,7 +272,7 @@ def _xlsx_rows(path: Path) -> Iterator[list[str]] | list[RowError]:
     return ([_cell(v) for v in row] for row in sheet.iter_rows(values_only=True))
 
 
-def _float(value: str, what: str, errors: list[str]) -> float | None:
+def parse_float(value: str, what: str, errors: list[str]) -> float | None:
     if not value:
         return None
     try:
@@ -360,8 +356,8 @@ def parse_row(
     for needed in NEEDS.get(role, ()):
         if not get.get(needed):
             problems.append(f"{needed} is empty (a {role} needs {', '.join(NEEDS[role])})")
-    lat = _float(get.get("lat", ""), "lat", problems)
-    lon = _float(get.get("lon", ""), "lon", problems)
+    lat = parse_float(get.get("lat", ""), "lat", problems)
+    lon = parse_float(get.get("lon", ""), "lon", problems)
     if (lat is None) != (lon is None) and not any(p.startswith(("lat", "lon")) for p in problems):
         problems.append("lat and lon go together: give both or neither")
     elif lat is not None and lon is not None:
@@ -426,403 +422,3 @@ def parse_row(
             "village_lgd": lgd["village_lgd"] if is_field else None,
         },
     )
-
-
-def check_rows(session: Session, rows: list[RosterRow]) -> list[RowError]:
-    """Problems that only show across rows, or against people already in the database."""
-    errors: list[RowError] = []
-    owner: dict[str, RosterRow] = {}  # phone -> first row that uses it
-    by_key: dict[str, RosterRow] = {}
-    ids: dict[str, RosterRow] = {}
-    villages: dict[tuple[str, str, str, str], RosterRow] = {}
-    for row in rows:
-        if row.worker_id:
-            first = ids.get(row.worker_id)
-            if first and (first.role in ("asha", "anm") or first.phone != row.phone):
-                errors.append(
-                    RowError(row.row, f"worker_id {row.worker_id} is already used on row {first.row}")
-                )
-                continue
-            ids.setdefault(row.worker_id, row)
-        earlier = by_key.get(row.key)
-        if earlier is not None:
-            if row.role in ("asha", "anm") or earlier.role in ("asha", "anm"):
-                errors.append(
-                    RowError(
-                        row.row,
-                        f"phone {row.phone} is already on row {earlier.row};"
-                        " a field worker's phone may appear only once",
-                    )
-                )
-                continue
-            if earlier.role != row.role or earlier.name.casefold() != row.name.casefold():
-                errors.append(
-                    RowError(
-                        row.row,
-                        f"phone {row.phone} is on row {earlier.row} for "
-                        f"{earlier.name} ({earlier.role}); one phone, one "
-                        "person",
-                    )
-                )
-                continue
-        else:
-            by_key[row.key] = row
-        for phone in (row.phone, *row.alt_phones):
-            if not phone:
-                continue
-            first = owner.get(phone)
-            if first is not None and first.key != row.key:
-                errors.append(
-                    RowError(
-                        row.row, f"phone {phone} already belongs to {first.name} on row {first.row}"
-                    )
-                )
-            owner.setdefault(phone, row)
-        if row.village and row.lat is not None and row.lon is not None:
-            place = (
-                row.district.casefold(),
-                row.block.casefold(),
-                row.sector.casefold(),
-                row.village.casefold(),
-            )
-            seen = villages.get(place)
-            if seen is None:
-                villages[place] = row
-            elif seen.lat is not None and seen.lon is not None:
-                apart = distance_m((seen.lat, seen.lon), (row.lat, row.lon)) / 1000
-                if apart > 2:
-                    errors.append(
-                        RowError(
-                            row.row,
-                            f"village {row.village} is {apart:.1f} km from where row {seen.row} puts it",
-                        )
-                    )
-    # Against the database: which stored person each person of the file updates (as apply()
-    # will), and phones held by someone this file does not update.
-    known = _Known(session)
-    firsts: dict[str, RosterRow] = {}
-    for row in rows:
-        firsts.setdefault(row.key, row)
-    matched: dict[int, RosterRow] = {}
-    for first in firsts.values():
-        person_id = known.match(first)
-        if person_id is None:
-            continue
-        other = matched.get(person_id)
-        if other is not None:
-            errors.append(
-                RowError(
-                    first.row,
-                    f"this row and row {other.row} would both update "
-                    f"{known.who(person_id)} (matched by worker_id, "
-                    "else phone); give each their own worker_id",
-                )
-            )
-            continue
-        matched[person_id] = first
-    places = Places(session)  # a plan only: nothing of it is written here
-    for row in rows:
-        for problem in _place_problems(places, row):
-            errors.append(RowError(row.row, problem))
-    for phone, row in owner.items():
-        holder = known.phone_owner.get(phone)
-        # SIMs are reused: a number of someone who has left (inactive) may go to a new worker.
-        if holder is not None and holder not in matched and known.active[holder]:
-            errors.append(
-                RowError(
-                    row.row,
-                    f"phone {phone} belongs to {known.who(holder)} in the "
-                    "database, who is not in this file",
-                )
-            )
-    return errors
-
-
-class _Known:
-    """The people already stored, and which of them a person of the file is: the worker_id when
-    the row has one, else whoever holds the row's phone (check_rows and apply agree on this)."""
-
-    def __init__(self, session: Session):
-        self.worker_of: dict[int, str | None] = {}
-        self.names: dict[int, str] = {}
-        self.by_worker_id: dict[str, int] = {}
-        self.active: dict[int, bool] = {}
-        rows = session.exec(select(Person.id, Person.worker_id, Person.name, Person.active))
-        for person_id, worker_id, name, active in rows:
-            assert person_id is not None
-            self.worker_of[person_id], self.names[person_id] = worker_id, name
-            self.active[person_id] = active
-            if worker_id:
-                self.by_worker_id[worker_id] = person_id
-        self.phone_owner: dict[str, int] = dict(
-            session.exec(select(PersonPhone.phone, PersonPhone.person_id)).all()
-        )
-
-    def match(self, first: RosterRow) -> int | None:
-        if first.worker_id and first.worker_id in self.by_worker_id:
-            return self.by_worker_id[first.worker_id]
-        holder = self.phone_owner.get(first.phone)
-        if holder is not None and (not first.worker_id or self.worker_of[holder] is None):
-            return holder  # a stored person without a worker_id may be given one
-        return None
-
-    def who(self, person_id: int) -> str:
-        return f"{self.names[person_id]} (worker_id {self.worker_of[person_id] or '-'})"
-
-
-def load(
-    path: Path,
-    session: Session,
-    aliases: RosterAliases | None = None,
-    summary: ImportSummary | None = None,
-) -> list[RosterRow]:
-    """Read and check the whole file; raise RosterInvalid listing every bad row.
-
-    Headers and roles are read through `aliases` (config `roster`); how the header was read
-    goes into `summary`."""
-    aliases = aliases or RosterAliases()
-    table = read_table(path, columns=aliases.column_map())
-    if isinstance(table, list):
-        raise RosterInvalid(table)
-    if summary is not None:
-        summary.columns, summary.ignored = table.columns, table.ignored
-    roles = aliases.role_map()
-    rows: list[RosterRow] = []
-    errors: list[RowError] = []
-    for number, cells in table:
-        parsed = parse_row(number, cells, roles)
-        if isinstance(parsed, list):
-            errors.extend(parsed)
-        else:
-            rows.append(parsed)
-    # Checks across rows run on the rows that are fine on their own, so one run lists them all.
-    errors.extend(check_rows(session, rows))
-    if not rows and not errors:
-        errors.append(RowError(2, "the file has a header but no people"))
-    if errors:
-        raise RosterInvalid(sorted(errors, key=lambda e: e.row))
-    return rows
-
-
-@dataclass
-class RowPlace:
-    """A row's units as Places has them; sector, village and villages only where the role has them."""
-
-    district: Spot | None = None
-    block: Spot | None = None
-    sector: Spot | None = None
-    village: Spot | None = None
-    villages: list[Spot] = field(default_factory=list)
-
-
-def _row_place(places: Places, row: RosterRow) -> RowPlace | str:
-    """The units a row names, matched by LGD code where it gives one (planned where new)."""
-    found = RowPlace()
-    if not row.district:
-        return found
-    district = places.get("district", None, row.district, row.lgd.get("district_lgd"))
-    if isinstance(district, str):
-        return district
-    found.district = district
-    if not row.block:
-        return found
-    block = places.get("block", district, row.block, row.lgd.get("block_lgd"))
-    if isinstance(block, str):
-        return block
-    found.block = block
-    if not row.sector:
-        return found
-    sector = places.get("sector", block, row.sector, None)
-    assert not isinstance(sector, str)  # sectors have no codes: a name always matches or is new
-    found.sector = sector
-    if row.village:
-        village = places.get("village", sector, row.village, row.lgd.get("village_lgd"))
-        if isinstance(village, str):
-            return village
-        found.village = village
-    for name in row.villages:
-        more = places.get("village", sector, name, None)
-        assert not isinstance(more, str)
-        found.villages.append(more)
-    return found
-
-
-def _place_problems(places: Places, row: RosterRow) -> list[str]:
-    found = _row_place(places, row)
-    return [found] if isinstance(found, str) else []
-
-
-class _Centres:
-    """Village centres from the villages file, by block: by LGD code, else by name."""
-
-    def __init__(self, session: Session):
-        self.by_name: dict[tuple[int, str], VillageCentre] = {}
-        self.by_code: dict[tuple[int, int], VillageCentre] = {}
-        for centre in session.exec(select(VillageCentre)):
-            self.by_name[(centre.block_id, name_key(centre.name))] = centre
-            if centre.lgd_code is not None:
-                self.by_code[(centre.block_id, centre.lgd_code)] = centre
-
-    def of(self, block_id: int, village: Spot) -> VillageCentre | None:
-        if village.lgd is not None and (block_id, village.lgd) in self.by_code:
-            return self.by_code[(block_id, village.lgd)]
-        for name in (village.name, village.name_hi):
-            if name and (block_id, name_key(name)) in self.by_name:
-                return self.by_name[(block_id, name_key(name))]
-        return None
-
-
-def _locate(
-    session: Session,
-    places: Places,
-    centres: _Centres,
-    village: Spot,
-    row: RosterRow | None,
-    summary: ImportSummary,
-) -> int:
-    """Store the village; its centre is the row's lat/lon if given, else the villages file's."""
-    village_id = places.save(session, village)
-    assert village.parent is not None and village.parent.id is not None
-    block_id = village.parent.parent.id if village.parent.parent else None
-    stored = session.get_one(Village, village_id)
-    where: tuple[float, float] | None = None
-    if row is not None and row.lat is not None and row.lon is not None:
-        where = (row.lat, row.lon)
-    elif stored.lat is None and block_id is not None:
-        centre = centres.of(block_id, village)
-        if centre is not None:
-            where = (centre.lat, centre.lon)
-            summary.located += 1
-    if where is not None and (stored.lat, stored.lon) != where:
-        stored.lat, stored.lon = where
-        session.add(stored)
-    return village_id
-
-
-def apply(
-    session: Session,
-    rows: list[RosterRow],
-    *,
-    deactivate_missing: bool = False,
-    progress: bool = True,
-) -> ImportSummary:
-    """Write checked rows: create or update each person, their phones and their posts."""
-    summary = ImportSummary()
-    places, centres = Places(session), _Centres(session)
-    people: dict[str, list[RosterRow]] = defaultdict(list)
-    for row in rows:
-        people[row.key].append(row)
-    known = _Known(session)
-    phone_owner = dict(known.phone_owner)  # kept current as phones move below
-    seen: set[int] = set()
-    now = utcnow()
-    bar = tqdm(
-        total=len(rows), unit="row", desc="roster", disable=not progress or len(rows) < 500, leave=False
-    )
-    for group in people.values():
-        first = group[0]
-        match = known.match(first)
-        person = session.get(Person, match) if match is not None else None
-        if person is None:
-            person = Person(name=first.name, phone=first.phone, role=first.role)
-            summary.created += 1
-        else:
-            summary.updated += 1
-        person.name, person.phone, person.role = first.name, first.phone, first.role
-        person.language, person.active, person.updated_at = first.language, first.active, now
-        person.worker_id = first.worker_id or person.worker_id
-        person.village_id = person.sector_id = person.block_id = person.district_id = None
-        covered: set[int] = set()
-        if first.role in ("asha", "anm"):
-            place = _row_place(places, first)
-            assert not isinstance(place, str), place  # check_rows found every such row
-            assert place.sector is not None and place.village is not None
-            person.village_id = _locate(session, places, centres, place.village, first, summary)
-            person.sector_id = places.save(session, place.sector)
-            person.block_id, person.district_id = place.sector.parent.id, place.district.id  # type: ignore[union-attr]
-            covered.update(_locate(session, places, centres, v, None, summary) for v in place.villages)
-        session.add(person)
-        session.flush()
-        assert person.id is not None
-        seen.add(person.id)
-        if first.whatsapp_opt_in is not None:
-            from bot.delivery.wa_limits import set_opt_in
-
-            set_opt_in(
-                session=session,
-                person_id=person.id,
-                opted_in=first.whatsapp_opt_in,
-                source="roster",
-                now=now,
-            )
-        phones = {first.phone} - {""}
-        for row in group:
-            phones.update(row.alt_phones)
-        session.execute(
-            delete(PersonPhone).where(
-                col(PersonPhone.person_id) == person.id, col(PersonPhone.phone).not_in(phones)
-            )
-        )
-        for phone in phones:
-            if phone_owner.get(phone) != person.id:
-                if phone in phone_owner:
-                    session.execute(delete(PersonPhone).where(col(PersonPhone.phone) == phone))
-                session.add(PersonPhone(phone=phone, person_id=person.id))
-                phone_owner[phone] = person.id
-        session.execute(delete(Post).where(col(Post.person_id) == person.id))
-        if first.role not in ("asha", "anm"):
-            for row in group:
-                post = Post(person_id=person.id)
-                place = _row_place(places, row)
-                assert not isinstance(place, str), place
-                for level in ("district", "block", "sector"):
-                    spot = getattr(place, level)
-                    if spot is not None:
-                        setattr(post, f"{level}_id", places.save(session, spot))
-                covered.update(
-                    _locate(session, places, centres, v, None, summary) for v in place.villages
-                )
-                if first.role != Role.admin or post.district_id is not None:
-                    session.add(post)
-        session.execute(delete(PersonVillage).where(col(PersonVillage.person_id) == person.id))
-        for village_id in sorted(covered - {person.village_id}):
-            session.add(PersonVillage(person_id=person.id, village_id=village_id))
-        bar.update(len(group))
-    bar.close()
-    summary.people = len(people)
-    for level, count in places.created.items():
-        summary.units_created[level] += count
-    if deactivate_missing:
-        for person in session.exec(select(Person).where(col(Person.active).is_(True))):
-            if person.id not in seen:
-                person.active = False
-                person.updated_at = now
-                session.add(person)
-                summary.deactivated += 1
-    session.flush()
-    return summary
-
-
-def import_roster(
-    session: Session,
-    path: Path,
-    *,
-    dry_run: bool = False,
-    deactivate_missing: bool = False,
-    progress: bool = True,
-    aliases: RosterAliases | None = None,
-) -> ImportSummary:
-    """Check the whole file, then write it in the caller's transaction (nothing on dry run)."""
-    header = ImportSummary()
-    rows = load(path, session, aliases, header)
-    if dry_run:
-        summary = ImportSummary(people=len({r.key for r in rows}))
-    else:
-        summary = apply(session, rows, deactivate_missing=deactivate_missing, progress=progress)
-    summary.columns, summary.ignored = header.columns, header.ignored
-    return summary
-
-
-def iter_errors(errors: Iterable[RowError]) -> Iterator[str]:
-    for error in errors:
-        yield str(error)

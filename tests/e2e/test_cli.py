@@ -34,7 +34,7 @@ from bot.app import build_core
 from bot.config import load_settings
 from bot.core.messages import Inbound
 from bot.phones import normalize_phone
-from bot.roster.read import import_roster
+from bot.roster.apply import import_roster
 from bot.store import crud
 from bot.store.db import current_revision, head_revision, make_engine, session_scope, upgrade
 from models import DailyReport, District, Person

@@ -72,7 +72,7 @@ def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
 
 
 def roster(engine: Engine, settings: Settings, path: Path, **kwargs: bool) -> Any:
-    from bot.roster.read import import_roster
+    from bot.roster.apply import import_roster
 
     with session_scope(engine) as session:
         return import_roster(session, path, progress=False, aliases=settings.roster, **kwargs)

@@ -34,7 +34,8 @@ from bot.core.messages import Inbound
 from bot.core.service import Fieldbot
 from bot.i18n import t
 from bot.roster import read
-from bot.roster.read import OPTIONAL, REQUIRED, RosterInvalid, import_roster
+from bot.roster.apply import import_roster
+from bot.roster.read import OPTIONAL, REQUIRED, RosterInvalid
 from bot.store.db import session_scope
 from bot.web import create_app
 from models import InboundMessage
@@ -416,7 +417,7 @@ def test_roster_file_over_the_cap_is_refused_unread(
     path = tmp_path / "roster.csv"
     path.write_text(_csv([GOOD] * 50, list(HEADER)), encoding="utf-8")
     monkeypatch.setattr(read, "MAX_FILE_BYTES", 1024)
-    monkeypatch.setattr(read, "_csv_rows", lambda p: pytest.fail("a file over the cap was read"))
+    monkeypatch.setattr(read, "csv_rows", lambda p: pytest.fail("a file over the cap was read"))
     with pytest.raises(RosterInvalid) as refused, session_scope(db) as session:
         import_roster(session, path, dry_run=True, progress=False)
     (error,) = refused.value.errors

@@ -22,7 +22,7 @@ from bot.cli import main
 from bot.config import Settings
 from bot.core.service import Fieldbot
 from bot.official import OfficialInvalid, import_official, official_series
-from bot.roster.read import import_roster
+from bot.roster.apply import import_roster
 from bot.store.db import session_scope
 from bot.store.units import resolve_units
 from models import OfficialCount

@@ -19,7 +19,7 @@ from bot.config import Settings, Simulator
 from bot.core.service import Fieldbot
 from bot.delivery import outbox
 from bot.guard import COOKIE, own_hosts
-from bot.roster.read import import_roster
+from bot.roster.apply import import_roster
 from bot.store.db import session_scope, upgrade
 from bot.web import create_app
 from models import InboundMessage, Person, utcnow

@@ -18,7 +18,8 @@ from sqlmodel import Session, select
 from bot.channels.telegram.adapter import build_application
 from bot.cli import main as cli_main
 from bot.core.service import Fieldbot
-from bot.roster.read import RosterInvalid, import_roster
+from bot.roster.apply import import_roster
+from bot.roster.read import RosterInvalid
 from bot.store.db import session_scope
 from bot.web import create_app
 from models import Outbox, Person, PhoneView, Proof, ProofReview
