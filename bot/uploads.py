@@ -86,7 +86,7 @@ def file_kind(settings: Settings, path: Path) -> str | list[RowError] | None:
         return "roster"
     if {"village", "lat", "lon"} <= mapped:
         return "villages"
-    from bot.official import _layout
+    from bot.official.read import _layout
 
     layout = _layout(settings, written)
     if not isinstance(layout, list) and (layout.long or layout.figures) and layout.date:

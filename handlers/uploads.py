@@ -18,7 +18,7 @@ from bot.core.messages import Document, Reply
 from bot.core.service import Context
 from bot.i18n import LANGUAGES, t
 from bot.numbers import indian
-from bot.official import MAX_UNPACKED_BYTES, UPLOADERS, _unpacked_size
+from bot.official.read import MAX_UNPACKED_BYTES, UPLOADERS, _unpacked_size
 from handlers.official import import_file
 from models import PendingQuestion, utcnow
 

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot import leave, official
+from bot import leave
 from bot.config import Settings
 from bot.dashboard import blockers, charts
 from bot.dashboard.auth import Viewer
@@ -21,6 +21,7 @@ from bot.dashboard.texts import t
 from bot.format import date_near, official_line, rank_line
 from bot.i18n import short_date
 from bot.numbers import indian, percent
+from bot.official.read import official_series
 from bot.phones import local_phone
 from bot.presence.proofs import proofs, reused_day, village_name
 from bot.rollups.figures import Figures, status_view
@@ -241,7 +242,7 @@ def _charts(
     days = [day for day, _, _ in series]
     daily = fig.goal.daily
     goals = [daily if daily is not None and campaign_days(settings, day, day) else None for day in days]
-    portal = official.official_series(
+    portal = official_series(
         session=session, unit=page.unit, start=start, end=end, metric=fig.primary_metric
     )
     page.chart_titles = (t(lang, "chart_metric", metric=metric_label), t(lang, "chart_reported"))

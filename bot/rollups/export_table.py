@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from bot import leave, official
+from bot import leave
 from bot.config import Settings
+from bot.official.read import any_official
 from bot.rollups.portal import official_by_day
 from bot.rollups.scope import (
     AGGREGATES,
@@ -121,7 +122,7 @@ def export_rows(
     metrics = settings.metric_keys
     header = [*EXPORT_HEAD, *metrics, "target", "achievement_pct"]
     primary = settings.primary_metric
-    with_portal = official.any_official(session, start, end)
+    with_portal = any_official(session, start, end)
     if with_portal:
         header += EXPORT_OFFICIAL
     in_campaign = {day: campaign_days(settings, day, day) > 0 for day in days_between(start, end)}

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from bot import official
+from bot.official.read import counted_units, official_rows
 from bot.rollups.scope import pct, run_select, unit_key
 from bot.store import crud
 from bot.store.units import Unit
@@ -57,8 +57,8 @@ def official_by_day(
     self-reported count) of `metric`; self-reported over the same units the portal counted that
     day (a district's blocks when the district has no row of its own), read from the aggregates.
     Sectors have none."""
-    rows = official.official_rows(session, level, ids, start, end, metric)
-    counted = official.counted_units(rows, level)
+    rows = official_rows(session, level, ids, start, end, metric)
+    counted = counted_units(rows, level)
     if not counted:
         return {}
     wanted: dict[str, set[int]] = defaultdict(set)

@@ -21,7 +21,7 @@ from bot.app import build_core
 from bot.cli import main
 from bot.config import Settings
 from bot.core.service import Fieldbot
-from bot.official import OfficialInvalid, import_official, official_series
+from bot.official.read import OfficialInvalid, import_official, official_series
 from bot.roster.apply import import_roster
 from bot.store.db import session_scope
 from bot.store.units import resolve_units
@@ -596,16 +596,16 @@ def test_a_district_officer_imports_her_own_districts_only(
 def test_a_workbook_that_unpacks_too_far_or_a_file_too_long_is_refused_unread(
     state: Engine, cfg: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.official
+    import bot.official.read
 
     path = wide_xlsx(tmp_path, MESSY)
-    monkeypatch.setattr(bot.official, "MAX_UNPACKED_BYTES", 2 * 2**20)
+    monkeypatch.setattr(bot.official.read, "MAX_UNPACKED_BYTES", 2 * 2**20)
     big = tmp_path / "big.xlsx"
     with zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("xl/worksheets/sheet1.xml", b" " * (3 * 2**20))  # packs to a few KiB
     assert big.stat().st_size < 50_000
     assert problems(state, cfg, big) == ["the workbook unpacks to 3 MiB; at most 2 MiB"]
-    monkeypatch.setattr(bot.official, "MAX_ROWS", 3)
+    monkeypatch.setattr(bot.official.read, "MAX_ROWS", 3)
     assert problems(state, cfg, path)[-1] == (
         "row 5: the file has more than 3 rows; rows after it were not checked"
     )

@@ -303,7 +303,7 @@ def table_document(message: Message) -> str | None:
 def _may_upload(core: Fieldbot, telegram_user_id: int | None) -> bool:
     if telegram_user_id is None:
         return False
-    from bot.official import may_upload
+    from bot.official.read import may_upload
 
     with session_scope(core.engine) as session:
         return may_upload(session=session, telegram_user_id=telegram_user_id)

@@ -796,7 +796,7 @@ class WhatsAppEndpoints:
         return Response(body, media_type="application/xml", background=later)
 
     async def _document(self, inbound: Inbound, media: Media | None, sender: _Sender | None) -> Inbound:
-        from bot.official import UPLOADERS
+        from bot.official.read import UPLOADERS
 
         if media is None or sender is None or not sender.active or sender.role not in UPLOADERS:
             return inbound  # the core answers from the name alone: nothing is fetched
