@@ -443,7 +443,8 @@ def cmd_holidays_import(args: argparse.Namespace) -> int:
 
 
 def cmd_official_import(args: argparse.Namespace) -> int:
-    from bot.official.read import OfficialInvalid, import_official
+    from bot.official.counts import import_official
+    from bot.official.read import OfficialInvalid
 
     settings = _settings(args)
     engine = _migrated_engine(settings)

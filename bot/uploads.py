@@ -26,6 +26,7 @@ from bot.core import questions
 from bot.files import private_folder, write_private
 from bot.i18n import t
 from bot.numbers import indian
+from bot.official.read import find_layout
 from bot.places import Places, Spot
 from bot.reasons import reason
 from bot.roster.apply import apply
@@ -86,9 +87,7 @@ def file_kind(settings: Settings, path: Path) -> str | list[RowError] | None:
         return "roster"
     if {"village", "lat", "lon"} <= mapped:
         return "villages"
-    from bot.official.read import _layout
-
-    layout = _layout(settings, written)
+    layout = find_layout(settings, written)
     if not isinstance(layout, list) and (layout.long or layout.figures) and layout.date:
         return "official"
     return None

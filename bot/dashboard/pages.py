@@ -21,7 +21,7 @@ from bot.dashboard.texts import t
 from bot.format import date_near, official_line, rank_line
 from bot.i18n import short_date
 from bot.numbers import indian, percent
-from bot.official.read import official_series
+from bot.official.counts import official_series
 from bot.phones import local_phone
 from bot.presence.proofs import proofs, reused_day, village_name
 from bot.rollups.figures import Figures, status_view

@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 
 from bot import leave
 from bot.config import Settings
-from bot.official.read import any_official
+from bot.official.counts import any_official
 from bot.rollups.portal import official_by_day
 from bot.rollups.scope import (
     AGGREGATES,

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from bot.official.read import counted_units, official_rows
+from bot.official.counts import counted_units, official_rows
 from bot.rollups.scope import pct, run_select, unit_key
 from bot.store import crud
 from bot.store.units import Unit

@@ -21,7 +21,8 @@ from bot.app import build_core
 from bot.cli import main
 from bot.config import Settings
 from bot.core.service import Fieldbot
-from bot.official.read import OfficialInvalid, import_official, official_series
+from bot.official.counts import import_official, official_series
+from bot.official.read import OfficialInvalid
 from bot.roster.apply import import_roster
 from bot.store.db import session_scope
 from bot.store.units import resolve_units
