@@ -37,12 +37,15 @@ from sqlmodel import Session, col, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import rollups  # noqa: E402
 from bot.app import build_core  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
 from bot.core.messages import Inbound  # noqa: E402
 from bot.core.service import Fieldbot  # noqa: E402
 from bot.export import xlsx_bytes  # noqa: E402
+from bot.rollups.export_table import export_rows  # noqa: E402
+from bot.rollups.figures import figures, status_view  # noqa: E402
+from bot.rollups.ranking import breakdown, by_achievement  # noqa: E402
+from bot.rollups.scope import RAW, children  # noqa: E402
 from bot.store import crud  # noqa: E402
 from bot.store.db import make_engine, upgrade  # noqa: E402
 from bot.store.units import district_unit, state_unit  # noqa: E402
@@ -579,10 +582,8 @@ def check_aggregates(engine: Engine, settings: Settings) -> None:
         assert district is not None
         unit = district_unit(district)
         start = TODAY - dt.timedelta(days=6)
-        fast = rollups.figures(session=session, settings=settings, unit=unit, start=start, end=TODAY)
-        slow = rollups.figures(
-            session=session, settings=settings, unit=unit, start=start, end=TODAY, source=rollups.RAW
-        )
+        fast = figures(session=session, settings=settings, unit=unit, start=start, end=TODAY)
+        slow = figures(session=session, settings=settings, unit=unit, start=start, end=TODAY, source=RAW)
     if fast != slow:
         raise SystemExit(f"aggregates and reports disagree:\n{fast}\n{slow}")
 
@@ -655,14 +656,14 @@ def measure(engine: Engine, settings: Settings, runs: int) -> dict[str, float]:
 
     start = settings.campaign.start or FIRST_DAY
     with Session(engine) as session:
-        units = [u for d in districts[:20] for u in rollups.children(session=session, unit=d)[:3]]
+        units = [u for d in districts[:20] for u in children(session=session, unit=d)[:3]]
     units += districts
     ranges = [(TODAY, TODAY), (TODAY - dt.timedelta(days=6), TODAY), (start, TODAY)]
 
     def figures_only(i: int) -> None:
         with Session(engine) as session:
             first, last = ranges[i % 3]
-            rollups.status_view(
+            status_view(
                 session=session, settings=settings, unit=rng.choice(units), start=first, end=last
             )
 
@@ -672,7 +673,7 @@ def measure(engine: Engine, settings: Settings, runs: int) -> dict[str, float]:
 
     def state_ranking(_: int) -> None:
         with Session(engine) as session:
-            rows = rollups.breakdown(
+            rows = breakdown(
                 session=session,
                 unit=state,
                 start=start,
@@ -681,7 +682,7 @@ def measure(engine: Engine, settings: Settings, runs: int) -> dict[str, float]:
                 settings=settings,
                 counts=False,
             )
-            rollups.by_achievement(rows)
+            by_achievement(rows)
 
     state_ranking(0)
     results["state_ranking_ms"] = p95(timed(max(20, runs // 5), state_ranking))
@@ -692,7 +693,7 @@ def measure(engine: Engine, settings: Settings, runs: int) -> dict[str, float]:
     def district_export(i: int) -> None:
         unit = districts[(i * 17) % len(districts)]
         with Session(engine) as session:
-            header, rows = rollups.export_rows(
+            header, rows = export_rows(
                 session=session, settings=settings, level="worker", start=TODAY, end=TODAY, within=unit
             )
         xlsx_bytes([("worker", header, rows)])

@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp
 from telegram import Bot
 
-from bot import bots, roster
+from bot import bots
 from bot.channels.telegram.adapter import TelegramApp, TelegramSettings, build_application
 from bot.channels.whatsapp.endpoints import (
     TwilioSettings,
@@ -43,6 +43,7 @@ from bot.delivery.sender import (
     UnreachableChannel,
 )
 from bot.guard import WILDCARDS, is_loopback, own_hosts
+from bot.roster.apply import import_roster
 from bot.schedule import Scheduler
 from bot.store.db import SqliteProcessLock, is_sqlite, make_engine, session_scope, upgrade
 from bot.web import create_app
@@ -290,7 +291,7 @@ def demo(settings: Settings, host: str, port: int) -> int:
         people = session.exec(select(func.count()).select_from(Person)).one()
         if not people:
             path = settings.resolve_path(settings.demo.roster)
-            summary = roster.import_roster(session, path, progress=False, aliases=settings.roster)
+            summary = import_roster(session, path, progress=False, aliases=settings.roster)
             print(f"loaded the sample district from {path}: {summary.people} people")
     print_dashboard_links(engine, settings, host, port)
     return run(settings, host, port, scheduler=True, simulator=True, demo=True)

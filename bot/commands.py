@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from bot import privacy, roster
+from bot import privacy
 from bot.backup import BackupError, backup
 from bot.config import Settings
 from bot.delivery import outbox
@@ -23,13 +23,17 @@ from bot.export import csv_bytes, write_table
 from bot.files import write_private
 from bot.holidays import HolidaysInvalid, import_holidays
 from bot.numbers import indian, percent
-from bot.official import OfficialInvalid, import_official
+from bot.official.counts import import_official
+from bot.official.read import OfficialInvalid
 from bot.phones import PhoneError, mask_phone, normalize_phone
-from bot.presence import PROOF_COLUMNS, proof_table
+from bot.presence.proofs import PROOF_COLUMNS, proof_table
 from bot.problem_digest import COLUMNS as PROBLEM_COLUMNS
 from bot.problem_digest import table as problem_table
 from bot.problems import count_open
-from bot.rollups import export_rows, figures
+from bot.rollups.export_table import export_rows
+from bot.rollups.figures import figures
+from bot.roster.apply import import_roster
+from bot.roster.read import RosterInvalid, RowError, describe_columns, ignored_warning
 from bot.store.db import current_revision, make_engine, require_migrated, session_scope, upgrade
 from bot.store.units import resolve_units
 from bot.targets import TargetsInvalid, import_targets
@@ -92,7 +96,7 @@ def backup_database(settings: Settings, out: Path) -> int:
 # ---------------------------------------------------------------- imports
 
 
-def _refused(path: Path, errors: list[roster.RowError]) -> int:
+def _refused(path: Path, errors: list[RowError]) -> int:
     for error in errors:  # row 0: the file itself (missing, not a roster, ...)
         print(error if error.row else error.message, file=sys.stderr)
     print(f"nothing imported: {len(errors)} problem(s) in {path}", file=sys.stderr)
@@ -103,7 +107,7 @@ def roster_import(settings: Settings, file: Path, *, dry_run: bool, deactivate_m
     engine = migrated_engine(settings)
     try:
         with session_scope(engine) as session:
-            summary = roster.import_roster(
+            summary = import_roster(
                 session,
                 file,
                 dry_run=dry_run,
@@ -111,12 +115,12 @@ def roster_import(settings: Settings, file: Path, *, dry_run: bool, deactivate_m
                 progress=sys.stderr.isatty(),
                 aliases=settings.roster,
             )
-    except roster.RosterInvalid as invalid:
+    except RosterInvalid as invalid:
         return _refused(file, invalid.errors)
     if summary.ignored:
-        print(roster.ignored_warning(summary.ignored), file=sys.stderr)
+        print(ignored_warning(summary.ignored), file=sys.stderr)
     if dry_run:
-        print(f"columns: {roster.describe_columns(summary.columns)}")
+        print(f"columns: {describe_columns(summary.columns)}")
         print(f"{file}: {summary.people} people, every row is valid (dry run: nothing written)")
     else:
         units = ", ".join(f"{n} {k}(s)" for k, n in summary.units_created.items())
@@ -138,16 +142,16 @@ def villages_import(settings: Settings, file: Path, *, dry_run: bool) -> int:
     try:
         with session_scope(engine) as session:
             summary = import_villages(session, file, dry_run=dry_run, aliases=settings.roster)
-    except roster.RosterInvalid as invalid:
+    except RosterInvalid as invalid:
         return _refused(file, invalid.errors)
     if summary.ignored:
-        print(roster.ignored_warning(summary.ignored), file=sys.stderr)
+        print(ignored_warning(summary.ignored), file=sys.stderr)
     counts = (
         f"{summary.created} new, {summary.updated} updated; {summary.located} roster village(s), "
         f"{summary.people} people"
     )
     if dry_run:
-        print(f"columns: {roster.describe_columns(summary.columns)}")
+        print(f"columns: {describe_columns(summary.columns)}")
         print(
             f"{file}: {summary.villages} villages, every row is valid "
             f"({counts} would get their centre; dry run: nothing written)"

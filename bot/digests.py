@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from sqlmodel import Session, col, select
 
-from bot import checks, leave, others, problem_digest, rollups
+from bot import checks, leave, others, problem_digest
 from bot.bots import multi, still_to_move
 from bot.chart import block_chart
 from bot.config import Settings
@@ -18,7 +18,12 @@ from bot.format import gap_share, official_line, target_line, totals_line
 from bot.i18n import short_date, t
 from bot.numbers import indian, percent
 from bot.phones import local_phone
-from bot.presence import proof_counts
+from bot.presence.proofs import proof_counts
+from bot.rollups.figures import figures
+from bot.rollups.portal import official_gap, official_gaps
+from bot.rollups.ranking import breakdown
+from bot.rollups.scope import children, report_scope, worker_scope
+from bot.rollups.sums import missing_workers, reported_people, unit_totals
 from bot.store.units import CHILD_LEVEL, Unit, scope_units
 from models import FIELD_ROLES, Outbox, Person
 
@@ -72,7 +77,7 @@ def reminders(session: Session, settings: Settings, day: dt.date) -> list[Messag
     A question still open at the reminder's time (a report to confirm) is named in her reminder.
     """
     state = Unit("state", settings.state, settings.state)
-    done = rollups.reported_people(session=session, unit=state, start=day, end=day)
+    done = reported_people(session=session, unit=state, start=day, end=day)
     moment = dt.datetime.combine(day, settings.schedule.reminder or dt.time(17, 0), settings.tz)
     waiting = questions.open_questions(session=session, now=moment)
     messages = []
@@ -99,7 +104,7 @@ def _unreachable(session: Session, unit: Unit, day: dt.date) -> list[str]:
         .where(
             Outbox.day == day,
             col(Outbox.status).in_(("failed", "undeliverable")),
-            *rollups.worker_scope(unit),
+            *worker_scope(unit),
         )
         .distinct()
     ).all()
@@ -109,7 +114,7 @@ def _unreachable(session: Session, unit: Unit, day: dt.date) -> list[str]:
 def _unit_section(
     session: Session, settings: Settings, unit: Unit, day: dt.date, lang: str
 ) -> list[str]:
-    fig = rollups.figures(session=session, settings=settings, unit=unit, start=day, end=day)
+    fig = figures(session=session, settings=settings, unit=unit, start=day, end=day)
     lines = [
         t(lang, "digest_head", unit=unit.path_in(lang), date=short_date(day, lang)),
         t(lang, "digest_reported", reported=indian(fig.reported), workers=indian(fig.workers)),
@@ -122,9 +127,7 @@ def _unit_section(
         lines.append(t(lang, "digest_holiday", name=fig.holidays[day]))
     if fig.on_leave:
         lines.append(t(lang, "digest_on_leave", count=indian(fig.on_leave)))
-    entered = others.entered_for_others(
-        session=session, report_scope=rollups.report_scope(unit), day=day
-    )
+    entered = others.entered_for_others(session=session, report_scope=report_scope(unit), day=day)
     if entered:
         lines.append(t(lang, "digest_entered_for", count=indian(entered)))
     return lines
@@ -155,7 +158,7 @@ def supervisor_digests(session: Session, settings: Settings, day: dt.date) -> li
         sections = []
         for unit in scope_units(session, person, settings.state):
             lines = _unit_section(session, settings, unit, day, lang)
-            workers = rollups.breakdown(session=session, unit=unit, start=day, end=day, metric=metric)
+            workers = breakdown(session=session, unit=unit, start=day, end=day, metric=metric)
             reporters = [w for w in workers if w.reported]
             if len(reporters) >= 2:
                 best = reporters[:3]
@@ -176,7 +179,7 @@ def supervisor_digests(session: Session, settings: Settings, day: dt.date) -> li
                         )
                     )
             lines += _check_lines(session, settings, unit, day, lang)
-            missing = rollups.missing_workers(session=session, unit=unit, day=day, settings=settings)
+            missing = missing_workers(session=session, unit=unit, day=day, settings=settings)
             if missing:
                 lines.append(t(lang, "digest_missing", count=indian(len(missing))))
                 lines += [
@@ -217,7 +220,7 @@ def _to_move(session: Session, settings: Settings, unit: Unit, lang: str) -> lis
         return []
     workers = list(
         session.exec(
-            select(Person).where(col(Person.telegram_chat_id).is_not(None), *rollups.worker_scope(unit))
+            select(Person).where(col(Person.telegram_chat_id).is_not(None), *worker_scope(unit))
         ).all()
     )
     lines = []
@@ -232,9 +235,7 @@ def _to_move(session: Session, settings: Settings, unit: Unit, lang: str) -> lis
 
 def _ranking(session: Session, settings: Settings, unit: Unit, day: dt.date, lang: str) -> list[str]:
     metric = settings.primary_metric
-    rows = rollups.breakdown(
-        session=session, unit=unit, start=day, end=day, metric=metric, settings=settings
-    )
+    rows = breakdown(session=session, unit=unit, start=day, end=day, metric=metric, settings=settings)
     if not rows:
         return []
     level = t(lang, f"level_{CHILD_LEVEL[unit.level]}")
@@ -253,13 +254,13 @@ def _pace(session: Session, settings: Settings, unit: Unit, day: dt.date, lang: 
     start = settings.campaign.start
     lines = []
     if start is not None and start <= day:
-        done = rollups.unit_totals(session=session, unit=unit, start=start, end=day).get(metric, 0)
+        done = unit_totals(session=session, unit=unit, start=start, end=day).get(metric, 0)
         lines.append(t(lang, "digest_campaign", metric=label, done=indian(done)))
-    week = rollups.unit_totals(
-        session=session, unit=unit, start=day - dt.timedelta(days=6), end=day
-    ).get(metric, 0)
+    week = unit_totals(session=session, unit=unit, start=day - dt.timedelta(days=6), end=day).get(
+        metric, 0
+    )
     rate = math.ceil(week / 7)
-    fig = rollups.figures(session=session, settings=settings, unit=unit, start=day, end=day)
+    fig = figures(session=session, settings=settings, unit=unit, start=day, end=day)
     if fig.required_daily is not None and fig.campaign_total is not None:
         lines.append(
             t(
@@ -282,7 +283,7 @@ def _portal(session: Session, settings: Settings, unit: Unit, day: dt.date, lang
     """The portal's count against the self-reported one over the campaign so far, both counted
     over the days the portal has figures for."""
     start = min(settings.campaign.start or day, day)
-    found = rollups.official_gap(
+    found = official_gap(
         session=session, unit=unit, start=start, end=day, metric=settings.primary_metric
     )
     line = official_line(found, lang, day)
@@ -296,8 +297,8 @@ def _portal_flags(
     `official.gap_share` of it: "check the figures of these blocks"."""
     if unit.level != "district":
         return []
-    blocks = rollups.children(session=session, unit=unit)
-    gaps = rollups.official_gaps(
+    blocks = children(session=session, unit=unit)
+    gaps = official_gaps(
         session,
         "block",
         [b.id for b in blocks if b.id is not None],
@@ -362,7 +363,7 @@ def district_digests(session: Session, settings: Settings, day: dt.date) -> list
         for unit in scope_units(session, person, settings.state):
             lines = _review(session, settings, unit, day, lang)
             lines += _portal_flags(session, settings, unit, day, lang)
-            blocks = rollups.breakdown(
+            blocks = breakdown(
                 session=session, unit=unit, start=day, end=day, metric=metric, settings=settings
             )
             chart = block_chart(

@@ -10,7 +10,10 @@ from bot.config import Settings
 from bot.i18n import short_date, t
 from bot.numbers import indian as _indian
 from bot.numbers import percent
-from bot.rollups import Figures, OfficialGap, RankRow, pct
+from bot.rollups.figures import Figures
+from bot.rollups.portal import OfficialGap
+from bot.rollups.ranking import RankRow
+from bot.rollups.scope import pct
 
 # Babel takes a tenth of a millisecond a number; a state's ranking writes hundreds of them.
 indian = functools.lru_cache(maxsize=8192)(_indian)

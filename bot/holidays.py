@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlmodel import Session, col, delete, select
 
 from bot.places import Places
-from bot.roster import RowError, read_table
+from bot.roster.read import RowError, read_table
 from models import Holiday, utcnow
 
 COLUMNS = ("date", "district", "block", "name")

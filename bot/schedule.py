@@ -29,6 +29,7 @@ from bot.delivery import leases, outbox
 from bot.delivery.sender import OutboxSender
 from bot.digests import JOBS
 from bot.i18n import t
+from bot.presence.parts import expire_parts, photo_in_use
 from bot.store.db import session_scope
 from models import JobRun, Person, ServiceState, utcnow
 
@@ -96,8 +97,6 @@ def run_job(engine: Engine, settings: Settings, job: str, now: dt.datetime) -> i
 
 def expire_presence(engine: Engine, settings: Settings, now: dt.datetime) -> int:
     """Photos and locations whose other half never came: each gets one reminder; returns how many."""
-    from bot.presence import expire_parts, photo_in_use
-
     minutes = settings.presence.pair_minutes
     with session_scope(engine) as session:
         parts = expire_parts(session=session, now=now)

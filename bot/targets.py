@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from bot.config import Settings
 from bot.places import Places, Spot, parse_lgd
-from bot.roster import RowError, read_table
+from bot.roster.read import RowError, read_table
 from bot.store.units import Unit
 from models import Block, District, Sector, UnitTarget, utcnow
 

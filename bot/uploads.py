@@ -20,16 +20,29 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from bot import roster, targets, villages
+from bot import targets, villages
 from bot.config import Settings
 from bot.config_sections import header_key
 from bot.core import questions
 from bot.files import private_folder, write_private
 from bot.i18n import t
 from bot.numbers import indian
+from bot.official.read import find_layout
 from bot.places import Places, Spot
 from bot.reasons import reason
-from bot.roster import RosterInvalid, RowError
+from bot.roster.apply import apply
+from bot.roster.check import load
+from bot.roster.match import Known, row_place
+from bot.roster.read import (
+    ImportSummary,
+    RosterInvalid,
+    RosterRow,
+    RowError,
+    csv_rows,
+    describe_columns,
+    unreadable,
+    xlsx_rows,
+)
 from bot.store.units import scope_units
 from models import PendingQuestion, Person, Post
 
@@ -47,9 +60,9 @@ SWEEP_GRACE = dt.timedelta(minutes=10)
 def _header(path: Path) -> list[str] | list[RowError]:
     """The first row of the file, or why it cannot be read."""
     if path.suffix.casefold() == ".xlsx":
-        rows: Iterator[list[str]] | list[RowError] = roster._xlsx_rows(path)
+        rows: Iterator[list[str]] | list[RowError] = xlsx_rows(path)
     else:
-        rows = roster._csv_rows(path)
+        rows = csv_rows(path)
     if isinstance(rows, list):
         return rows
     try:
@@ -57,7 +70,7 @@ def _header(path: Path) -> list[str] | list[RowError]:
     except StopIteration:
         return [RowError(1, "the file is empty")]
     except csv.Error as exc:
-        return [RowError(1, roster._unreadable(exc))]
+        return [RowError(1, unreadable(exc))]
 
 
 def file_kind(settings: Settings, path: Path) -> str | list[RowError] | None:
@@ -75,9 +88,7 @@ def file_kind(settings: Settings, path: Path) -> str | list[RowError] | None:
         return "roster"
     if {"village", "lat", "lon"} <= mapped:
         return "villages"
-    from bot.official import _layout
-
-    layout = _layout(settings, written)
+    layout = find_layout(settings, written)
     if not isinstance(layout, list) and (layout.long or layout.figures) and layout.date:
         return "official"
     return None
@@ -183,17 +194,17 @@ def _districts_of(session: Session, person_id: int) -> set[int | None]:
 
 
 def _roster_check(
-    session: Session, rows: list[roster.RosterRow], allowed: set[int] | None, area: str, lang: str
+    session: Session, rows: list[RosterRow], allowed: set[int] | None, area: str, lang: str
 ) -> tuple[list[RowError], dict[str, int], dict[str, int]]:
     """Rows a district officer may not import; people new, updated, deactivated; new units."""
     errors: list[RowError] = []
-    known = roster._Known(session)
+    known = Known(session)
     places = Places(session)
     new: dict[str, set[int]] = defaultdict(set)
-    people: dict[str, roster.RosterRow] = {}
+    people: dict[str, RosterRow] = {}
     for row in rows:
         people.setdefault(row.key, row)
-        place = roster._row_place(places, row)
+        place = row_place(places, row)
         if isinstance(place, str):
             continue  # load() refused such rows already
         for level in ("district", "block", "sector", "village"):
@@ -249,14 +260,14 @@ def check(
     area = _area(session, settings, person) if allowed is not None else ""
     try:
         if kind == "roster":
-            header = roster.ImportSummary()
-            rows = roster.load(path, session, settings.roster, header)
+            header = ImportSummary()
+            rows = load(path, session, settings.roster, header)
             outcome.columns, outcome.ignored = header.columns, header.ignored
             scope, outcome.counts, outcome.new_places = _roster_check(session, rows, allowed, area, lang)
             if scope:
                 raise RosterInvalid(scope)
             if write:
-                done = roster.apply(session, rows, progress=False)
+                done = apply(session, rows, progress=False)
                 outcome.counts |= {"created": done.created, "updated": done.updated}
                 outcome.counts["located"] = done.located
         elif kind == "villages":
@@ -345,7 +356,7 @@ def _details(outcome: Outcome, lang: str) -> list[str]:
             )
         )
     if outcome.columns:
-        lines.append(t(lang, "upload_columns", columns=roster.describe_columns(outcome.columns)))
+        lines.append(t(lang, "upload_columns", columns=describe_columns(outcome.columns)))
     if outcome.ignored:
         lines.append(t(lang, "upload_ignored", columns=", ".join(outcome.ignored)))
     return lines

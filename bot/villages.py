@@ -16,13 +16,13 @@ from sqlmodel import Session, col, select
 
 from bot.config_sections import RosterAliases
 from bot.places import Places, Spot, name_key
-from bot.roster import (
+from bot.roster.read import (
     MAX_CELL_CHARS,
     RosterInvalid,
     RowError,
-    _float,
     india_problem,
     lgd_codes,
+    parse_float,
     read_table,
 )
 from models import Person, PersonVillage, Village, VillageCentre, utcnow
@@ -72,8 +72,8 @@ def parse_row(number: int, cells: dict[str, str], places: Places) -> VillageRow 
     for column in ("district", "block", "village"):
         if not get.get(column):
             problems.append(f"{column} is empty")
-    lat = _float(get.get("lat", ""), "lat", problems)
-    lon = _float(get.get("lon", ""), "lon", problems)
+    lat = parse_float(get.get("lat", ""), "lat", problems)
+    lon = parse_float(get.get("lon", ""), "lon", problems)
     if lat is None and not any(p.startswith("lat") for p in problems):
         problems.append("lat is empty")
     if lon is None and not any(p.startswith("lon") for p in problems):

@@ -9,7 +9,7 @@ from bot.config import Settings
 from bot.core.messages import Inbound, Reply
 from bot.core.service import Context, log, privacy_notice
 from bot.i18n import LANGUAGES, order_example, t
-from bot.official import UPLOADERS
+from bot.official.read import UPLOADERS
 from bot.parser import Command
 from bot.phones import PhoneError, mask_phone, normalize_phone
 from bot.store import crud

@@ -10,7 +10,8 @@ from bot.core.messages import Reply
 from bot.core.service import Context
 from bot.i18n import short_date, t
 from bot.numbers import indian
-from bot.official import OfficialInvalid, import_official
+from bot.official.counts import import_official
+from bot.official.read import OfficialInvalid
 from bot.store.units import scope_units
 
 

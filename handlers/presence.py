@@ -5,13 +5,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from bot import photos, presence
+from bot import photos
 from bot.config import Settings
 from bot.core.messages import Reply
 from bot.core.service import Context
 from bot.i18n import short_date, t
 from bot.numbers import indian
 from bot.parser import Command, Report
+from bot.presence import parts
+from bot.presence.proofs import proofs, reused_day, village_name
+from bot.presence.rules import Fix
 from bot.store.units import home_units
 from models import Proof
 
@@ -27,11 +30,9 @@ def _expiry(ctx: Context) -> dt.datetime:
     return ctx.inbound.sent_at + _window(ctx) + dt.timedelta(minutes=1)
 
 
-def _arrival(ctx: Context) -> presence.Arrival:
+def _arrival(ctx: Context) -> parts.Arrival:
     inbound = ctx.inbound
-    return presence.Arrival(
-        ctx.person, inbound.channel, inbound.chat_id, inbound.is_group, inbound.sent_at
-    )
+    return parts.Arrival(ctx.person, inbound.channel, inbound.chat_id, inbound.is_group, inbound.sent_at)
 
 
 def _quiet(ctx: Context, replies: list[Reply]) -> list[Reply]:
@@ -44,7 +45,7 @@ def photo(ctx: Context) -> list[Reply]:
     inbound, settings = ctx.inbound, ctx.settings
     limits = settings.presence
     replies = _caption_report(ctx)
-    place = presence.place_of(session=ctx.session, person=ctx.person)
+    place = parts.place_of(session=ctx.session, person=ctx.person)
     if place is None:
         return replies + _quiet(ctx, [ctx.say("proof_not_for_role")])
     if inbound.photo_refused or inbound.photo is None:
@@ -61,20 +62,20 @@ def photo(ctx: Context) -> list[Reply]:
         # A camera that wrote no offset wrote local time.
         facts = dataclasses.replace(facts, exif_taken_at=facts.exif_taken_at.replace(tzinfo=settings.tz))
     path = photos.store(settings.resolve_path(limits.photo_dir), facts, inbound.photo)
-    presence.lock_person(session=ctx.session, person=ctx.person)
+    parts.lock_person(session=ctx.session, person=ctx.person)
     assert ctx.person.id is not None
-    fix = presence.nearest_fix(
+    fix = parts.nearest_fix(
         session=ctx.session, person_id=ctx.person.id, at=inbound.sent_at, window=_window(ctx)
     )
     if fix is None:
-        part = presence.PhotoPart(facts, path, inbound.photo_file, forwarded=inbound.forwarded)
-        presence.save_photo_part(
+        part = parts.PhotoPart(facts, path, inbound.photo_file, forwarded=inbound.forwarded)
+        parts.save_photo_part(
             session=ctx.session, arrival=_arrival(ctx), photo=part, expires_at=_expiry(ctx)
         )
         # WhatsApp passes no live location to the bot: ask for a pin there.
         key = "photo_waiting_pin" if inbound.channel == "whatsapp" else "photo_waiting"
         return replies + _quiet(ctx, [ctx.say(key, minutes=limits.pair_minutes)])
-    proof = presence.make_proof(
+    proof = parts.make_proof(
         session=ctx.session,
         settings=settings,
         person=ctx.person,
@@ -93,7 +94,7 @@ def photo(ctx: Context) -> list[Reply]:
         verdict(
             ctx,
             proof,
-            presence.village_name(session=ctx.session, village_id=proof.village_id, language=ctx.lang),
+            village_name(session=ctx.session, village_id=proof.village_id, language=ctx.lang),
         ),
     ]
 
@@ -114,15 +115,15 @@ def location(ctx: Context) -> list[Reply]:
     inbound = ctx.inbound
     where = inbound.location
     assert where is not None and ctx.person.id is not None
-    place = presence.place_of(session=ctx.session, person=ctx.person)
+    place = parts.place_of(session=ctx.session, person=ctx.person)
     if place is None:
         return [] if inbound.is_edit else _quiet(ctx, [ctx.say("proof_not_for_role")])
-    presence.lock_person(session=ctx.session, person=ctx.person)
+    parts.lock_person(session=ctx.session, person=ctx.person)
     # A forwarded location is someone's earlier point, never her live track.
     live = (where.live or inbound.is_edit) and not inbound.forwarded
-    fix: presence.Fix
+    fix: Fix
     if live:
-        point = presence.add_track_point(
+        point = parts.add_track_point(
             session=ctx.session,
             track_key=inbound.source_key or inbound.dedup_key,
             person=ctx.person,
@@ -137,9 +138,9 @@ def location(ctx: Context) -> list[Reply]:
         )
         if point is None:
             return []
-        fix = presence.Fix(point.lat, point.lon, point.at, point.accuracy_m, True, point_id=point.id)
+        fix = Fix(point.lat, point.lon, point.at, point.accuracy_m, True, point_id=point.id)
     else:
-        part = presence.save_location_part(
+        part = parts.save_location_part(
             session=ctx.session,
             arrival=_arrival(ctx),
             lat=where.lat,
@@ -148,7 +149,7 @@ def location(ctx: Context) -> list[Reply]:
             expires_at=_expiry(ctx),
             forwarded=inbound.forwarded,
         )
-        fix = presence.Fix(
+        fix = Fix(
             where.lat,
             where.lon,
             part.sent_at,
@@ -157,12 +158,12 @@ def location(ctx: Context) -> list[Reply]:
             part_id=part.id,
             forwarded=inbound.forwarded,
         )
-    waiting = presence.open_photos(
+    waiting = parts.open_photos(
         session=ctx.session, person_id=ctx.person.id, at=fix.at, window=_window(ctx)
     )
     replies = []
     for part in waiting:
-        proof = presence.make_proof(
+        proof = parts.make_proof(
             session=ctx.session,
             settings=ctx.settings,
             person=ctx.person,
@@ -170,7 +171,7 @@ def location(ctx: Context) -> list[Reply]:
             channel=part.channel,
             chat_id=part.chat_id,
             taken_at=part.sent_at,
-            facts=presence.photo_facts_of(part),
+            facts=parts.photo_facts_of(part),
             photo_path=part.photo_path,
             photo_file=part.photo_file,
             fix=fix,
@@ -182,9 +183,7 @@ def location(ctx: Context) -> list[Reply]:
             verdict(
                 ctx,
                 proof,
-                presence.village_name(
-                    session=ctx.session, village_id=proof.village_id, language=ctx.lang
-                ),
+                village_name(session=ctx.session, village_id=proof.village_id, language=ctx.lang),
             )
         )
     if replies or inbound.is_edit:
@@ -249,7 +248,7 @@ def verdict(ctx: Context, proof: Proof, village: str | None) -> Reply:
         where = t(lang, "proof_where", village=village, distance=distance_text(proof.distance_m, lang))
     else:
         where = t(lang, "proof_where_unknown")
-    reused = presence.reused_day(session=ctx.session, proof=proof)
+    reused = reused_day(session=ctx.session, proof=proof)
     reasons = "; ".join(reason_texts(proof, village, lang, ctx.settings, reused))
     if ctx.inbound.is_group:
         if proof.verdict == "verified":
@@ -270,14 +269,14 @@ def photos_command(ctx: Context, command: Command) -> list[Reply]:
     assert ctx.person.id is not None
     if ctx.person.is_field_worker:
         units = home_units(ctx.session, ctx.person, ctx.settings.state)
-        rows = presence.proofs(session=ctx.session, start=day, end=day, person_id=ctx.person.id)
+        rows = proofs(session=ctx.session, start=day, end=day, person_id=ctx.person.id)
     else:
         _, unit_text = _args(ctx, command)
         found = _units(ctx, unit_text)
         if isinstance(found, Reply):
             return [found]
         units = found
-        rows = presence.proofs(session=ctx.session, start=day, end=day, units=units)
+        rows = proofs(session=ctx.session, start=day, end=day, units=units)
     names = ", ".join(u.path for u in units) or ctx.person.name
     if not rows:
         return [ctx.say("photos_none", units=names, date=short_date(day, lang))]
@@ -296,12 +295,12 @@ def photos_command(ctx: Context, command: Command) -> list[Reply]:
     for row in [*review, *verified][:MAX_LISTED]:
         proof = row.proof
         local = proof.taken_at.astimezone(ctx.settings.tz)
-        village = presence.village_name(session=ctx.session, village_id=proof.village_id, language=lang)
+        village = village_name(session=ctx.session, village_id=proof.village_id, language=lang)
         if proof.verdict == "verified":
             detail = distance_text(proof.distance_m, lang) if proof.distance_m is not None else ""
             lines.append(f"✅ {row.worker} {local:%H:%M} {detail}".rstrip())
         else:
-            reused = presence.reused_day(session=ctx.session, proof=proof)
+            reused = reused_day(session=ctx.session, proof=proof)
             why = "; ".join(reason_texts(proof, village, lang, ctx.settings, reused))
             lines.append(f"⚠️ {row.worker} ({row.sector}) {local:%H:%M} — {why}")
     if len(rows) > MAX_LISTED:

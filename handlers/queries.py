@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot import leave, rollups
+from bot import leave
 from bot.core.messages import Document, Reply
 from bot.core.service import Context
 from bot.export import xlsx_bytes
@@ -21,6 +21,11 @@ from bot.i18n import short_date, t
 from bot.numbers import percent
 from bot.parser import Command
 from bot.phones import local_phone
+from bot.rollups.export_table import export_rows
+from bot.rollups.figures import status_view
+from bot.rollups.ranking import RankRow, breakdown, by_achievement, portal_ranking
+from bot.rollups.scope import count_workers, parent_unit
+from bot.rollups.sums import missing_workers, reported_count
 from bot.store import crud
 from bot.store.units import CHILD_LEVEL, Unit, resolve_units, scope_units, unit_for
 
@@ -139,9 +144,7 @@ def status(ctx: Context, command: Command) -> list[Reply]:
     metric_label = settings.metric(metric).label(lang)
     replies = []
     for unit in units:
-        fig, rows = rollups.status_view(
-            session=ctx.session, settings=settings, unit=unit, start=start, end=end
-        )
+        fig, rows = status_view(session=ctx.session, settings=settings, unit=unit, start=start, end=end)
         lines = [
             t(
                 lang,
@@ -202,16 +205,16 @@ def missing(ctx: Context, command: Command) -> list[Reply]:
     for unit in units:
         settings = ctx.settings
         away = leave.away_in(ctx.session, settings, unit, day, day)
-        workers = rollups.count_workers(session=ctx.session, unit=unit) - away.not_reported
+        workers = count_workers(session=ctx.session, unit=unit) - away.not_reported
         # Hundreds of names help nobody at district level: counts per unit below, ask by name.
         counts_only = unit.level in ("district", "state")
         absent = (
             []
             if counts_only
-            else rollups.missing_workers(session=ctx.session, unit=unit, day=day, settings=settings)
+            else missing_workers(session=ctx.session, unit=unit, day=day, settings=settings)
         )
         if counts_only:
-            reported = rollups.reported_count(session=ctx.session, unit=unit, start=day, end=day)
+            reported = reported_count(session=ctx.session, unit=unit, start=day, end=day)
             # The reported may include workers who have since left; never count below zero.
             absent_count = max(workers - reported, 0)
         else:
@@ -242,7 +245,7 @@ def missing(ctx: Context, command: Command) -> list[Reply]:
         if away.off:
             lines.append(t(lang, "digest_on_leave", count=indian(away.off)))
         if counts_only:
-            rows = rollups.breakdown(
+            rows = breakdown(
                 session=ctx.session,
                 unit=unit,
                 start=day,
@@ -265,12 +268,10 @@ def missing(ctx: Context, command: Command) -> list[Reply]:
     return replies
 
 
-def _ranking_lines(
-    rows: list[rollups.RankRow], own: int | None, lang: str, *, by_pct: bool
-) -> list[str]:
+def _ranking_lines(rows: list[RankRow], own: int | None, lang: str, *, by_pct: bool) -> list[str]:
     """A ranking as lines, the asker's unit marked; a long one shows its top, the asker's
     unit with its neighbours, and its bottom."""
-    ordered = rollups.by_achievement(rows) if by_pct else rows
+    ordered = by_achievement(rows) if by_pct else rows
     mine = next((i for i, r in enumerate(ordered) if own is not None and r.key == own), None)
     shown = set(range(len(ordered)))
     if len(ordered) > LONG_RANKING:
@@ -306,12 +307,12 @@ def _portal_top(ctx: Context, command: Command) -> list[Reply]:
     texts: list[str] = []
     for unit in units:
         sections = []
-        parent = rollups.parent_unit(ctx.session, unit, settings.state)
+        parent = parent_unit(ctx.session, unit, settings.state)
         if parent is not None:
             sections.append((parent, unit.id))
         sections.append((unit, None))
         for scope, own in sections:
-            rows, without = rollups.portal_ranking(
+            rows, without = portal_ranking(
                 session=ctx.session, unit=scope, start=start, end=end, metric=metric
             )
             if not rows:
@@ -348,7 +349,7 @@ def top(ctx: Context, command: Command) -> list[Reply]:
             sector_id=person.sector_id,
             state_name=settings.state,
         )
-        rows = rollups.breakdown(session=ctx.session, unit=sector, start=start, end=end, metric=metric)
+        rows = breakdown(session=ctx.session, unit=sector, start=start, end=end, metric=metric)
         mine = next((r for r in rows if r.key == person.id), None)
         if mine is None:
             return [ctx.say("top_nothing")]
@@ -366,12 +367,12 @@ def top(ctx: Context, command: Command) -> list[Reply]:
     hint = False
     for unit in units:
         sections = []
-        parent = rollups.parent_unit(ctx.session, unit, settings.state)
+        parent = parent_unit(ctx.session, unit, settings.state)
         if parent is not None:
             sections.append((parent, unit.id))
         sections.append((unit, None))
         for scope, own in sections:
-            rows = rollups.breakdown(
+            rows = breakdown(
                 session=ctx.session,
                 unit=scope,
                 start=start,
@@ -410,7 +411,7 @@ def export(ctx: Context, command: Command) -> list[Reply]:
         levels = ["district", "block", "sector", "worker"]
         first = levels.index(unit.level) if unit.level in levels else 0
         for level in levels[first:]:
-            header, rows = rollups.export_rows(
+            header, rows = export_rows(
                 session=ctx.session,
                 settings=ctx.settings,
                 level=level,

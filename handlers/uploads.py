@@ -18,7 +18,7 @@ from bot.core.messages import Document, Reply
 from bot.core.service import Context
 from bot.i18n import LANGUAGES, t
 from bot.numbers import indian
-from bot.official import MAX_UNPACKED_BYTES, UPLOADERS, _unpacked_size
+from bot.official.read import MAX_UNPACKED_BYTES, UPLOADERS, unpacked_size
 from handlers.official import import_file
 from models import PendingQuestion, utcnow
 
@@ -50,7 +50,7 @@ def upload(ctx: Context) -> list[Reply]:
     with tempfile.TemporaryDirectory(prefix="fieldbot-upload-") as where:
         path = Path(where) / f"upload{suffix}"
         path.write_bytes(inbound.document)
-        unpacked = _unpacked_size(path)
+        unpacked = unpacked_size(path)
         if unpacked is not None and unpacked > MAX_UNPACKED_BYTES:
             return [
                 ctx.say(

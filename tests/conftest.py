@@ -16,12 +16,13 @@ from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
-from bot import roster
 from bot.app import build_core
 from bot.channels.telegram.adapter import TelegramSettings, build_application
 from bot.config import Settings, load_settings
 from bot.core.messages import Inbound
 from bot.core.service import Fieldbot
+from bot.roster.apply import import_roster
+from bot.roster.read import ImportSummary
 from bot.store.db import make_engine, session_scope, upgrade
 from bot.web import create_app
 from models import Person, PrivacyNotice
@@ -126,9 +127,9 @@ def settings(base_settings: Settings, tmp_path: Path) -> Settings:
     return Settings.model_validate({**data, "base_dir": ROOT})
 
 
-def import_csv(engine: Engine, path: Path, **kwargs: bool) -> roster.ImportSummary:
+def import_csv(engine: Engine, path: Path, **kwargs: bool) -> ImportSummary:
     with session_scope(engine) as session:
-        return roster.import_roster(session, path, progress=False, **kwargs)
+        return import_roster(session, path, progress=False, **kwargs)
 
 
 CHANNELS = ("simulator", "telegram", "whatsapp")

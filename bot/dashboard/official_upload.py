@@ -16,7 +16,8 @@ from bot.dashboard.auth import Viewer
 from bot.dashboard.texts import t
 from bot.i18n import short_date
 from bot.numbers import indian
-from bot.official import OfficialInvalid, import_official
+from bot.official.counts import import_official
+from bot.official.read import OfficialInvalid
 
 
 @dataclass

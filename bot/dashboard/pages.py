@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot import leave, official, presence, rollups
+from bot import leave
 from bot.config import Settings
 from bot.dashboard import blockers, charts
 from bot.dashboard.auth import Viewer
@@ -21,7 +21,15 @@ from bot.dashboard.texts import t
 from bot.format import date_near, official_line, rank_line
 from bot.i18n import short_date
 from bot.numbers import indian, percent
+from bot.official.counts import official_series
 from bot.phones import local_phone
+from bot.presence.proofs import proofs, reused_day, village_name
+from bot.rollups.figures import Figures, status_view
+from bot.rollups.ranking import RankRow, by_achievement
+from bot.rollups.scope import campaign_days, parent_unit
+from bot.rollups.scope import children as child_units
+from bot.rollups.sums import daily as daily_series
+from bot.rollups.sums import missing_workers, reported_below
 from bot.store.units import CHILD_LEVEL, Unit, resolve_units, state_unit
 from handlers.presence import distance_text, reason_texts
 from models import DailyReport, Person, PhoneView, ProofReview, ReportValue
@@ -118,17 +126,17 @@ class UnitPage:
     missing: dict[str, Any] = field(default_factory=dict)
     proofs: dict[str, Any] = field(default_factory=dict)
     crumbs: list[tuple[str, str]] = field(default_factory=list)
-    figures: rollups.Figures | None = None
+    figures: Figures | None = None
     blockers: blockers.Blockers | None = None
 
 
 def _crumbs(session: Session, settings: Settings, viewer: Viewer, unit: Unit) -> list[tuple[str, str]]:
     """The units above this one that the viewer may open, then this one."""
     chain = [unit]
-    parent = rollups.parent_unit(session, unit, settings.state)
+    parent = parent_unit(session, unit, settings.state)
     while parent is not None:
         chain.insert(0, parent)
-        parent = rollups.parent_unit(session, parent, settings.state)
+        parent = parent_unit(session, parent, settings.state)
     return [(u.name, unit_url(u)) for u in chain if viewer.sees(u)]
 
 
@@ -148,7 +156,7 @@ def unit_page(
     metric = settings.primary_metric
     metric_label = settings.metric(metric).label(lang)
     page = UnitPage(unit, period, lang, projector)
-    fig, rows = rollups.status_view(
+    fig, rows = status_view(
         session=session, settings=settings, unit=unit, start=period.start, end=period.end
     )
     page.figures = fig
@@ -165,7 +173,7 @@ def unit_page(
     return page
 
 
-def _cards(page: UnitPage, settings: Settings, fig: rollups.Figures, metric_label: str) -> None:
+def _cards(page: UnitPage, settings: Settings, fig: Figures, metric_label: str) -> None:
     lang = page.lang
     done = fig.totals.get(fig.primary_metric, 0)
     page.cards.append(
@@ -218,7 +226,7 @@ def _cards(page: UnitPage, settings: Settings, fig: rollups.Figures, metric_labe
 
 
 def _charts(
-    page: UnitPage, session: Session, settings: Settings, fig: rollups.Figures, metric_label: str
+    page: UnitPage, session: Session, settings: Settings, fig: Figures, metric_label: str
 ) -> None:
     lang, period = page.lang, page.period
     end = period.end
@@ -228,16 +236,13 @@ def _charts(
         if settings.campaign.start is not None and settings.campaign.start <= end:
             start = max(start, settings.campaign.start)
     start = max(start, end - dt.timedelta(days=MAX_CHART_DAYS - 1))
-    series = rollups.daily(
+    series = daily_series(
         session=session, unit=page.unit, start=start, end=end, metric=fig.primary_metric
     )
     days = [day for day, _, _ in series]
     daily = fig.goal.daily
-    goals = [
-        daily if daily is not None and rollups.campaign_days(settings, day, day) else None
-        for day in days
-    ]
-    portal = official.official_series(
+    goals = [daily if daily is not None and campaign_days(settings, day, day) else None for day in days]
+    portal = official_series(
         session=session, unit=page.unit, start=start, end=end, metric=fig.primary_metric
     )
     page.chart_titles = (t(lang, "chart_metric", metric=metric_label), t(lang, "chart_reported"))
@@ -268,7 +273,7 @@ def _rows(
     session: Session,
     settings: Settings,
     viewer: Viewer,
-    rows: list[rollups.RankRow],
+    rows: list[RankRow],
     query: dict[str, str],
 ) -> None:
     lang, unit, period = page.lang, page.unit, page.period
@@ -279,7 +284,7 @@ def _rows(
     if page.sort == "name":
         ordered.sort(key=lambda r: r.name.casefold())
     elif page.sort == "pct":
-        ordered = rollups.by_achievement(ordered)
+        ordered = by_achievement(ordered)
     elif page.sort == "reported":
         ordered.sort(key=lambda r: (r.reported / r.workers if r.workers else 0, r.name.casefold()))
     base = period.params()
@@ -293,7 +298,7 @@ def _rows(
     if page.child_level == "worker":
         worker_days = _worker_days(session, unit, period.start, period.end)
     children = (
-        {c.id: c for c in rollups.children(session=session, unit=unit)}
+        {c.id: c for c in child_units(session=session, unit=unit)}
         if page.child_level != "worker"
         else {}
     )
@@ -341,7 +346,7 @@ def _missing(
     session: Session,
     settings: Settings,
     viewer: Viewer,
-    below: list[rollups.RankRow],
+    below: list[RankRow],
     today: dt.date,
     now: dt.datetime,
 ) -> None:
@@ -358,11 +363,11 @@ def _missing(
         if page.period.start == page.period.end == today:
             today_reported = {row.key: row.reported for row in below}
         else:
-            today_reported = rollups.reported_below(session=session, unit=unit, day=today)
+            today_reported = reported_below(session=session, unit=unit, day=today)
         gaps = {row.key: max(row.workers - today_reported.get(row.key, 0), 0) for row in below}
         workers = sum(row.workers for row in below) - away.not_reported
         out["count"] = max(workers - sum(today_reported.get(r.key, 0) for r in below), 0)
-        children = {c.id: c for c in rollups.children(session=session, unit=unit)}
+        children = {c.id: c for c in child_units(session=session, unit=unit)}
         for row in sorted(below, key=lambda r: (-gaps[r.key], r.name.casefold())):
             child = children.get(row.key)
             if gaps[row.key]:
@@ -370,7 +375,7 @@ def _missing(
                     (row.name, indian(gaps[row.key]), unit_url(child) if child else None)
                 )
     else:
-        absent = rollups.missing_workers(session=session, unit=unit, day=today, settings=settings)
+        absent = missing_workers(session=session, unit=unit, day=today, settings=settings)
         out["count"] = len(absent)
         show_phones = not page.projector
         for worker in absent:
@@ -394,7 +399,7 @@ def _proofs(
 ) -> None:
     """Today's field-presence proofs in the unit: the map's points and the list, review first."""
     lang = page.lang
-    rows = presence.proofs(session=session, start=today, end=today, units=[page.unit])
+    rows = proofs(session=session, start=today, end=today, units=[page.unit])
     ids = [r.proof.id for r in rows]
     reviews = {
         r.proof_id: r
@@ -427,10 +432,10 @@ def _proofs(
             )
         if len(items) >= MAX_PROOFS_LISTED:
             continue
-        village = presence.village_name(session=session, village_id=proof.village_id)
+        village = village_name(session=session, village_id=proof.village_id)
         reasons = []
         if proof.verdict != "verified":
-            reused = presence.reused_day(session=session, proof=proof)
+            reused = reused_day(session=session, proof=proof)
             reasons = reason_texts(proof, village, lang, settings, reused)
         items.append(
             {

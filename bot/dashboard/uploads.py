@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot import roster, targets
+from bot import targets
 from bot.core.service import Fieldbot
 from bot.dashboard import auth, official_upload
 from bot.dashboard.auth import Viewer
@@ -23,6 +23,9 @@ from bot.dashboard.site import Site, back_to, log
 from bot.dashboard.texts import t
 from bot.i18n import t as chat_t
 from bot.limits import DASHBOARD_UPLOAD_BYTES
+from bot.roster.apply import apply
+from bot.roster.check import load
+from bot.roster.read import RosterInvalid, RosterRow, RowError
 from bot.store.crud import person_by_phone
 from models import District, Person, Post
 
@@ -128,9 +131,7 @@ def _districts_of(session: Session, person: Person) -> set[int | None]:
     return {p.district_id for p in posts} or {None}
 
 
-def _roster_scope(
-    session: Session, viewer: Viewer, rows: list[roster.RosterRow]
-) -> list[roster.RowError]:
+def _roster_scope(session: Session, viewer: Viewer, rows: list[RosterRow]) -> list[RowError]:
     """Rows a district officer may not import: another district, or someone who is there now."""
     allowed = _allowed_districts(session, viewer)
     if allowed is None:
@@ -145,16 +146,14 @@ def _roster_scope(
         lang = viewer.lang
         if row.district.casefold() not in names:
             place = row.district or chat_t("en", f"role_{row.role}")
-            errors.append(roster.RowError(row.row, t(lang, "outside_district", place=place, unit=area)))
+            errors.append(RowError(row.row, t(lang, "outside_district", place=place, unit=area)))
             continue
         existing = None
         if row.worker_id:
             existing = session.exec(select(Person).where(Person.worker_id == row.worker_id)).first()
         existing = existing or person_by_phone(session=session, phone=row.phone)
         if existing is not None and not _districts_of(session, existing) <= set(allowed):
-            errors.append(
-                roster.RowError(row.row, t(lang, "outside_district", place=existing.name, unit=area))
-            )
+            errors.append(RowError(row.row, t(lang, "outside_district", place=existing.name, unit=area)))
     return errors
 
 
@@ -170,14 +169,14 @@ def _import_file(
         with Session(core.engine) as session:
             try:
                 if kind == "roster":
-                    rows = roster.load(path, session, settings.roster)
+                    rows = load(path, session, settings.roster)
                     scope = _roster_scope(session, viewer, rows)
                     if scope:
-                        raise roster.RosterInvalid(scope)
+                        raise RosterInvalid(scope)
                     people = len({r.key for r in rows})
                     if not write:
                         return t(lang, "roster_checked", file=name, people=people), []
-                    summary = roster.apply(session, rows, progress=False)
+                    summary = apply(session, rows, progress=False)
                     session.commit()
                     return (
                         t(
@@ -194,7 +193,7 @@ def _import_file(
                     found = targets.load(session, settings, path)
                     area = ", ".join(u.path for u in viewer.units)
                     outside = [
-                        roster.RowError(r.row, t(lang, "outside_district", place=r.path, unit=area))
+                        RowError(r.row, t(lang, "outside_district", place=r.path, unit=area))
                         for r in found
                         if r.district_id not in allowed
                     ]
@@ -228,7 +227,7 @@ def _import_file(
                     ),
                     [],
                 )
-            except (roster.RosterInvalid, targets.TargetsInvalid) as invalid:
+            except (RosterInvalid, targets.TargetsInvalid) as invalid:
                 session.rollback()
                 errors = [str(e) if e.row else e.message for e in invalid.errors]
                 return t(lang, "upload_errors", file=name, count=len(errors)), errors

@@ -16,7 +16,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot import presence, rollups
 from bot.dashboard import auth
 from bot.dashboard.auth import Viewer
 from bot.dashboard.pages import (
@@ -35,6 +34,8 @@ from bot.delivery import outbox
 from bot.export import csv_bytes, xlsx_bytes
 from bot.i18n import short_date
 from bot.i18n import t as chat_t
+from bot.presence.proofs import PROOF_COLUMNS, proof_table
+from bot.rollups.export_table import export_rows
 from bot.store.units import Unit
 from models import Person, Proof, ProofReview, utcnow
 
@@ -211,16 +212,16 @@ def routes(site: Site) -> list[Route]:
         def build(session: Session) -> bytes:
             now = utcnow()
             if kind == "proofs.csv":
-                table = presence.proof_table(
+                table = proof_table(
                     session=session, settings=settings, start=period.start, end=period.end, units=[found]
                 )
                 log_phone_view(session, viewer, "proofs_csv", found, now)
-                return csv_bytes(presence.PROOF_COLUMNS, table)
+                return csv_bytes(PROOF_COLUMNS, table)
             sheets: list[tuple[str, list[str], list[list[object]]]] = []
             levels = ["district", "block", "sector", "worker"]
             first = levels.index(found.level) if found.level in levels else 0
             for level in levels[first:]:
-                header, rows = rollups.export_rows(
+                header, rows = export_rows(
                     session=session,
                     settings=settings,
                     level=level,

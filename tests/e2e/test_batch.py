@@ -21,7 +21,7 @@ from bot.core.messages import Inbound, Reply
 from bot.core.service import Fieldbot
 from bot.i18n import t
 from bot.phones import normalize_phone
-from bot.roster import read_table
+from bot.roster.read import read_table
 from bot.store import crud
 from bot.store.db import session_scope
 from models import (

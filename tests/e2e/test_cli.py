@@ -30,11 +30,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, func, select
 
-from bot import roster
 from bot.app import build_core
 from bot.config import load_settings
 from bot.core.messages import Inbound
 from bot.phones import normalize_phone
+from bot.roster.apply import import_roster
 from bot.store import crud
 from bot.store.db import current_revision, head_revision, make_engine, session_scope, upgrade
 from models import DailyReport, District, Person
@@ -396,9 +396,9 @@ def loaded(
         engine = site.engine()
         upgrade(engine)
         with session_scope(engine) as session:
-            roster.import_roster(session, SAMPLE, progress=False)
+            import_roster(session, SAMPLE, progress=False)
         with session_scope(engine) as session:
-            roster.import_roster(session, extra, progress=False)
+            import_roster(session, extra, progress=False)
         settings = load_settings(site.config)
         core = build_core(settings, engine, clock=lambda: at(23, 23, 59))
         values: dict[tuple[str, dt.date], dict[str, int]] = {}
@@ -552,7 +552,7 @@ def test_whatsapp_replies_work_before_any_template_is_approved(tmp_path: Path) -
 def test_forget_without_a_terminal_says_to_use_yes(site: Site) -> None:
     upgrade(site.engine())
     with session_scope(site.engine()) as session:
-        roster.import_roster(session, SAMPLE, progress=False)
+        import_roster(session, SAMPLE, progress=False)
     done = subprocess.run(
         site.command("forget", SUNITA),
         cwd=site.folder,

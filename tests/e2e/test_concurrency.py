@@ -29,7 +29,7 @@ def test_simultaneous_adds_from_one_worker_all_count(chat: Chat, district: Engin
 
 
 def test_many_workers_at_once(chat: Chat, district: Engine) -> None:
-    from bot.roster import read_table
+    from bot.roster.read import read_table
     from tests.conftest import SAMPLE
 
     table = read_table(SAMPLE)

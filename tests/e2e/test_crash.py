@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.phones import normalize_phone
-from bot.roster import read_table
+from bot.roster.read import read_table
 from models import DailyReport, InboundMessage, Person, ReportValue
 from tests.conftest import ROOT, SAMPLE, child_url
 from tests.fakes.live import free_port

@@ -23,7 +23,8 @@ from sqlmodel import select
 
 from bot.i18n import t
 from bot.phones import normalize_phone
-from bot.roster import import_roster, read_table
+from bot.roster.apply import import_roster
+from bot.roster.read import read_table
 from bot.store.db import make_engine, session_scope, upgrade
 from models import InboundMessage
 from tests.conftest import SAMPLE, greet_everyone

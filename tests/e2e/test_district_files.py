@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from bot.app import build_core
 from bot.config import ConfigError, Settings, parse_settings
-from bot.roster import RosterInvalid
+from bot.roster.read import RosterInvalid
 from bot.store.db import session_scope, upgrade
 from bot.targets import TargetsInvalid, import_targets
 from bot.villages import import_villages
@@ -72,12 +72,10 @@ def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
 
 
 def roster(engine: Engine, settings: Settings, path: Path, **kwargs: bool) -> Any:
-    from bot import roster as roster_module
+    from bot.roster.apply import import_roster
 
     with session_scope(engine) as session:
-        return roster_module.import_roster(
-            session, path, progress=False, aliases=settings.roster, **kwargs
-        )
+        return import_roster(session, path, progress=False, aliases=settings.roster, **kwargs)
 
 
 def villages(engine: Engine, settings: Settings, path: Path, **kwargs: bool) -> Any:

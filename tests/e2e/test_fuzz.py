@@ -25,7 +25,6 @@ from sqlmodel import Session, func, select
 from telegram import Bot, Update
 from twilio.request_validator import RequestValidator
 
-from bot import roster
 from bot.app import build_core
 from bot.channels.telegram.adapter import to_inbound as telegram_inbound
 from bot.channels.whatsapp.endpoints import TwilioSettings, WhatsAppEndpoints
@@ -35,6 +34,9 @@ from bot.config_sections import Floods
 from bot.core.messages import Inbound
 from bot.core.service import Fieldbot
 from bot.i18n import t
+from bot.roster import read
+from bot.roster.apply import import_roster
+from bot.roster.read import OPTIONAL, REQUIRED, RosterInvalid
 from bot.store.db import session_scope
 from bot.web import create_app
 from models import InboundMessage
@@ -278,7 +280,7 @@ def test_no_text_from_a_worker_breaks_the_core(district: Engine, settings: Setti
 
 # ---------------------------------------------------------------- roster files
 
-HEADER = roster.REQUIRED + roster.OPTIONAL
+HEADER = REQUIRED + OPTIONAL
 GOOD = {
     "name": "Fuzz Devi",
     "phone": "9876543210",
@@ -319,8 +321,8 @@ def _check_import(engine: Engine, path: Path) -> None:
     """Either every row imports, or every problem names its row; nothing else may happen."""
     try:
         with session_scope(engine) as session:
-            roster.import_roster(session, path, dry_run=True, progress=False)
-    except roster.RosterInvalid as invalid:
+            import_roster(session, path, dry_run=True, progress=False)
+    except RosterInvalid as invalid:
         assert invalid.errors
         for error in invalid.errors:
             assert isinstance(error.row, int) and error.row >= 0 and error.message
@@ -415,9 +417,9 @@ def test_roster_file_over_the_cap_is_refused_unread(
 ) -> None:
     path = tmp_path / "roster.csv"
     path.write_text(_csv([GOOD] * 50, list(HEADER)), encoding="utf-8")
-    monkeypatch.setattr(roster, "MAX_FILE_BYTES", 1024)
-    monkeypatch.setattr(roster, "_csv_rows", lambda p: pytest.fail("a file over the cap was read"))
-    with pytest.raises(roster.RosterInvalid) as refused, session_scope(db) as session:
-        roster.import_roster(session, path, dry_run=True, progress=False)
+    monkeypatch.setattr(read, "MAX_FILE_BYTES", 1024)
+    monkeypatch.setattr(read, "csv_rows", lambda p: pytest.fail("a file over the cap was read"))
+    with pytest.raises(RosterInvalid) as refused, session_scope(db) as session:
+        import_roster(session, path, dry_run=True, progress=False)
     (error,) = refused.value.errors
     assert error.row == 0 and "at most" in error.message

@@ -15,10 +15,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 import scheduler
-from bot import rollups
 from bot.app import build_core
 from bot.config import Settings
-from bot.store.units import resolve_units
+from bot.rollups.export_table import export_rows
+from bot.rollups.figures import Figures
+from bot.rollups.figures import figures as rollup_figures
+from bot.store.units import Unit, resolve_units
 from models import Holiday, Leave, Outbox, Person
 from tests.conftest import RAJESH, ROOT, SUNITA, USHA, Chat, at, child_url
 
@@ -37,15 +39,15 @@ def outbox(engine: Engine, job: str, name: str | None = None) -> list[str]:
     return [text for text, who in rows if name is None or who == name]
 
 
-def sector(engine: Engine, path: str = "Hardoi/Sandila/Sandila-1") -> rollups.Unit:
+def sector(engine: Engine, path: str = "Hardoi/Sandila/Sandila-1") -> Unit:
     with Session(engine) as session:
         (found,) = resolve_units(session, path, "Uttar Pradesh")
     return found
 
 
-def figures(engine: Engine, settings: Settings, path: str, day: dt.date) -> rollups.Figures:
+def figures(engine: Engine, settings: Settings, path: str, day: dt.date) -> Figures:
     with Session(engine) as session:
-        return rollups.figures(
+        return rollup_figures(
             session=session, settings=settings, unit=sector(engine, path), start=day, end=day
         )
 
@@ -75,7 +77,7 @@ def test_a_worker_on_leave_gets_no_message_is_not_missing_nor_counted(
     assert len(outbox(district, "start_message", "Sunita Devi")) == 1
     # Her 09:00 target is zero on her day off, in the worker export.
     with Session(district) as session:
-        _, rows = rollups.export_rows(
+        _, rows = export_rows(
             session=session,
             settings=settings,
             level="worker",

@@ -21,8 +21,9 @@ from bot.app import build_core
 from bot.cli import main
 from bot.config import Settings
 from bot.core.service import Fieldbot
-from bot.official import OfficialInvalid, import_official, official_series
-from bot.roster import import_roster
+from bot.official.counts import import_official, official_series
+from bot.official.read import OfficialInvalid
+from bot.roster.apply import import_roster
 from bot.store.db import session_scope
 from bot.store.units import resolve_units
 from models import OfficialCount
@@ -312,7 +313,7 @@ def test_cli_official_import_dry_run_skip_unknown_and_status_json(
 
 
 def sandila_workers() -> list[str]:
-    from bot.roster import read_table
+    from bot.roster.read import read_table
     from tests.conftest import SAMPLE
 
     table = read_table(SAMPLE)
@@ -386,7 +387,7 @@ def test_digests_carry_the_gap_and_flag_blocks_over_the_share(chat: Chat, portal
 def test_export_gains_official_columns_where_the_portal_has_figures(
     chat: Chat, settings: Settings, tmp_path: Path
 ) -> None:
-    from bot.rollups import export_rows
+    from bot.rollups.export_table import export_rows
 
     def table(level: str) -> tuple[list[str], list[list[object]]]:
         with Session(chat.core.engine) as session:
@@ -596,16 +597,16 @@ def test_a_district_officer_imports_her_own_districts_only(
 def test_a_workbook_that_unpacks_too_far_or_a_file_too_long_is_refused_unread(
     state: Engine, cfg: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.official
+    import bot.official.read
 
     path = wide_xlsx(tmp_path, MESSY)
-    monkeypatch.setattr(bot.official, "MAX_UNPACKED_BYTES", 2 * 2**20)
+    monkeypatch.setattr(bot.official.read, "MAX_UNPACKED_BYTES", 2 * 2**20)
     big = tmp_path / "big.xlsx"
     with zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("xl/worksheets/sheet1.xml", b" " * (3 * 2**20))  # packs to a few KiB
     assert big.stat().st_size < 50_000
     assert problems(state, cfg, big) == ["the workbook unpacks to 3 MiB; at most 2 MiB"]
-    monkeypatch.setattr(bot.official, "MAX_ROWS", 3)
+    monkeypatch.setattr(bot.official.read, "MAX_ROWS", 3)
     assert problems(state, cfg, path)[-1] == (
         "row 5: the file has more than 3 rows; rows after it were not checked"
     )

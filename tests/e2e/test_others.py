@@ -14,12 +14,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 import scheduler
-from bot import roster
 from bot.app import build_core
 from bot.config import Settings
 from bot.core.messages import Inbound, Reply
 from bot.core.service import Fieldbot
 from bot.i18n import t
+from bot.roster.read import ImportSummary, RosterInvalid
 from bot.store import crud
 from bot.store.db import session_scope
 from bot.web import create_app
@@ -106,7 +106,7 @@ def test_the_entrant_and_the_worker_may_undo(chat: Chat, district: Engine) -> No
     assert chat.say(USHA, "/undo", at(23, 19, 6)) == t("hi", "nothing_to_undo")
 
 
-def add_people(engine: Engine, folder: Path, rows: str) -> roster.ImportSummary:
+def add_people(engine: Engine, folder: Path, rows: str) -> ImportSummary:
     path = folder / f"more-{uuid.uuid4().hex[:6]}.csv"
     path.write_text(HEADER + rows, encoding="utf-8")
     return import_csv(engine, path)
@@ -160,7 +160,7 @@ def test_a_worker_without_a_phone_is_reported_for_by_her_worker_id(
         tmp_path,
         "Lalita Devi,,asha,Hardoi,Sandila,Sandila-1,Atwa,,,hi,HRD-SDL-0100,,true\n",
     )
-    with pytest.raises(roster.RosterInvalid) as refused:
+    with pytest.raises(RosterInvalid) as refused:
         add_people(district, tmp_path, "Kamla Devi,,asha,Hardoi,Sandila,Sandila-1,Atwa,,,hi,,,true\n")
     assert "needs a worker_id" in str(refused.value.errors[0])
     assert chat.say(USHA, "/for HRD-SDL-0100 कार्ड 2", at(23, 19)).startswith("📝 Lalita Devi")

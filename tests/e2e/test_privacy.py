@@ -16,12 +16,12 @@ from sqlalchemy import delete, func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
-from bot import presence
 from bot.app import build_core
 from bot.config import Settings
 from bot.core.messages import Inbound, Location
 from bot.core.service import Fieldbot
 from bot.logs import configure_logging, mask_numbers
+from bot.presence import parts
 from bot.privacy import _phone_forms, erase, erasing_pattern
 from models import (
     DailyReport,
@@ -437,7 +437,7 @@ def test_a_photo_whose_message_failed_to_store_is_swept_after_a_grace_period(
     def full_disk(**_: object) -> None:
         raise OSError("no space left on device")
 
-    monkeypatch.setattr(presence, "save_photo_part", full_disk)  # the transaction fails after the write
+    monkeypatch.setattr(parts, "save_photo_part", full_disk)  # the transaction fails after the write
     for seed, minute in [(5, 30), (6, 45)]:
         reply = chat.say(SUNITA, None, now + dt.timedelta(minutes=minute), photo=photo(seed))
         assert "दोबारा भेजें" in reply

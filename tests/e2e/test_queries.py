@@ -16,7 +16,7 @@ BILGRAM_ASHA = None
 
 def bilgram_asha(chat: Chat) -> str:
     """Some ASHA of Bilgram block, from the sample roster."""
-    from bot.roster import read_table
+    from bot.roster.read import read_table
     from tests.conftest import SAMPLE
 
     table = read_table(SAMPLE)

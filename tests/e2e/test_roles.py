@@ -21,7 +21,7 @@ from bot.core.messages import Inbound, Location, Reply
 from bot.core.service import Fieldbot
 from bot.i18n import t
 from bot.phones import local_phone, normalize_phone
-from bot.roster import read_table
+from bot.roster.read import read_table
 from models import InboundMessage, Person, Proof, ReportChange, ReportValue
 from tests.conftest import ADMIN, NASREEN, RAJESH, SAMPLE, SUNITA, USHA, VIVEK, at
 from tests.images import photo

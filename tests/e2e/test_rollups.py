@@ -20,12 +20,16 @@ from sqlalchemy import delete, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot import rollups
 from bot.app import build_core
 from bot.config import Settings
 from bot.core.messages import Inbound
 from bot.export import csv_bytes, xlsx_bytes
-from bot.rollups import RAW
+from bot.rollups.export_table import export_rows
+from bot.rollups.figures import Figures, status_view
+from bot.rollups.figures import figures as rollup_figures
+from bot.rollups.ranking import breakdown
+from bot.rollups.scope import RAW
+from bot.rollups.sums import reported_count, unit_totals
 from bot.store import crud
 from bot.store.db import make_engine, session_scope, upgrade
 from bot.store.units import Unit, resolve_units, state_unit
@@ -79,10 +83,10 @@ def unit(engine: Engine, path: str, cfg: Settings) -> Unit:
     return found[0]
 
 
-def figures(engine: Engine, cfg: Settings, path: str, start: dt.date, end: dt.date) -> rollups.Figures:
+def figures(engine: Engine, cfg: Settings, path: str, start: dt.date, end: dt.date) -> Figures:
     where = state_unit(cfg.state) if path == cfg.state else unit(engine, path, cfg)
     with Session(engine) as session:
-        return rollups.figures(session=session, settings=cfg, unit=where, start=start, end=end)
+        return rollup_figures(session=session, settings=cfg, unit=where, start=start, end=end)
 
 
 def write_targets(engine: Engine, cfg: Settings, folder: Path, body: str) -> None:
@@ -218,7 +222,7 @@ def test_without_campaign_dates_pace_and_coverage_have_no_basis(
 def ranking(engine: Engine, cfg: Settings, path: str, start: dt.date, end: dt.date) -> list[Any]:
     where = state_unit(cfg.state) if path == cfg.state else unit(engine, path, cfg)
     with Session(engine) as session:
-        rows = rollups.breakdown(
+        rows = breakdown(
             session=session,
             unit=where,
             start=start,
@@ -392,15 +396,13 @@ def test_export_tables_by_hand_and_formulas_neutralised(reported: Engine, cfg: S
             session.add(who)
     hardoi = unit(reported, "Hardoi", cfg)
     with Session(reported) as session:
-        header, blocks = rollups.export_rows(
+        header, blocks = export_rows(
             session=session, settings=cfg, level="block", start=nov(19), end=nov(20), within=hardoi
         )
-        _, workers = rollups.export_rows(
+        _, workers = export_rows(
             session=session, settings=cfg, level="worker", start=nov(20), end=nov(20), within=hardoi
         )
-        _, whole = rollups.export_rows(
-            session=session, settings=cfg, level="state", start=nov(20), end=nov(20)
-        )
+        _, whole = export_rows(session=session, settings=cfg, level="state", start=nov(20), end=nov(20))
     rows = {(r[0], r[2]): dict(zip(header, r, strict=True)) for r in blocks}
     sandila = rows[("2026-11-20", "Sandila")]
     assert (sandila["workers"], sandila["reported"], sandila["cards"], sandila["households"]) == (
@@ -447,19 +449,17 @@ def compare_sources(engine: Engine, cfg: Settings, ranges: list[tuple[dt.date, d
             units.append(resolve_units(session, path, cfg.state)[0])
         for start, end in ranges:
             for where in units:
-                a = rollups.figures(session=session, settings=cfg, unit=where, start=start, end=end)
-                r = rollups.figures(
+                a = rollup_figures(session=session, settings=cfg, unit=where, start=start, end=end)
+                r = rollup_figures(
                     session=session, settings=cfg, unit=where, start=start, end=end, source=RAW
                 )
                 assert a == r, (where.path, start, end)
-                shared, _ = rollups.status_view(
-                    session=session, settings=cfg, unit=where, start=start, end=end
-                )
+                shared, _ = status_view(session=session, settings=cfg, unit=where, start=start, end=end)
                 assert shared == a, (where.path, start, end)
-                rows_a = rollups.breakdown(
+                rows_a = breakdown(
                     session=session, unit=where, start=start, end=end, metric="cards", settings=cfg
                 )
-                rows_r = rollups.breakdown(
+                rows_r = breakdown(
                     session=session,
                     unit=where,
                     start=start,
@@ -471,10 +471,10 @@ def compare_sources(engine: Engine, cfg: Settings, ranges: list[tuple[dt.date, d
                 assert rows_a == rows_r, (where.path, start, end)
             for level in ("worker", "sector", "block", "district", "state"):
                 for within in (None, units[1]) if level != "worker" else (units[1],):
-                    got = rollups.export_rows(
+                    got = export_rows(
                         session=session, settings=cfg, level=level, start=start, end=end, within=within
                     )
-                    want = rollups.export_rows(
+                    want = export_rows(
                         session=session,
                         settings=cfg,
                         level=level,
@@ -629,11 +629,8 @@ def test_aggregates_agree_with_reports_after_any_edits_and_undos(
         sectors = {s.name: s for s in session.exec(select(Sector))}
         for (name, day), (cards, people) in _oracle(state).items():
             where = resolve_units(session, name, cfg.state)[0]
-            assert (
-                rollups.unit_totals(session=session, unit=where, start=day, end=day).get("cards", 0)
-                == cards
-            )
-            assert rollups.reported_count(session=session, unit=where, start=day, end=day) == people, (
+            assert unit_totals(session=session, unit=where, start=day, end=day).get("cards", 0) == cards
+            assert reported_count(session=session, unit=where, start=day, end=day) == people, (
                 name,
                 day,
                 sectors[name].id,
@@ -661,9 +658,7 @@ def test_refused_message_leaves_no_aggregate_behind(reported: Engine, cfg: Setti
     assert "बहुत ज़्यादा" in chat.say("9100000004", "कार्ड 30 घर 999")
     with Session(reported) as session:
         where = unit(reported, "S2", cfg)
-        assert rollups.unit_totals(session=session, unit=where, start=nov(20), end=nov(20)) == {
-            "cards": 25
-        }
+        assert unit_totals(session=session, unit=where, start=nov(20), end=nov(20)) == {"cards": 25}
     compare_sources(reported, cfg, RANGES[:1])
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
-from bot.roster import RosterInvalid
+from bot.roster.read import RosterInvalid
 from models import Block, District, Person, PersonPhone, Post, Sector, Village
 from tests.conftest import SAMPLE, import_csv
 

@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from bot import roster
 from bot.app import build_core
 from bot.config import Settings
 from bot.config_sections import Simulator
 from bot.core.service import Fieldbot
 from bot.delivery import outbox
 from bot.guard import COOKIE, own_hosts
+from bot.roster.apply import import_roster
 from bot.store.db import session_scope, upgrade
 from bot.web import create_app
 from models import InboundMessage, Person, utcnow
@@ -204,7 +204,7 @@ def test_run_with_the_simulator_prints_a_token_and_needs_it(tmp_path: Path) -> N
     with _site("sqlite", tmp_path, enable) as site:
         upgrade(site.engine())
         with session_scope(site.engine()) as session:
-            roster.import_roster(session, SAMPLE, progress=False)
+            import_roster(session, SAMPLE, progress=False)
         with running(site, "run", "--no-scheduler") as (port, out):
             said = out.read_text()
             assert "real figures" in said and "training" in said  # it says what it does

@@ -35,6 +35,7 @@ from bot.core.messages import Inbound, Location, Reply
 from bot.core.questions import button_data, read_button_data
 from bot.core.service import Fieldbot
 from bot.delivery import leases
+from bot.official.read import may_upload
 from bot.store.db import session_scope
 
 log = logging.getLogger("fieldbot.telegram")
@@ -303,8 +304,6 @@ def table_document(message: Message) -> str | None:
 def _may_upload(core: Fieldbot, telegram_user_id: int | None) -> bool:
     if telegram_user_id is None:
         return False
-    from bot.official import may_upload
-
     with session_scope(core.engine) as session:
         return may_upload(session=session, telegram_user_id=telegram_user_id)
 

@@ -52,6 +52,7 @@ from bot.delivery.sender import SendFailed
 from bot.delivery.wa_limits import keyword, opens_conversation
 from bot.i18n import short_date, t
 from bot.numbers import indian
+from bot.official.read import UPLOADERS
 from bot.phones import PhoneError, mask_phone, normalize_phone
 from bot.store import crud
 from bot.store.db import session_scope
@@ -796,8 +797,6 @@ class WhatsAppEndpoints:
         return Response(body, media_type="application/xml", background=later)
 
     async def _document(self, inbound: Inbound, media: Media | None, sender: _Sender | None) -> Inbound:
-        from bot.official import UPLOADERS
-
         if media is None or sender is None or not sender.active or sender.role not in UPLOADERS:
             return inbound  # the core answers from the name alone: nothing is fetched
         limit = int(self.core.settings.official.max_file_mb * 1024 * 1024)

@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot import roster
 from bot.channels.telegram.adapter import build_application
 from bot.cli import main as cli_main
 from bot.core.service import Fieldbot
+from bot.roster.apply import import_roster
+from bot.roster.read import RosterInvalid
 from bot.store.db import session_scope
 from bot.web import create_app
 from models import Outbox, Person, PhoneView, Proof, ProofReview
@@ -337,8 +338,8 @@ def test_uploads_give_the_clis_row_numbered_errors(
         b"Doosri Asha,9811122233,asha,Hardoi,Sandila,Sandila-1,Atwa,27.09,80.48,xx\n"
     )
     (tmp_path / "bad.csv").write_bytes(bad)
-    with Session(district) as session, pytest.raises(roster.RosterInvalid) as cli:
-        roster.import_roster(session, tmp_path / "bad.csv", dry_run=True, progress=False)
+    with Session(district) as session, pytest.raises(RosterInvalid) as cli:
+        import_roster(session, tmp_path / "bad.csv", dry_run=True, progress=False)
     client = client_for(app)
     page = sign_in(client, core, VIVEK).text
     answer = _upload(client, page, "roster", "bad.csv", bad, "check")

@@ -1,159 +1,39 @@
-"""Field-presence proofs: pairing a photo with a location, the checks, and the queries they need.
+"""Pairing a photo with a location: who the person is and where her village is, the waiting
+halves (`presence_part`), live locations (`live_track`, `track_point`), the proof made from a
+pair, and the expiry of halves whose other half never came.
 
-The checks are plain functions of numbers (`judge`); everything else here reads or writes the
-tables, keyword-only and session-first, inside the transaction of the message that caused it.
+Everything here reads or writes the tables, keyword-only and session-first, inside the
+transaction of the message that caused it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, or_, true, update
-from sqlalchemy import select as sa_select
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.config import Settings
-from bot.config_sections import FieldHours
 from bot.geo import distance_m
 from bot.photos import PhotoFacts, hash_distance
-from bot.store.units import Unit
+from bot.presence.rules import MAX_LIVE_SECONDS, PROVING_ROLES, Fix, Reuse, Rules, judge
 from models import (
     Block,
-    District,
     LiveTrack,
     Person,
     PersonVillage,
     Post,
     PresencePart,
     Proof,
-    ProofReview,
-    Role,
     Sector,
     TrackPoint,
     Village,
 )
-
-# Reason codes, in the order a reply and the proofs table list them.
-REASONS = (
-    "no_village_location",
-    "far_from_village",
-    "outside_field_hours",
-    "reused_photo",
-    "exif_mismatch",
-    "low_accuracy",
-    "forwarded",
-    "no_accuracy",
-)
-MAX_LIVE_SECONDS = 24 * 3600
-PROVING_ROLES = (Role.asha.value, Role.anm.value, Role.supervisor.value)
-
-
-@dataclass(frozen=True)
-class Fix:
-    """A point where the person said she was, and when."""
-
-    lat: float
-    lon: float
-    at: dt.datetime
-    accuracy_m: float | None
-    live: bool
-    part_id: int | None = None  # a static location waiting as a part
-    point_id: int | None = None  # a point of a live track
-    forwarded: bool = False  # forwarded from another chat: not a fix of hers, not a fresh one
-
-
-@dataclass(frozen=True)
-class Reuse:
-    proof_id: int
-    bits: int
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """The verdict and every number it rests on."""
-
-    reasons: tuple[str, ...]
-    distance_m: float | None
-    exif_distance_m: float | None = None
-    exif_minutes: float | None = None
-
-    @property
-    def verdict(self) -> str:
-        return "needs_review" if self.reasons else "verified"
-
-
-@dataclass(frozen=True)
-class Rules:
-    radius_m: float
-    max_accuracy_m: float
-    hours: FieldHours
-    tz: ZoneInfo
-    exif_max_distance_m: float
-    exif_max_minutes: float
-    flag_no_accuracy: bool = True
-
-    @classmethod
-    def of(cls, settings: Settings) -> Rules:
-        presence = settings.presence
-        return cls(
-            radius_m=presence.radius_m,
-            max_accuracy_m=presence.max_accuracy_m,
-            hours=settings.field_hours,
-            tz=settings.tz,
-            exif_max_distance_m=presence.exif_max_distance_m,
-            exif_max_minutes=presence.exif_max_minutes,
-            flag_no_accuracy=presence.flag_no_accuracy,
-        )
-
-
-def judge(
-    *,
-    rules: Rules,
-    village: tuple[float, float] | None,
-    fix: Fix,
-    taken_at: dt.datetime,
-    photo: PhotoFacts,
-    photo_file: bool,
-    reuse: Reuse | None,
-    photo_forwarded: bool = False,
-) -> Judgement:
-    """Check one photo-and-location pair against the village, the hours, earlier photos and EXIF."""
-    reasons: list[str] = []
-    where = (fix.lat, fix.lon)
-    distance = distance_m(village, where) if village is not None else None
-    if distance is None:
-        reasons.append("no_village_location")
-    elif distance > rules.radius_m:
-        reasons.append("far_from_village")
-    local = taken_at.astimezone(rules.tz).time()
-    if not rules.hours.start <= local < rules.hours.end:
-        reasons.append("outside_field_hours")
-    if reuse is not None:
-        reasons.append("reused_photo")
-    exif_distance = exif_minutes = None
-    if photo_file:
-        if photo.exif_lat is not None and photo.exif_lon is not None:
-            exif_distance = distance_m((photo.exif_lat, photo.exif_lon), where)
-        if photo.exif_taken_at is not None:
-            exif_minutes = abs((photo.exif_taken_at - taken_at).total_seconds()) / 60
-        off_place = exif_distance is not None and exif_distance > rules.exif_max_distance_m
-        off_time = exif_minutes is not None and exif_minutes > rules.exif_max_minutes
-        if off_place or off_time:
-            reasons.append("exif_mismatch")
-    if fix.accuracy_m is not None and fix.accuracy_m > rules.max_accuracy_m:
-        reasons.append("low_accuracy")
-    if fix.forwarded or photo_forwarded:
-        reasons.append("forwarded")
-    if fix.accuracy_m is None and rules.flag_no_accuracy:
-        reasons.append("no_accuracy")  # picked on a map: it can be dropped anywhere
-    return Judgement(tuple(reasons), distance, exif_distance, exif_minutes)
-
 
 # ---------------------------------------------------------------- who and where
 
@@ -570,147 +450,3 @@ def photo_in_use(*, session: Session, sha256: str) -> bool:
         .limit(1)
     ).first()
     return proof is not None or part is not None
-
-
-# ---------------------------------------------------------------- reading proofs
-
-
-@dataclass(frozen=True)
-class ProofRow:
-    proof: Proof
-    worker: str
-    phone: str
-    district: str
-    block: str
-    sector: str
-
-
-def proof_scope(unit: Unit) -> list[ColumnElement[bool]]:
-    if unit.level == "state":
-        return []
-    column = {"district": Proof.district_id, "block": Proof.block_id, "sector": Proof.sector_id}[
-        unit.level
-    ]
-    return [col(column) == unit.id]
-
-
-def proofs(
-    *,
-    session: Session,
-    start: dt.date,
-    end: dt.date,
-    units: Sequence[Unit] | None = None,
-    person_id: int | None = None,
-) -> list[ProofRow]:
-    """Proofs in a date range, within any of the units (or of one person), oldest first."""
-    query = (
-        sa_select(
-            Proof,
-            col(Person.name),
-            col(Person.phone),
-            col(District.name),
-            col(Block.name),
-            col(Sector.name),
-        )
-        .join(Person, col(Person.id) == col(Proof.person_id))
-        .join(District, col(District.id) == col(Proof.district_id))
-        .join(Block, col(Block.id) == col(Proof.block_id))
-        .join(Sector, col(Sector.id) == col(Proof.sector_id))
-        .where(col(Proof.day) >= start, col(Proof.day) <= end)
-    )
-    if person_id is not None:
-        query = query.where(col(Proof.person_id) == person_id)
-    if units is not None:
-        clauses = [and_(*scope) if (scope := proof_scope(unit)) else true() for unit in units]
-        query = query.where(or_(*clauses))
-    rows = session.execute(query.order_by(col(Proof.taken_at), col(Proof.id))).all()
-    return [ProofRow(p, name, phone, d, b, s) for p, name, phone, d, b, s in rows]
-
-
-def village_name(*, session: Session, village_id: int | None, language: str = "en") -> str | None:
-    """The village's name in the reader's language (its Devanagari name for Hindi, where known)."""
-    village = session.get(Village, village_id) if village_id is not None else None
-    if village is None:
-        return None
-    return (village.name_hi or village.name) if language == "hi" else village.name
-
-
-def reused_day(*, session: Session, proof: Proof) -> dt.date | None:
-    """The day of the earlier proof this one re-used a photo of."""
-    if proof.reused_proof_id is None:
-        return None
-    earlier = session.get(Proof, proof.reused_proof_id)
-    return earlier.day if earlier else None
-
-
-def proof_counts(*, session: Session, unit: Unit, day: dt.date) -> tuple[int, int]:
-    """(proofs, of which needing review) in a unit on a day."""
-    rows = session.exec(
-        select(Proof.verdict, func.count())
-        .where(col(Proof.day) == day, *proof_scope(unit))
-        .group_by(col(Proof.verdict))
-    ).all()
-    counts = dict(rows)
-    return sum(counts.values()), counts.get("needs_review", 0)
-
-
-PROOF_COLUMNS = (
-    "date",
-    "time",
-    "district",
-    "block",
-    "sector",
-    "worker",
-    "phone",
-    "lat",
-    "lon",
-    "distance_m",
-    "live",
-    "verdict",
-    "reasons",
-    "review",
-    "review_note",
-)
-
-
-def proof_table(
-    *,
-    session: Session,
-    settings: Settings,
-    start: dt.date,
-    end: dt.date,
-    units: Sequence[Unit] | None = None,
-) -> list[tuple[object, ...]]:
-    """The proofs table of interface.md: one row per proof (within `units`), oldest first,
-    with the review a supervisor or BMO gave it on the dashboard."""
-    out: list[tuple[object, ...]] = []
-    found = proofs(session=session, start=start, end=end, units=units)
-    ids = [row.proof.id for row in found]
-    reviews = {
-        r.proof_id: r
-        for r in session.exec(select(ProofReview).where(col(ProofReview.proof_id).in_(ids))).all()
-    }
-    for row in found:
-        proof = row.proof
-        review = reviews.get(proof.id or 0)
-        local = proof.taken_at.astimezone(settings.tz)
-        out.append(
-            (
-                proof.day.isoformat(),
-                f"{local:%H:%M}",
-                row.district,
-                row.block,
-                row.sector,
-                row.worker,
-                row.phone,
-                round(proof.lat, 6) if proof.lat is not None else "",
-                round(proof.lon, 6) if proof.lon is not None else "",
-                round(proof.distance_m) if proof.distance_m is not None else "",
-                "true" if proof.live else "false",
-                proof.verdict,
-                proof.reasons,
-                review.decision if review else "",
-                review.note if review else "",
-            )
-        )
-    return out

@@ -1,0 +1,1 @@
+"""The official portal's counts: the district office's release, read, checked and kept per day."""

@@ -1,0 +1,1 @@
+"""Sums, who reported, targets, pace, rankings and the export table, for any unit and range of days."""
