@@ -25,9 +25,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot import privacy
+from bot.channels.base import UnreachableChannel
 from bot.config import Settings
 from bot.delivery import leases, outbox
-from bot.delivery.sender import OutboxSender
+from bot.delivery.sender import OutboxSender, SimulatorChannel
 from bot.digests import JOBS
 from bot.i18n import t
 from bot.store.db import session_scope
@@ -363,8 +364,6 @@ class Scheduler:
 
 def build_scheduler(core: Any, channels: dict[str, Any] | None = None) -> Scheduler:
     """The scheduler for a Fieldbot core, with a sender over the given channels."""
-    from bot.delivery.sender import SimulatorChannel, UnreachableChannel
-
     chans: dict[str, Any] = dict(channels or {})
     chans.setdefault(
         "simulator",

@@ -10,7 +10,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol
 from urllib.parse import urlsplit
 
 from sqlalchemy import update
@@ -20,6 +19,7 @@ from sqlmodel import col
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.channels.base import Channel, SendFailed, UnreachableChannel, split_text
 from bot.channels.telegram.wire import Pool, WireError
 from bot.config import Settings
 from bot.delivery import leases, outbox
@@ -33,45 +33,11 @@ RETRY_SOON = dt.timedelta(seconds=5)
 STORE_RETRY = (0.1, 2.0)  # first and longest wait between tries to write down a message's outcome
 
 
-class SendFailed(Exception):
-    """A channel refused a message: `retry_after` to wait, `permanent` to give up."""
-
-    def __init__(
-        self,
-        reason: str,
-        *,
-        retry_after: float | None = None,
-        permanent: bool = False,
-        defer_until: dt.datetime | None = None,
-    ):
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-        self.permanent = permanent
-        # This message alone waits (WhatsApp's messaging limit): the lane goes on with others.
-        self.defer_until = defer_until
-
-
-class Channel(Protocol):
-    async def send(self, row: Outbox) -> None:
-        """Deliver one message or raise SendFailed."""
-
-
 class SimulatorChannel:
     """The simulator's inbox is the outbox itself: a sent row is what the chat page shows."""
 
     async def send(self, row: Outbox) -> None:
         return None
-
-
-class UnreachableChannel:
-    """A person with no way to reach them: recorded, so digests can say who was not reached."""
-
-    def __init__(self, reason: str):
-        self.reason = reason
-
-    async def send(self, row: Outbox) -> None:
-        raise SendFailed(self.reason, permanent=True)
 
 
 def _seconds(value: float | dt.timedelta) -> float:
@@ -150,8 +116,6 @@ class TelegramChannel:
             raise SendFailed(f"refused: {exc.message}", permanent=True) from None
         except (NetworkError, TelegramError) as exc:
             raise SendFailed(f"network: {exc}") from None
-        from bot.channels.telegram.adapter import split_text
-
         for piece in split_text(row.text):
             data: dict[str, object] = {"chat_id": chat_id, "text": piece}
             if broadcast:

@@ -320,7 +320,7 @@ def test_blocked_bot_is_recorded_and_named_in_the_digest(
 def test_people_without_a_chat_are_unreachable_not_lost(
     district: Engine, settings: Settings, base_settings: Settings
 ) -> None:
-    from bot.delivery.sender import UnreachableChannel
+    from bot.channels.base import UnreachableChannel
 
     scheduler.run_job(district, settings, "reminder", at(23, 17))
 

@@ -23,7 +23,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 from twilio.request_validator import RequestValidator
 
-from bot.channels.telegram.adapter import TelegramSettings, build_application, split_text
+from bot.channels.base import split_text
+from bot.channels.telegram.adapter import TelegramSettings, build_application
 from bot.channels.whatsapp.endpoints import (
     MAX_TEXT,
     Form,

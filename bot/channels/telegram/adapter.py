@@ -29,6 +29,7 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from bot.channels.base import MAX_TEXT, split_text
 from bot.config import Settings
 from bot.core.batch import Batcher, batchable
 from bot.core.messages import Inbound, Location, Reply
@@ -39,7 +40,6 @@ from bot.store.db import session_scope
 
 log = logging.getLogger("fieldbot.telegram")
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
-MAX_TEXT = 4096
 MAX_CAPTION = 1024
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 # Updates handled at once: a whole getUpdates batch (up to 100) fits, so its reports are stored
@@ -359,29 +359,6 @@ async def with_photo(inbound: Inbound, message: Message, max_bytes: int) -> Inbo
         log.warning("photo %s could not be fetched: %s", inbound.dedup_key, exc)
         return dataclasses.replace(inbound, photo_refused="unavailable", photo_file=as_file)
     return dataclasses.replace(inbound, photo=data, photo_file=as_file)
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cut a long reply at line breaks into pieces Telegram accepts."""
-    if len(text) <= limit:
-        return [text]
-    pieces, current = [], ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            pieces.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        pieces.append(current)
-    return pieces
 
 
 # Set by the webhook route for the update it is processing: the handler may leave its one reply

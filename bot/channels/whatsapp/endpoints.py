@@ -43,12 +43,11 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.channels.telegram.adapter import split_text
+from bot.channels.base import SendFailed, split_text
 from bot.config import ConfigError, Settings
 from bot.core.batch import Batcher, batchable
 from bot.core.messages import Document, Inbound, Location, Reply
 from bot.core.service import Fieldbot
-from bot.delivery.sender import SendFailed
 from bot.delivery.wa_limits import keyword, opens_conversation
 from bot.i18n import short_date, t
 from bot.numbers import indian
