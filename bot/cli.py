@@ -683,7 +683,8 @@ async def _serve(
 ) -> None:
     import uvicorn
 
-    from bot.channels.telegram.adapter import TelegramSettings, build_application
+    from bot.channels.telegram.application import build_application
+    from bot.channels.telegram.settings import TelegramSettings
     from bot.dashboard.auth import set_origin
     from bot.guard import is_loopback, own_hosts
     from bot.schedule import build_scheduler
@@ -692,8 +693,9 @@ async def _serve(
     set_origin(f"http://{host}:{port}")  # dashboard links, unless FIELDBOT_PUBLIC_URL says otherwise
 
     from bot import bots
+    from bot.channels.telegram.sending import TelegramChannel
     from bot.channels.whatsapp.endpoints import WhatsAppEndpoints
-    from bot.delivery.sender import SimulatorChannel, TelegramChannel
+    from bot.delivery.sender import SimulatorChannel
 
     # Only a process that runs the scheduler sends what may need an approved template.
     channels, twilio = _whatsapp_channels(core, scheduled=scheduler)
@@ -833,8 +835,8 @@ async def _telegram_channels(core: Fieldbot) -> tuple[dict[str, Any], list[Any]]
     from telegram import Bot
 
     from bot import bots
-    from bot.channels.telegram.adapter import TelegramSettings
-    from bot.delivery.sender import TelegramChannel
+    from bot.channels.telegram.sending import TelegramChannel
+    from bot.channels.telegram.settings import TelegramSettings
 
     channels, _ = _whatsapp_channels(core, scheduled=True)
     paid = {spec.name: spec.paid_broadcast for spec in bots.specs(core.settings)}

@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import dataclasses
 import datetime as dt
-import hmac
 import json
 import logging
 import uuid
@@ -21,19 +19,12 @@ from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
-from telegram import Update
 
 from bot import dashboard
-from bot.channels.telegram.adapter import (
-    INLINE_ANSWER,
-    TelegramSettings,
-    answer,
-    plain_text_inbound,
-    start_telegram,
-    stop_telegram,
-)
+from bot.channels.telegram.routes import TelegramWebhooks
+from bot.channels.telegram.settings import TelegramSettings
 from bot.core.messages import Inbound, Location
 from bot.core.service import Fieldbot
 from bot.delivery.outbox import inbox as outbox_inbox
@@ -86,7 +77,7 @@ def create_app(
     `telegram_bots` are several bots (config `telegram.bots`), each at `/telegram/webhook/<name>`.
     """
     gate = SimulatorGate(simulator_token)
-    by_name = {tg.bot: (bot_app, tg) for bot_app, tg in telegram_bots if tg.bot is not None}
+    telegram = TelegramWebhooks(telegram_app, telegram_settings, telegram_bots)
 
     async def healthz(request: Request) -> Response:
         def check() -> dict[str, Any]:
@@ -256,73 +247,7 @@ def create_app(
             out.append(item)
         return JSONResponse({"replies": out})
 
-    async def telegram_webhook(request: Request) -> Response:
-        return await _webhook(request, telegram_app, telegram_settings)
-
-    async def bot_webhook(request: Request) -> Response:
-        found = by_name.get(request.path_params["bot"])
-        if found is None:
-            return PlainTextResponse("no such telegram bot", status_code=404)
-        return await _webhook(request, *found)
-
-    async def _webhook(
-        request: Request, telegram_app: Any, telegram_settings: TelegramSettings | None
-    ) -> Response:
-        if telegram_app is None or telegram_settings is None:
-            return PlainTextResponse("telegram webhook is not enabled", status_code=404)
-        webhook_secret = telegram_settings.webhook_secret
-        answer_inline = telegram_settings.answer_inline
-        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if not webhook_secret or not hmac.compare_digest(given.encode(), webhook_secret.encode()):
-            log.warning(
-                "telegram webhook: wrong or missing secret from %s",
-                request.client.host if request.client else "?",
-            )
-            return PlainTextResponse("forbidden", status_code=403)
-        try:
-            data = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-            return PlainTextResponse("bad request", status_code=400)
-        # A plain text message (most of a campaign evening's traffic) is read from its JSON;
-        # python-telegram-bot reads everything else.
-        inbound = plain_text_inbound(data)
-        if inbound is not None:
-            if telegram_settings.bot is not None:
-                inbound = dataclasses.replace(inbound, bot=telegram_settings.bot)
-            work = _answer_plain(telegram_app, inbound)
-        else:
-            try:
-                update = Update.de_json(data, telegram_app.bot)
-            except (TypeError, KeyError, ValueError, AttributeError, RecursionError):  # not an Update
-                return PlainTextResponse("bad request", status_code=400)
-            if update is None:
-                return PlainTextResponse("bad request", status_code=400)
-            work = telegram_app.process_update(update)
-        if not answer_inline:
-            await work
-            return Response(status_code=200)
-        holder: list[dict[str, Any]] = []
-        token = INLINE_ANSWER.set(holder)
-        try:
-            await work
-        finally:
-            INLINE_ANSWER.reset(token)
-        if holder:
-            # Sent only now, after the message is stored: Telegram makes this call for us.
-            return JSONResponse(holder[0])
-        return Response(status_code=200)
-
-    async def _answer_plain(telegram_app: Any, inbound: Inbound) -> None:
-        try:
-            await answer(telegram_app, inbound)
-        except Exception:
-            log.exception("telegram update %s failed", inbound.dedup_key)
-
-    routes = [
-        Route("/healthz", healthz),
-        Route("/telegram/webhook", telegram_webhook, methods=["POST"]),
-        Route("/telegram/webhook/{bot}", bot_webhook, methods=["POST"]),
-    ]
+    routes = [Route("/healthz", healthz), *telegram.routes()]
     if whatsapp is not None:
         routes += whatsapp.routes()
     routes += dashboard.routes(core)
@@ -341,10 +266,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if telegram_app is not None:
-            await start_telegram(telegram_app, telegram_settings)
-        for bot_app, tg in by_name.values():
-            await start_telegram(bot_app, tg)
+        await telegram.start()
         if scheduler is not None:
             scheduler.start()
         try:
@@ -352,10 +274,7 @@ def create_app(
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
-            if telegram_app is not None:
-                await stop_telegram(telegram_app)
-            for bot_app, _ in by_name.values():
-                await stop_telegram(bot_app)
+            await telegram.stop()
 
     allowed = own_hosts("127.0.0.1") if hosts is None else hosts
     # The host check stands outermost: a foreign Host is refused before any body is read.

@@ -18,7 +18,8 @@ from sqlmodel import Session, SQLModel, select
 
 from bot import roster
 from bot.app import build_core
-from bot.channels.telegram.adapter import TelegramSettings, build_application
+from bot.channels.telegram.application import build_application
+from bot.channels.telegram.settings import TelegramSettings
 from bot.config import Settings, load_settings
 from bot.core.messages import Inbound
 from bot.core.service import Fieldbot

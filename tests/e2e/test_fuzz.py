@@ -27,7 +27,7 @@ from twilio.request_validator import RequestValidator
 
 from bot import roster
 from bot.app import build_core
-from bot.channels.telegram.adapter import to_inbound as telegram_inbound
+from bot.channels.telegram.updates import to_inbound as telegram_inbound
 from bot.channels.whatsapp.endpoints import TwilioSettings, WhatsAppEndpoints
 from bot.channels.whatsapp.endpoints import to_inbound as twilio_inbound
 from bot.config import Floods, Settings

@@ -25,7 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.channels.telegram.adapter import build_application
+from bot.channels.telegram.application import build_application
 from bot.channels.whatsapp.endpoints import TwilioSettings, WhatsAppEndpoints
 from bot.cli import server_config
 from bot.config import Http, Settings

@@ -17,9 +17,10 @@ from sqlmodel import Session, col, select
 from telegram import Bot
 
 import scheduler
+from bot.channels.telegram.sending import TelegramChannel
 from bot.config import Settings
 from bot.delivery import leases
-from bot.delivery.sender import Limits, OutboxSender, SimulatorChannel, TelegramChannel
+from bot.delivery.sender import Limits, OutboxSender, SimulatorChannel
 from bot.store.db import session_scope
 from models import JobRun, Lease, Outbox, Person
 from tests.conftest import SUNITA, Chat, at

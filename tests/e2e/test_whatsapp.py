@@ -24,7 +24,8 @@ from sqlmodel import Session, col, func, select
 from twilio.request_validator import RequestValidator
 
 from bot.channels.base import split_text
-from bot.channels.telegram.adapter import TelegramSettings, build_application
+from bot.channels.telegram.application import build_application
+from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.whatsapp.endpoints import (
     MAX_TEXT,
     Form,

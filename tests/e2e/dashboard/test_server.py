@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot import roster
-from bot.channels.telegram.adapter import build_application
+from bot.channels.telegram.application import build_application
 from bot.cli import main as cli_main
 from bot.core.service import Fieldbot
 from bot.store.db import session_scope
