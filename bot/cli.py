@@ -694,7 +694,7 @@ async def _serve(
 
     from bot import bots
     from bot.channels.telegram.sending import TelegramChannel
-    from bot.channels.whatsapp.endpoints import WhatsAppEndpoints
+    from bot.channels.whatsapp.routes import WhatsAppEndpoints
     from bot.delivery.sender import SimulatorChannel
 
     # Only a process that runs the scheduler sends what may need an approved template.
@@ -812,7 +812,8 @@ def _whatsapp_channels(core: Fieldbot, *, scheduled: bool) -> tuple[dict[str, An
     set, their messages reach only people inside the 24-hour window, the others are marked failed
     with the reason. Replies never need a template.
     """
-    from bot.channels.whatsapp.endpoints import TwilioSettings, WhatsAppChannel, missing_templates
+    from bot.channels.whatsapp.sending import WhatsAppChannel
+    from bot.channels.whatsapp.settings import TwilioSettings, missing_templates
 
     twilio = TwilioSettings.from_env()
     if twilio is None:
@@ -884,7 +885,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     engine = _migrated_engine(settings)
     job = ROLE_JOBS[args.role]
     if args.send:
-        from bot.channels.whatsapp.endpoints import TwilioSettings, check_templates
+        from bot.channels.whatsapp.settings import TwilioSettings, check_templates
 
         if TwilioSettings.from_env() is not None:  # a WhatsApp set up halfway stops before queueing
             check_templates(settings)

@@ -35,7 +35,7 @@ from bot.store.units import ROLE_ORDER, home_units
 from models import Person, Village, utcnow
 
 if TYPE_CHECKING:
-    from bot.channels.whatsapp.endpoints import WhatsAppEndpoints
+    from bot.channels.whatsapp.routes import WhatsAppEndpoints
 
 log = logging.getLogger("fieldbot.web")
 STATIC = Path(__file__).resolve().parent / "static"

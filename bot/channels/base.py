@@ -6,12 +6,16 @@ It sits beside the core: delivery and the channels both use it, and it imports n
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from models import Outbox
 
 MAX_TEXT = 4096  # Telegram's longest message; WhatsApp's is shorter (its own MAX_TEXT)
+# What WhatsApp needs from the environment; the outbox routes by whether they are set.
+WHATSAPP_ENV = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_FROM")
 
 
 class SendFailed(Exception):
@@ -69,3 +73,9 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     if current:
         pieces.append(current)
     return pieces
+
+
+def whatsapp_enabled(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether WhatsApp is on in this process: every TWILIO_* variable it needs is set."""
+    env = os.environ if environ is None else environ
+    return all(env.get(name) for name in WHATSAPP_ENV)

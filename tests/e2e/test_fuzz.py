@@ -28,8 +28,9 @@ from twilio.request_validator import RequestValidator
 from bot import roster
 from bot.app import build_core
 from bot.channels.telegram.updates import to_inbound as telegram_inbound
-from bot.channels.whatsapp.endpoints import TwilioSettings, WhatsAppEndpoints
-from bot.channels.whatsapp.endpoints import to_inbound as twilio_inbound
+from bot.channels.whatsapp.inbound import to_inbound as twilio_inbound
+from bot.channels.whatsapp.routes import WhatsAppEndpoints
+from bot.channels.whatsapp.settings import TwilioSettings
 from bot.config import Floods, Settings
 from bot.core.messages import Inbound
 from bot.core.service import Fieldbot

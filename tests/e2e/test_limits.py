@@ -26,7 +26,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.channels.telegram.application import build_application
-from bot.channels.whatsapp.endpoints import TwilioSettings, WhatsAppEndpoints
+from bot.channels.whatsapp.routes import WhatsAppEndpoints
+from bot.channels.whatsapp.settings import TwilioSettings
 from bot.cli import server_config
 from bot.config import Http, Settings
 from bot.core.service import Fieldbot
