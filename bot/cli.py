@@ -693,9 +693,9 @@ async def _serve(
     set_origin(f"http://{host}:{port}")  # dashboard links, unless FIELDBOT_PUBLIC_URL says otherwise
 
     from bot import bots
+    from bot.channels.simulator.channel import SimulatorChannel
     from bot.channels.telegram.sending import TelegramChannel
     from bot.channels.whatsapp.routes import WhatsAppEndpoints
-    from bot.delivery.sender import SimulatorChannel
 
     # Only a process that runs the scheduler sends what may need an approved template.
     channels, twilio = _whatsapp_channels(core, scheduled=scheduler)

@@ -26,9 +26,10 @@ from sqlmodel import Session
 
 from bot import privacy
 from bot.channels.base import UnreachableChannel
+from bot.channels.simulator.channel import SimulatorChannel
 from bot.config import Settings
 from bot.delivery import leases, outbox
-from bot.delivery.sender import OutboxSender, SimulatorChannel
+from bot.delivery.sender import OutboxSender
 from bot.digests import JOBS
 from bot.i18n import t
 from bot.store.db import session_scope

@@ -29,13 +29,6 @@ RETRY_SOON = dt.timedelta(seconds=5)
 STORE_RETRY = (0.1, 2.0)  # first and longest wait between tries to write down a message's outcome
 
 
-class SimulatorChannel:
-    """The simulator's inbox is the outbox itself: a sent row is what the chat page shows."""
-
-    async def send(self, row: Outbox) -> None:
-        return None
-
-
 @dataclass
 class Limits:
     """Sliding-window rate limits: overall, per chat, per group."""

@@ -17,10 +17,11 @@ from sqlmodel import Session, col, select
 from telegram import Bot
 
 import scheduler
+from bot.channels.simulator.channel import SimulatorChannel
 from bot.channels.telegram.sending import TelegramChannel
 from bot.config import Settings
 from bot.delivery import leases
-from bot.delivery.sender import Limits, OutboxSender, SimulatorChannel
+from bot.delivery.sender import Limits, OutboxSender
 from bot.store.db import session_scope
 from models import JobRun, Lease, Outbox, Person
 from tests.conftest import SUNITA, Chat, at
