@@ -833,17 +833,15 @@ def _whatsapp_channels(core: Fieldbot, *, scheduled: bool) -> tuple[dict[str, An
 
 async def _telegram_channels(core: Fieldbot) -> tuple[dict[str, Any], list[Any]]:
     """The channels of a process that sends but does not receive (scheduler, digest): a lane per bot."""
-    from telegram import Bot
-
     from bot import bots
-    from bot.channels.telegram.sending import TelegramChannel
+    from bot.channels.telegram.sending import TelegramChannel, sending_bot
     from bot.channels.telegram.settings import TelegramSettings
 
     channels, _ = _whatsapp_channels(core, scheduled=True)
     paid = {spec.name: spec.paid_broadcast for spec in bots.specs(core.settings)}
     started = []
     for tg in TelegramSettings.for_bots(core.settings):
-        bot = Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url)
+        bot = sending_bot(tg)
         await bot.initialize()
         started.append(bot)
         channels[bots.lane_of(tg.bot)] = TelegramChannel(

@@ -9,12 +9,18 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.channels.base import SendFailed, split_text
+from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.wire import Pool, WireError
 from models import Outbox
 
 
 def _seconds(value: float | dt.timedelta) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def sending_bot(settings: TelegramSettings) -> Bot:
+    """The Bot API client of a process that sends but does not receive (scheduler, digest)."""
+    return Bot(settings.token, base_url=settings.base_url, base_file_url=settings.base_file_url)
 
 
 class TelegramChannel:
