@@ -28,9 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.fake_botapi import TOKEN, FakeBotAPI  # noqa: E402
+from bot.channels.base import Channel  # noqa: E402
+from bot.channels.telegram.sending import TelegramChannel  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
 from bot.delivery.outbox import Message, enqueue  # noqa: E402
-from bot.delivery.sender import Channel, OutboxSender, TelegramChannel  # noqa: E402
+from bot.delivery.sender import OutboxSender  # noqa: E402
 from bot.store.db import make_engine, session_scope, upgrade  # noqa: E402
 from models import Outbox, Person, utcnow  # noqa: E402
 

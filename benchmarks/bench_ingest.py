@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.fake_botapi import TOKEN, FakeBotAPI, text_update  # noqa: E402
 from bot.app import build_core  # noqa: E402
-from bot.channels.telegram.adapter import WEBHOOK_CONNECTIONS  # noqa: E402
+from bot.channels.telegram.polling import WEBHOOK_CONNECTIONS  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
 from bot.store.db import make_engine, upgrade  # noqa: E402
 from models import (  # noqa: E402
@@ -230,7 +230,8 @@ def serve_webhook(url: str, port: int, bot_api: str, inline: bool) -> None:
     """The web app as `fieldbot run` serves it with a Telegram webhook (no scheduler, no simulator)."""
     import uvicorn
 
-    from bot.channels.telegram.adapter import TelegramSettings, build_application, file_url_for
+    from bot.channels.telegram.application import build_application
+    from bot.channels.telegram.settings import TelegramSettings, file_url_for
     from bot.web import create_app
 
     settings = bench_settings()
@@ -257,13 +258,9 @@ def serve_webhook(url: str, port: int, bot_api: str, inline: bool) -> None:
 
 def serve_polling(url: str, bot_api: str) -> None:
     """The Telegram application as `fieldbot run` starts it without a webhook: long polling."""
-    from bot.channels.telegram.adapter import (
-        TelegramSettings,
-        build_application,
-        file_url_for,
-        start_telegram,
-        stop_telegram,
-    )
+    from bot.channels.telegram.application import build_application
+    from bot.channels.telegram.polling import start_telegram, stop_telegram
+    from bot.channels.telegram.settings import TelegramSettings, file_url_for
 
     settings = bench_settings()
     core = build_core(settings, make_engine(url))

@@ -36,9 +36,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.fake_botapi import serve_forever  # noqa: E402
+from bot.channels.base import Channel  # noqa: E402
+from bot.channels.telegram.sending import TelegramChannel  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
 from bot.config_sections import Telegram, TelegramBot  # noqa: E402
-from bot.delivery.sender import Channel, OutboxSender, TelegramChannel  # noqa: E402
+from bot.delivery.sender import OutboxSender  # noqa: E402
 from bot.store.db import make_engine  # noqa: E402
 from models import District, Outbox, Person, TelegramBotChat, utcnow  # noqa: E402
 from scheduler import run_job  # noqa: E402

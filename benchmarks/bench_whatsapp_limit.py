@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_fanout import fresh_database  # noqa: E402
-from bot.channels.whatsapp.endpoints import TwilioSettings, WhatsAppChannel  # noqa: E402
+from bot.channels.whatsapp.sending import WhatsAppChannel  # noqa: E402
+from bot.channels.whatsapp.settings import TwilioSettings  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
 from bot.delivery.sender import OutboxSender  # noqa: E402
 from bot.store.db import make_engine  # noqa: E402

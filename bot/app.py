@@ -20,28 +20,21 @@ from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
-from telegram import Bot
 
 from bot import bots
-from bot.channels.telegram.adapter import TelegramApp, TelegramSettings, build_application
-from bot.channels.whatsapp.endpoints import (
-    TwilioSettings,
-    WhatsAppChannel,
-    WhatsAppEndpoints,
-    check_templates,
-    missing_templates,
-)
+from bot.channels.base import Channel, UnreachableChannel
+from bot.channels.simulator.channel import SimulatorChannel
+from bot.channels.telegram.application import build_application
+from bot.channels.telegram.sending import TelegramChannel, started_channel
+from bot.channels.telegram.settings import TelegramApp, TelegramSettings
+from bot.channels.whatsapp.routes import WhatsAppEndpoints
+from bot.channels.whatsapp.sending import WhatsAppChannel
+from bot.channels.whatsapp.settings import TwilioSettings, check_templates, missing_templates
 from bot.commands import CommandError, migrated_engine, queue_digests
 from bot.config import Settings
 from bot.core.service import Fieldbot
 from bot.dashboard.auth import demo_links, set_origin
-from bot.delivery.sender import (
-    Channel,
-    OutboxSender,
-    SimulatorChannel,
-    TelegramChannel,
-    UnreachableChannel,
-)
+from bot.delivery.sender import OutboxSender
 from bot.guard import WILDCARDS, is_loopback, own_hosts
 from bot.roster.apply import import_roster
 from bot.schedule import Scheduler
@@ -98,7 +91,7 @@ def whatsapp_channels(
     return {"whatsapp": WhatsAppChannel(core.engine, core.settings, twilio)}, twilio
 
 
-async def sending_channels(core: Fieldbot) -> tuple[dict[str, Channel], list[Bot]]:
+async def sending_channels(core: Fieldbot) -> tuple[dict[str, Channel], list[TelegramChannel]]:
     """The channels of a process that sends but does not receive (scheduler, digest): a lane per bot.
 
     The Telegram clients are started; the caller shuts them down.
@@ -107,12 +100,9 @@ async def sending_channels(core: Fieldbot) -> tuple[dict[str, Channel], list[Bot
     paid = {spec.name: spec.paid_broadcast for spec in bots.specs(core.settings)}
     started = []
     for tg in TelegramSettings.for_bots(core.settings):
-        bot = Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url)
-        await bot.initialize()
-        started.append(bot)
-        channels[bots.lane_of(tg.bot)] = TelegramChannel(
-            bot, paid=paid.get(tg.bot or bots.DEFAULT, False)
-        )
+        channel = await started_channel(tg, paid=paid.get(tg.bot or bots.DEFAULT, False))
+        started.append(channel)
+        channels[bots.lane_of(tg.bot)] = channel
     return channels, started
 
 
@@ -326,8 +316,8 @@ def run_scheduler(settings: Settings) -> int:
             await asyncio.Event().wait()
         finally:
             jobs.shutdown(wait=False)
-            for bot in started:
-                await bot.shutdown()
+            for channel in started:
+                await channel.shutdown()
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
@@ -349,8 +339,8 @@ def send_digests(settings: Settings, *, day: dt.date, role: str) -> int:
             assert sender is not None
             return await sender.drain_once()
         finally:
-            for bot in started:
-                await bot.shutdown()
+            for channel in started:
+                await channel.shutdown()
 
     sent = asyncio.run(send())
     print(f"{count} digest(s) for {day}: {queued} queued, {sent} sent now")

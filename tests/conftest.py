@@ -17,7 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from bot.app import build_core
-from bot.channels.telegram.adapter import TelegramSettings, build_application
+from bot.channels.telegram.application import build_application
+from bot.channels.telegram.settings import TelegramSettings
 from bot.config import Settings, load_settings
 from bot.core.messages import Inbound
 from bot.core.service import Fieldbot

@@ -12,7 +12,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from bot.channels.base import whatsapp_enabled
 from bot.config import Settings
+from bot.store.contacts import contact, wrote_last_on_whatsapp
 from models import ChannelContact, InboundMessage, Outbox, Person
 
 
@@ -36,8 +38,6 @@ def channel_of(
     is reached there: at the number she wrote from, else her roster phone.
     """
     if whatsapp and session is not None:
-        from bot.channels.whatsapp.endpoints import contact, wrote_last_on_whatsapp
-
         if person.telegram_chat_id is None:
             found = contact(session=session, person_id=person.id or 0)
             return "whatsapp", found.address if found else person.phone
@@ -158,11 +158,9 @@ def enqueue(
     by default, whether its TWILIO_* variables are set. `settings` route Telegram messages to the
     bot of each person's district when several bots are configured.
     """
-    from bot.channels.whatsapp.endpoints import enabled
-
     table = Outbox.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
-    use_whatsapp = enabled() if whatsapp is None else whatsapp
+    use_whatsapp = whatsapp_enabled() if whatsapp is None else whatsapp
     router = Router(session, [m.person for m in messages], whatsapp=use_whatsapp, settings=settings)
     priority = priority_of(job)
     rows: list[dict[str, Any]] = []

@@ -10,17 +10,13 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol
-from urllib.parse import urlsplit
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlmodel import col
-from telegram import Bot
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.channels.telegram.wire import Pool, WireError
+from bot.channels.base import Channel, SendFailed, UnreachableChannel
 from bot.config import Settings
 from bot.delivery import leases, outbox
 from bot.store.db import session_scope
@@ -31,137 +27,6 @@ MAX_BACKOFF = dt.timedelta(minutes=10)
 LANE_CHECK = 1.0  # seconds between looks for lanes that fell due while others drain
 RETRY_SOON = dt.timedelta(seconds=5)
 STORE_RETRY = (0.1, 2.0)  # first and longest wait between tries to write down a message's outcome
-
-
-class SendFailed(Exception):
-    """A channel refused a message: `retry_after` to wait, `permanent` to give up."""
-
-    def __init__(
-        self,
-        reason: str,
-        *,
-        retry_after: float | None = None,
-        permanent: bool = False,
-        defer_until: dt.datetime | None = None,
-    ):
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-        self.permanent = permanent
-        # This message alone waits (WhatsApp's messaging limit): the lane goes on with others.
-        self.defer_until = defer_until
-
-
-class Channel(Protocol):
-    async def send(self, row: Outbox) -> None:
-        """Deliver one message or raise SendFailed."""
-
-
-class SimulatorChannel:
-    """The simulator's inbox is the outbox itself: a sent row is what the chat page shows."""
-
-    async def send(self, row: Outbox) -> None:
-        return None
-
-
-class UnreachableChannel:
-    """A person with no way to reach them: recorded, so digests can say who was not reached."""
-
-    def __init__(self, reason: str):
-        self.reason = reason
-
-    async def send(self, row: Outbox) -> None:
-        raise SendFailed(self.reason, permanent=True)
-
-
-def _seconds(value: float | dt.timedelta) -> float:
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
-
-
-class TelegramChannel:
-    """Sends through the Bot API; Telegram's refusals become SendFailed.
-
-    A plain text message goes as one direct Bot API request on the bot's own HTTP client, read
-    with the few fields that matter (python-telegram-bot's objects for every reply cost more CPU
-    than the rest of sending); photos and anything else go through python-telegram-bot.
-    `paid` sends broadcasts with Telegram's paid higher rate (allow_paid_broadcast).
-    """
-
-    def __init__(self, bot: Bot, *, paid: bool = False):
-        self.bot = bot
-        self.paid = paid
-        self._pool: Pool | None = None
-        self._prefix = ""
-
-    def _wire(self) -> Pool:
-        if self._pool is None:
-            parts = urlsplit(self.bot.base_url)
-            self._pool = Pool(f"{parts.scheme}://{parts.netloc}", size=8)
-            self._prefix = parts.path.rstrip("/")
-        return self._pool
-
-    async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
-
-    async def _post(self, method: str, data: dict[str, object]) -> None:
-        pool = self._wire()
-        try:
-            status, body = await pool.post_json(f"{self._prefix}/{method}", data)
-        except WireError as exc:
-            raise SendFailed(f"network: {exc}") from None
-        if isinstance(body, dict) and body.get("ok") is True:
-            return
-        described = str(body.get("description", "")) if isinstance(body, dict) else ""
-        parameters = body.get("parameters") if isinstance(body, dict) else None
-        if status == 429 or (isinstance(parameters, dict) and "retry_after" in parameters):
-            after = parameters.get("retry_after", 1) if isinstance(parameters, dict) else 1
-            raise SendFailed("telegram asked to slow down", retry_after=float(after))
-        if status == 403:
-            raise SendFailed(f"blocked or left: {described}", permanent=True)
-        if status == 400:
-            raise SendFailed(f"refused: {described}", permanent=True)
-        raise SendFailed(f"network: HTTP {status} {described}".rstrip())
-
-    async def send(self, row: Outbox) -> None:
-        chat_id = int(row.address or 0)
-        broadcast = self.paid and row.job in BROADCAST_JOBS
-        try:
-            if row.attachment is not None:
-                await self.bot.send_photo(
-                    chat_id,
-                    photo=row.attachment,
-                    caption=row.text[:1024],
-                    allow_paid_broadcast=broadcast or None,
-                )
-                if len(row.text) > 1024:
-                    await self.bot.send_message(
-                        chat_id, row.text, allow_paid_broadcast=broadcast or None
-                    )
-                return
-        except RetryAfter as exc:
-            raise SendFailed(
-                "telegram asked to slow down", retry_after=_seconds(exc.retry_after)
-            ) from None
-        except Forbidden as exc:
-            raise SendFailed(f"blocked or left: {exc.message}", permanent=True) from None
-        except BadRequest as exc:
-            raise SendFailed(f"refused: {exc.message}", permanent=True) from None
-        except (NetworkError, TelegramError) as exc:
-            raise SendFailed(f"network: {exc}") from None
-        from bot.channels.telegram.adapter import split_text
-
-        for piece in split_text(row.text):
-            data: dict[str, object] = {"chat_id": chat_id, "text": piece}
-            if broadcast:
-                data["allow_paid_broadcast"] = True
-            await self._post("sendMessage", data)
-
-
-BROADCAST_JOBS = frozenset(
-    {"start_message", "reminder", "supervisor_digest", "bmo_digest", "district_digest"}
-)
 
 
 @dataclass
@@ -279,7 +144,8 @@ class OutboxSender:
         sending = self.settings.sending
         if channel == "telegram":
             carrier = self.channels.get(lane)
-            paid = isinstance(carrier, TelegramChannel) and carrier.paid
+            # A bot with Telegram's paid broadcasts (TelegramChannel.paid) has the higher rate.
+            paid = bool(getattr(carrier, "paid", False))
             rate = self.settings.telegram.paid_per_second if paid else sending.telegram_per_second
             found = Limits(
                 rate, sending.telegram_chat_interval_seconds, sending.telegram_group_per_minute

@@ -15,20 +15,16 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from bot.channels.base import SendFailed
 from bot.config import Settings
 from bot.i18n import t
 from bot.numbers import indian
-
-if TYPE_CHECKING:
-    from bot.delivery.sender import SendFailed
-
 from models import ChannelContact, Outbox, Person, WhatsAppOptIn
 
 WINDOW = dt.timedelta(hours=24)
@@ -190,8 +186,6 @@ def opens_conversation(
     waits until the 24 hours free a place (or the day ends).
     Counts her, by marking the row, before it is sent, so two sends cannot both take the last place.
     """
-    from bot.delivery.sender import SendFailed
-
     person_id = person.id or 0
     if not opted_in(session=session, person_id=person_id):
         return SendFailed("not opted in to WhatsApp messages from the business", permanent=True)

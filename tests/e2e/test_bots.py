@@ -17,13 +17,15 @@ from telegram import Bot
 
 from bot import digests
 from bot.app import build_core
-from bot.channels.telegram.adapter import TelegramSettings, build_application
+from bot.channels.telegram.application import build_application
+from bot.channels.telegram.sending import TelegramChannel
+from bot.channels.telegram.settings import TelegramSettings
 from bot.config import Settings
 from bot.config_sections import Telegram, TelegramBot
 from bot.core.messages import Inbound
 from bot.core.service import Fieldbot
 from bot.delivery import outbox
-from bot.delivery.sender import OutboxSender, TelegramChannel
+from bot.delivery.sender import OutboxSender
 from bot.store.db import session_scope
 from bot.web import create_app
 from models import InboundMessage, Outbox, Person, ReportValue

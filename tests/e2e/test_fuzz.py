@@ -26,9 +26,10 @@ from telegram import Bot, Update
 from twilio.request_validator import RequestValidator
 
 from bot.app import build_core
-from bot.channels.telegram.adapter import to_inbound as telegram_inbound
-from bot.channels.whatsapp.endpoints import TwilioSettings, WhatsAppEndpoints
-from bot.channels.whatsapp.endpoints import to_inbound as twilio_inbound
+from bot.channels.telegram.updates import to_inbound as telegram_inbound
+from bot.channels.whatsapp.inbound import to_inbound as twilio_inbound
+from bot.channels.whatsapp.routes import WhatsAppEndpoints
+from bot.channels.whatsapp.settings import TwilioSettings
 from bot.config import Settings
 from bot.config_sections import Floods
 from bot.core.messages import Inbound

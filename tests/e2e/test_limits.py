@@ -26,8 +26,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app import server_config
-from bot.channels.telegram.adapter import build_application
-from bot.channels.whatsapp.endpoints import TwilioSettings, WhatsAppEndpoints
+from bot.channels.telegram.application import build_application
+from bot.channels.whatsapp.routes import WhatsAppEndpoints
+from bot.channels.whatsapp.settings import TwilioSettings
 from bot.config import Settings
 from bot.config_sections import Http
 from bot.core.service import Fieldbot

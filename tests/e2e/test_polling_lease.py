@@ -7,7 +7,8 @@ import datetime as dt
 
 from sqlmodel import Session
 
-from bot.channels.telegram.adapter import POLLING_LEASE, PollingLeader, build_application
+from bot.channels.telegram.application import build_application
+from bot.channels.telegram.polling import POLLING_LEASE, PollingLeader
 from bot.core.service import Fieldbot
 from bot.delivery import leases
 from tests.conftest import telegram_settings

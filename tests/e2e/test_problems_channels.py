@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.channels.whatsapp.endpoints import TwilioSettings, WhatsAppChannel
+from bot.channels.whatsapp.sending import WhatsAppChannel
+from bot.channels.whatsapp.settings import TwilioSettings
 from bot.config import Settings
 from bot.core.service import Fieldbot
 from bot.delivery.sender import OutboxSender

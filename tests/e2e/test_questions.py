@@ -14,8 +14,8 @@ from sqlmodel import Session, func, select
 
 from bot import privacy
 from bot.app import build_core
-from bot.channels.telegram.adapter import inline_answer, reply_markup
-from bot.channels.whatsapp.endpoints import twiml
+from bot.channels.telegram.answers import inline_answer, reply_markup
+from bot.channels.whatsapp.twiml import twiml
 from bot.config import Settings
 from bot.core import questions
 from bot.core.messages import Inbound, Reply

@@ -17,9 +17,11 @@ from sqlmodel import Session, col, select
 from telegram import Bot
 
 import scheduler
+from bot.channels.simulator.channel import SimulatorChannel
+from bot.channels.telegram.sending import TelegramChannel
 from bot.config import Settings
 from bot.delivery import leases
-from bot.delivery.sender import Limits, OutboxSender, SimulatorChannel, TelegramChannel
+from bot.delivery.sender import Limits, OutboxSender
 from bot.store.db import session_scope
 from models import JobRun, Lease, Outbox, Person
 from tests.conftest import SUNITA, Chat, at
@@ -320,7 +322,7 @@ def test_blocked_bot_is_recorded_and_named_in_the_digest(
 def test_people_without_a_chat_are_unreachable_not_lost(
     district: Engine, settings: Settings, base_settings: Settings
 ) -> None:
-    from bot.delivery.sender import UnreachableChannel
+    from bot.channels.base import UnreachableChannel
 
     scheduler.run_job(district, settings, "reminder", at(23, 17))
 

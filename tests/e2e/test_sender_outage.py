@@ -21,9 +21,10 @@ from sqlmodel import Session, col, select
 from telegram import Bot
 
 import scheduler
+from bot.channels.telegram.sending import TelegramChannel
 from bot.config import Settings
 from bot.delivery import outbox
-from bot.delivery.sender import Limits, OutboxSender, TelegramChannel
+from bot.delivery.sender import Limits, OutboxSender
 from bot.store.db import session_scope
 from models import Outbox, Person
 from tests.conftest import at

@@ -15,12 +15,16 @@ from telegram import Bot
 from benchmarks.fake_botapi import FakeBotAPI
 from bot import bots
 from bot.app import build_core
-from bot.channels.whatsapp.endpoints import TwilioSettings, WhatsAppChannel, record_contact
+from bot.channels.base import Channel
+from bot.channels.telegram.sending import TelegramChannel
+from bot.channels.whatsapp.sending import WhatsAppChannel
+from bot.channels.whatsapp.settings import TwilioSettings
 from bot.config import Settings
 from bot.config_sections import Telegram, TelegramBot
 from bot.core.messages import Inbound
 from bot.core.service import Fieldbot
-from bot.delivery.sender import Channel, OutboxSender, TelegramChannel
+from bot.delivery.sender import OutboxSender
+from bot.store.contacts import record_contact
 from bot.store.db import session_scope
 from models import Outbox, Person, TelegramBotChat
 from scheduler import run_job

@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from bot.channels.telegram.adapter import build_application, file_url_for, split_text
+from bot.channels.base import split_text
+from bot.channels.telegram.application import build_application
+from bot.channels.telegram.settings import file_url_for
 from bot.config import Settings
 from bot.core.service import Fieldbot
 from bot.web import create_app

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram import Bot, Update
 
-from bot.channels.telegram.adapter import plain_text_inbound, to_inbound
+from bot.channels.telegram.updates import plain_text_inbound, to_inbound
 
 BOT = Bot("123:fake")
 ids = st.integers(min_value=1, max_value=2**52)

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from bot.app import build_core
-from bot.channels.telegram.adapter import build_application
+from bot.channels.telegram.application import build_application
 from bot.config import Settings
 from bot.config_sections import Floods
 from bot.web import create_app

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.channels.telegram.adapter import TelegramSettings, build_application
+from bot.channels.telegram.application import build_application
+from bot.channels.telegram.settings import TelegramSettings
 from bot.core.service import Fieldbot
 from bot.web import create_app
 from models import ReportValue

@@ -23,24 +23,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 from twilio.request_validator import RequestValidator
 
-from bot.channels.telegram.adapter import TelegramSettings, build_application, split_text
-from bot.channels.whatsapp.endpoints import (
-    MAX_TEXT,
-    Form,
-    Media,
-    TwilioSettings,
-    WhatsAppChannel,
-    WhatsAppEndpoints,
-    check_templates,
-    contact,
-    fetch_photo,
-    make_client,
-    media_token,
-    one_line,
-    read_media_token,
-    record_contact,
-    twiml,
-)
+from bot.channels.base import split_text
+from bot.channels.telegram.application import build_application
+from bot.channels.telegram.settings import TelegramSettings
+from bot.channels.whatsapp.inbound import Media
+from bot.channels.whatsapp.media import fetch_photo, media_token, read_media_token
+from bot.channels.whatsapp.routes import Form, WhatsAppEndpoints
+from bot.channels.whatsapp.sending import WhatsAppChannel, one_line
+from bot.channels.whatsapp.settings import MAX_TEXT, TwilioSettings, check_templates, make_client
+from bot.channels.whatsapp.twiml import twiml
 from bot.config import ConfigError, Settings
 from bot.core.messages import Document, Inbound, Location, Reply
 from bot.core.service import Fieldbot
@@ -49,6 +40,7 @@ from bot.delivery.sender import OutboxSender
 from bot.delivery.wa_limits import set_opt_in
 from bot.digests import supervisor_digests
 from bot.i18n import t
+from bot.store.contacts import contact, record_contact
 from bot.store.db import session_scope
 from bot.web import create_app
 from models import (

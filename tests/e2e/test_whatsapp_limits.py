@@ -7,8 +7,9 @@ import datetime as dt
 
 from sqlmodel import Session, col, select
 
-from bot.channels.whatsapp.endpoints import TwilioSettings, record_contact
+from bot.channels.whatsapp.settings import TwilioSettings
 from bot.i18n import t
+from bot.store.contacts import record_contact
 from models import Outbox, Person
 from scheduler import run_job
 from tests.conftest import at

@@ -10,8 +10,9 @@ import sys
 
 from telegram import Bot
 
+from bot.channels.telegram.sending import TelegramChannel
 from bot.config import load_settings
-from bot.delivery.sender import OutboxSender, TelegramChannel
+from bot.delivery.sender import OutboxSender
 from bot.store.db import make_engine
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.app import build_core
-from bot.channels.telegram.adapter import build_application
+from bot.channels.telegram.application import build_application
 from bot.cli import main as cli_main
 from bot.config import Settings
 from bot.core.service import Fieldbot

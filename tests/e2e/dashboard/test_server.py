@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.channels.telegram.adapter import build_application
+from bot.channels.telegram.application import build_application
 from bot.cli import main as cli_main
 from bot.core.service import Fieldbot
 from bot.roster.apply import import_roster

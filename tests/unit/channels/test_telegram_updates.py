@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from telegram import Bot, Update
 
-from bot.channels.telegram.adapter import (
+from bot.channels.telegram.updates import (
     carries_image,
     plain_text_inbound,
     pressed_inbound,

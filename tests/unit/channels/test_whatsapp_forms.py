@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from bot.channels.whatsapp.endpoints import Form, Media, to_inbound
+from bot.channels.whatsapp.inbound import Media, to_inbound
+from bot.channels.whatsapp.routes import Form
 from bot.core.messages import Inbound, Location
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "twilio" / "inbound.json"
