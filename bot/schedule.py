@@ -19,8 +19,6 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -31,6 +29,7 @@ from bot.delivery.sender import OutboxSender
 from bot.digests import JOBS
 from bot.i18n import t
 from bot.store.db import session_scope
+from bot.store.insert import dialect_insert
 from models import JobRun, Person, ServiceState, utcnow
 
 log = logging.getLogger("fieldbot.scheduler")
@@ -74,8 +73,7 @@ def run_job(engine: Engine, settings: Settings, job: str, now: dt.datetime) -> i
         return None
     with session_scope(engine) as session:
         table = JobRun.__table__  # type: ignore[attr-defined]
-        dialect = session.get_bind().dialect.name
-        insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+        insert = dialect_insert(session, table)
         claimed = session.execute(
             insert.values(job=job, day=day, ran_at=now, messages=0)
             .on_conflict_do_nothing()

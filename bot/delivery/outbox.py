@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.config import Settings
+from bot.store.insert import dialect_insert
 from models import ChannelContact, InboundMessage, Outbox, Person
 
 
@@ -194,12 +193,12 @@ def enqueue(
     if dialect == "postgresql":
         if len(rows) > SMALL:
             return _copy_in(session, rows)
-        returning = pg_insert(table).on_conflict_do_nothing().returning(table.c.id)
+        returning = dialect_insert(session, table).on_conflict_do_nothing().returning(table.c.id)
         return len(session.execute(returning, rows).all())
     # SQLite: one statement run for many rows (executemany), counted by the rows each run wrote:
     # a key already queued writes none.
     written = 0
-    statement = sqlite_insert(table).on_conflict_do_nothing()
+    statement = dialect_insert(session, table).on_conflict_do_nothing()
     for start in range(0, len(rows), CHUNK):
         result = session.execute(statement, rows[start : start + CHUNK])
         written += max(int(result.rowcount), 0)  # type: ignore[attr-defined]

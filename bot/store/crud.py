@@ -6,15 +6,13 @@ import datetime as dt
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
     Table,
-    Text,
     bindparam,
-    cast,
     delete,
     event,
     func,
@@ -22,16 +20,13 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy import column as sa_column
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import JSON
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from bot.core.messages import Reply
+from bot.store.insert import dialect_insert, insert_many
 from models import (
     FIELD_ROLES,
     DailyReport,
@@ -177,7 +172,7 @@ def _lock_report(*, session: Session, person: Person, day: dt.date) -> DailyRepo
     values = _new_report_row(person.id, person, day, utcnow())
     dialect = session.get_bind().dialect.name
     table = DailyReport.__table__  # type: ignore[attr-defined]
-    insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    insert = dialect_insert(session, table)
     session.execute(insert.values(**values).on_conflict_do_nothing())
     query = select(DailyReport).where(DailyReport.person_id == person.id, DailyReport.day == day)
     if dialect == "postgresql":
@@ -588,65 +583,6 @@ def _count_change(
     if delta:
         pending: _Pending = session.info[_PENDING]
         pending.values[(state.units, state.day, metric)] += delta
-
-
-_MANY: dict[tuple[str, str, tuple[str, ...]], Any] = {}  # built statements, see insert_many
-
-
-def insert_many(
-    session: Session,
-    table: Table,
-    rows: Sequence[Mapping[str, Any]],
-    conflict: Callable[[Any], Any] | None = None,
-    *,
-    name: str = "",
-) -> None:
-    """INSERT many rows (all with the same keys) in one statement, `conflict` adding ON CONFLICT.
-
-    On PostgreSQL the rows go as one JSON array that the server reads with json_to_recordset: one
-    statement, one parameter and one round trip whatever their number, in the rows' order. SQLite
-    takes them by executemany. The statement is built once per `name` (which must be given with
-    `conflict`) and columns.
-    """
-    if not rows:
-        return
-    assert conflict is None or name, "a statement with ON CONFLICT needs a name to be kept by"
-    dialect = session.get_bind().dialect.name
-    names = tuple(rows[0])
-    key = (dialect, name or table.name, names)
-    stmt = _MANY.get(key)
-    if stmt is None:
-        if dialect == "postgresql":
-            records = (
-                func.json_to_recordset(cast(bindparam("many", type_=Text()), JSON))
-                .table_valued(*(sa_column(n, table.c[n].type) for n in names))
-                .render_derived(name="many", with_types=True)
-            )
-            source = sa_select(*(records.c[n] for n in names))
-            stmt = pg_insert(table).from_select(list(names), source)
-        else:
-            stmt = sqlite_insert(table)
-        stmt = _MANY[key] = conflict(stmt) if conflict else stmt
-    if dialect == "postgresql":
-        session.execute(stmt, {"many": json.dumps(rows, default=_json_value, ensure_ascii=False)})
-    else:
-        session.execute(stmt, rows)
-
-
-def _json_value(value: object) -> str:
-    """Dates and times as PostgreSQL reads them from JSON text (ISO 8601, with the zone)."""
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given for a timezone-aware column")
-        return value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not a column value")
-
-
-def _insert(session: Session, table: Table) -> Any:
-    dialect = session.get_bind().dialect.name
-    return pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
 
 
 def _upsert_adding(

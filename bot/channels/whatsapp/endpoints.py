@@ -28,8 +28,6 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import httpx
 import requests
 from sqlalchemy import delete, func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -55,6 +53,7 @@ from bot.numbers import indian
 from bot.phones import PhoneError, mask_phone, normalize_phone
 from bot.store import crud
 from bot.store.db import session_scope
+from bot.store.insert import dialect_insert
 from models import ChannelContact, InboundMessage, MediaFile, Outbox, Person, ProviderMessage, utcnow
 
 log = logging.getLogger("fieldbot.whatsapp")
@@ -215,8 +214,7 @@ def record_contact(
 ) -> None:
     """Remember that a person wrote on a channel at `at`, from `address`; the latest time wins."""
     table = ChannelContact.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    insert = dialect_insert(session, table)
     excluded = insert.excluded
     session.execute(
         insert.values(
