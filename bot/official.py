@@ -769,9 +769,9 @@ def official_series(
 def may_upload(*, session: Session, telegram_user_id: int) -> bool:
     """Whether this Telegram account is an active district officer or admin, whose file the bot
     fetches; anyone else's is answered without it."""
-    from bot.store import crud
+    from bot.store import people
 
-    person = crud.person_by_telegram(session=session, telegram_user_id=telegram_user_id)
+    person = people.person_by_telegram(session=session, telegram_user_id=telegram_user_id)
     return person is not None and person.active and person.role in UPLOADERS
 
 

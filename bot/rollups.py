@@ -1,6 +1,6 @@
 """Sums, who reported, targets, pace, rankings and the export table, for any unit and range of days.
 
-Unit figures come from the aggregates bot.crud keeps in step with every report change
+Unit figures come from the aggregates bot/store/totals.py keeps in step with every report change
 (`unit_day_total`, `unit_day_reported`, `reporting_days`), so no query adds up reports over a
 range. `RAW` reads the same figures from the reports themselves: the check on the aggregates.
 Worker rows (a sector's workers, the worker export) read reports: they are the daily rows.
@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from bot import leave, official
 from bot.config import Settings
-from bot.store import crud
+from bot.store import totals
 from bot.store.units import CHILD_LEVEL, Unit, block_unit, district_unit, state_unit
 from bot.targets import Goal, goal_for, goals_at, goals_for_view
 from models import (
@@ -129,7 +129,7 @@ def _sums(
     if ids is not None and not ids:
         return out
     if source is AGGREGATES:
-        crud.apply_pending_totals(session=session)
+        totals.apply_pending_totals(session=session)
         t: Any = UnitDayTotal.__table__.c  # type: ignore[attr-defined]
         unit_col: Any = col(t.unit_id) if level != "state" else None
         clauses: list[Any] = [
@@ -197,7 +197,7 @@ def _reported(
         if unit_col is None:
             return {STATE_KEY: int(rows[0][0])}
         return {int(k): int(n) for k, n in rows}
-    crud.apply_pending_totals(session=session)
+    totals.apply_pending_totals(session=session)
     if start == end:
         r: Any = UnitDayReported.__table__.c  # type: ignore[attr-defined]
         clauses = [r.level == ("district" if level == "state" else level), r.day == start]
@@ -226,9 +226,9 @@ def _range_reporters(
     it counts and only the ids are read. Those buckets go first, then the others by how many of
     their days the range takes: a row whose workers all count in the unit already needs no look
     at their days, which over a long range spares nearly all the reading of days."""
-    crud.apply_pending_totals(session=session)
+    totals.apply_pending_totals(session=session)
     d: Any = ReportingDays.__table__.c  # type: ignore[attr-defined]
-    masks = crud.bucket_masks(start, end)
+    masks = totals.bucket_masks(start, end)
     unit_col = {"district": d.district_id, "block": d.block_id, "sector": d.sector_id}.get(level)
     clauses = [d.bucket.in_(list(masks))]
     if ids is not None and unit_col is not None:
@@ -238,7 +238,7 @@ def _range_reporters(
     by_bucket: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for key, bucket, workers in _run(session, query).all():
         by_bucket[int(bucket)].append((STATE_KEY if unit_col is None else int(key), workers))
-    whole = (1 << crud.BUCKET_DAYS) - 1
+    whole = (1 << totals.BUCKET_DAYS) - 1
     seen: dict[int, set[str]] = defaultdict(set)
     for bucket in sorted(by_bucket, key=lambda b: -masks[b].bit_count()):
         mask = masks[bucket]
@@ -267,7 +267,7 @@ def _series(
     if ids is not None and not ids:
         return out
     if source is AGGREGATES:
-        crud.apply_pending_totals(session=session)
+        totals.apply_pending_totals(session=session)
         t: Any = UnitDayTotal.__table__.c  # type: ignore[attr-defined]
         unit_col: Any = col(t.unit_id) if level != "state" else None
         day_col, metric_col, value = col(t.day), col(t.metric), func.sum(t.value)
@@ -317,7 +317,7 @@ def _day_reported(
     if ids is not None and not ids:
         return {}
     if source is AGGREGATES:
-        crud.apply_pending_totals(session=session)
+        totals.apply_pending_totals(session=session)
         r: Any = UnitDayReported.__table__.c  # type: ignore[attr-defined]
         unit_col: Any = col(r.unit_id) if level != "state" else None
         day_col = col(r.day)
@@ -822,7 +822,7 @@ def official_by_day(
     for _, units in counted.values():
         for unit_level, unit_id in units:
             wanted[unit_level].add(unit_id)
-    crud.apply_pending_totals(session=session)
+    totals.apply_pending_totals(session=session)
     t: Any = UnitDayTotal.__table__.c  # type: ignore[attr-defined]
     self_reported: dict[tuple[str, int, dt.date], int] = {}
     for unit_level, unit_ids in wanted.items():
@@ -985,7 +985,7 @@ def _sibling_values(
         ids = [int(i) for (i,) in _run(session, query).all()]
         sums = _sums(session, unit.level, ids, start, end, metric=metric, source=RAW)
         return {i: sums.get(i, {}).get(metric, 0) for i in ids}
-    crud.apply_pending_totals(session=session)
+    totals.apply_pending_totals(session=session)
     t: Any = UnitDayTotal.__table__.c  # type: ignore[attr-defined]
     joined = and_(
         t.level == unit.level,

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from bot.core.messages import Inbound
 from bot.phones import PhoneError, normalize_phone
-from bot.store import crud
+from bot.store import people
 from bot.store.insert import dialect_insert, insert_many
 from models import LiveTrack, Person, SenderRate
 
@@ -84,10 +84,10 @@ def language_of(*, session: Session, inbound: Inbound) -> str:
     """The sender's language if she is on the roster (read only: a refused message links nothing)."""
     person: Person | None = None
     if inbound.channel == "telegram" and inbound.telegram_user_id is not None:
-        person = crud.person_by_telegram(session=session, telegram_user_id=inbound.telegram_user_id)
+        person = people.person_by_telegram(session=session, telegram_user_id=inbound.telegram_user_id)
     else:
         try:
-            person = crud.person_by_phone(session=session, phone=normalize_phone(inbound.phone or ""))
+            person = people.person_by_phone(session=session, phone=normalize_phone(inbound.phone or ""))
         except PhoneError:
             person = None
     return person.language if person is not None else "hi"

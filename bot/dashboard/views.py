@@ -43,8 +43,8 @@ from bot.export import csv_bytes, xlsx_bytes
 from bot.i18n import short_date
 from bot.i18n import t as chat_t
 from bot.limits import DASHBOARD_UPLOAD_BYTES
-from bot.store.crud import person_by_phone
 from bot.store.db import session_scope
+from bot.store.people import person_by_phone
 from bot.store.units import Unit
 from models import Person, Post, Proof, ProofReview, utcnow
 
