@@ -242,14 +242,28 @@ def _update_reporting_days(
     )
 
 
-@event.listens_for(OrmSession, "before_commit")
 def _write_totals_before_commit(session: Session) -> None:
     apply_pending_totals(session=session)
 
 
-@event.listens_for(OrmSession, "after_rollback")
 def _forget_totals_after_rollback(session: Session) -> None:
     session.info.pop(_PENDING, None)
+
+
+_LISTENERS = (
+    ("before_commit", _write_totals_before_commit),
+    ("after_rollback", _forget_totals_after_rollback),
+)
+
+
+def register_listeners() -> None:
+    """Write the aggregates with every commit and drop them with every rollback, for every session.
+
+    Called where engines are made (bot/store/db.py's make_engine); registering again does nothing.
+    """
+    for name, listener in _LISTENERS:
+        if not event.contains(OrmSession, name, listener):
+            event.listen(OrmSession, name, listener)
 
 
 def rebuild_totals(*, session: Session) -> None:
