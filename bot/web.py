@@ -36,6 +36,7 @@ from bot.channels.telegram.adapter import (
 )
 from bot.core.messages import Inbound, Location
 from bot.core.service import Fieldbot
+from bot.delivery import leases, outbox, runs
 from bot.delivery.outbox import inbox as outbox_inbox
 from bot.guard import HostGuard, SimulatorGate, own_hosts, trusted_caller
 from bot.limits import RequestLimits, request_limits
@@ -92,9 +93,6 @@ def create_app(
         def check() -> dict[str, Any]:
             with Session(core.engine) as session:
                 session.execute(text("SELECT 1"))
-                from bot.delivery import leases, outbox
-                from bot.schedule import last_run
-
                 lease = leases.current(session=session, name=leases.SCHEDULER)
                 return {
                     "status": "ok",
@@ -102,7 +100,7 @@ def create_app(
                     "outbox_backlog": outbox.backlog(session=session),
                     # Each bot's (and channel's) own backlog: one slow bot shows here.
                     "outbox_backlog_by_lane": outbox.backlog_by_lane(session=session),
-                    "scheduler_last_run": last_run(session),
+                    "scheduler_last_run": runs.last_run(session),
                     "scheduler_holder": lease.holder if lease else None,
                     # Which process holds each lock (scheduler and sender, Telegram polling).
                     "locks": leases.holders(session=session, now=utcnow()),

@@ -11,8 +11,9 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from bot.config import Settings
+from bot.store import processed
 from bot.store.insert import dialect_insert
-from models import ChannelContact, InboundMessage, Outbox, Person
+from models import ChannelContact, Outbox, Person
 
 
 @dataclass(frozen=True)
@@ -96,13 +97,9 @@ class Router:
                     )
                 ).all():
                     self.contacts[row.person_id] = (row.address, _aware(row.last_inbound_at))
-                for person_id, last in session.exec(
-                    select(InboundMessage.person_id, func.max(InboundMessage.received_at))
-                    .where(col(InboundMessage.person_id).in_(part), InboundMessage.channel == "telegram")
-                    .group_by(col(InboundMessage.person_id))
-                ).all():
-                    if person_id is not None and last is not None:
-                        self.telegram_last[person_id] = _aware(last)
+                telegram = processed.last_received(session=session, person_ids=part, channel="telegram")
+                for person_id, last in telegram.items():
+                    self.telegram_last[person_id] = _aware(last)
         multi = settings is not None and bots.multi(settings)
         self.routing = bots.Routing(settings) if settings is not None and multi else None
         self.started: dict[int, dict[str, dt.datetime]] = {}

@@ -7,9 +7,10 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.core.messages import Reply
 from bot.store.insert import insert_many
@@ -81,3 +82,14 @@ def record_inbound_many(*, session: Session, rows: Sequence[Mapping[str, Any]]) 
 def is_duplicate_error(exc: IntegrityError) -> bool:
     return "dedup_key" in str(exc.orig) or "inbound_message" in str(exc.orig)
 
+
+def last_received(
+    *, session: Session, person_ids: Sequence[int], channel: str
+) -> dict[int, dt.datetime]:
+    """When each of these people's latest message on the channel arrived, for those who wrote."""
+    rows = session.exec(
+        select(InboundMessage.person_id, func.max(InboundMessage.received_at))
+        .where(col(InboundMessage.person_id).in_(person_ids), InboundMessage.channel == channel)
+        .group_by(col(InboundMessage.person_id))
+    ).all()
+    return {pid: last for pid, last in rows if pid is not None and last is not None}
