@@ -31,7 +31,8 @@ from bot.i18n import t
 from bot.parser import Report
 from bot.phones import PhoneError, normalize_phone
 from bot.problems import mentions_problem
-from bot.store import people, processed, reports
+from bot.store import inbound as inbound_store
+from bot.store import people, reports
 from bot.store.db import session_scope
 
 if TYPE_CHECKING:
@@ -167,7 +168,7 @@ def _sort_out(
     A message already processed gets its stored answer. A sender with any other message here has
     all of hers handled one by one, in order, so each sees the ones she sent before it.
     """
-    stored = processed.replies_for(session=session, dedup_keys=[m.dedup_key for m in inbounds])
+    stored = inbound_store.replies_for(session=session, dedup_keys=[m.dedup_key for m in inbounds])
     seen_keys: set[str] = set()
     fresh: list[int] = []
     alone: set[int] = set()
@@ -325,7 +326,7 @@ def _answer(
             )
             item.replies = [*item.replies, Reply(privacy_notice(core.settings, item.person.language))]
         results[item.index] = item.replies
-    processed.record_inbound_many(
+    inbound_store.record_inbound_many(
         session=session,
         rows=[
             {

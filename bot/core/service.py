@@ -19,7 +19,8 @@ from bot.core.messages import Inbound, Reply
 from bot.i18n import t
 from bot.parser import ReportParser, Words
 from bot.phones import PhoneError, mask_phone, normalize_phone
-from bot.store import people, processed
+from bot.store import inbound as inbound_store
+from bot.store import people
 from bot.store.db import session_scope
 from models import Person, utcnow
 
@@ -127,10 +128,10 @@ class Fieldbot:
             try:
                 return self._handle(inbound)
             except IntegrityError as exc:
-                if processed.is_duplicate_error(exc):
+                if inbound_store.is_duplicate_error(exc):
                     # The same delivery is being handled by another process: answer as it did.
                     with session_scope(self.engine) as session:
-                        stored = processed.processed_replies(
+                        stored = inbound_store.processed_replies(
                             session=session, dedup_key=inbound.dedup_key
                         )
                     if stored is not None:
@@ -228,7 +229,7 @@ class Fieldbot:
         from handlers import route
 
         with session_scope(self.engine) as session:
-            stored = processed.processed_replies(session=session, dedup_key=inbound.dedup_key)
+            stored = inbound_store.processed_replies(session=session, dedup_key=inbound.dedup_key)
             if stored is not None:
                 return stored
             flooded = self._flood_check(session, inbound)
@@ -281,7 +282,7 @@ class Fieldbot:
                     session=session, person_id=person_id, channel=inbound.channel, now=self.clock()
                 )
                 replies = [*replies, Reply(privacy_notice(self.settings, who.language))]
-            processed.record_inbound(
+            inbound_store.record_inbound(
                 session=session,
                 channel=inbound.channel,
                 dedup_key=inbound.dedup_key,

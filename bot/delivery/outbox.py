@@ -11,7 +11,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from bot.config import Settings
-from bot.store import processed
+from bot.store import inbound
 from bot.store.insert import dialect_insert
 from models import ChannelContact, Outbox, Person
 
@@ -97,7 +97,7 @@ class Router:
                     )
                 ).all():
                     self.contacts[row.person_id] = (row.address, _aware(row.last_inbound_at))
-                telegram = processed.last_received(session=session, person_ids=part, channel="telegram")
+                telegram = inbound.last_received(session=session, person_ids=part, channel="telegram")
                 for person_id, last in telegram.items():
                     self.telegram_last[person_id] = _aware(last)
         multi = settings is not None and bots.multi(settings)

@@ -22,7 +22,7 @@ from bot.core.service import Fieldbot
 from bot.i18n import t
 from bot.phones import normalize_phone
 from bot.roster import read_table
-from bot.store import people, processed, reports
+from bot.store import inbound, people, reports
 from bot.store.db import session_scope
 from models import (
     DailyReport,
@@ -229,7 +229,7 @@ def test_a_batch_that_fails_is_handled_one_by_one(
     def meanwhile(**kwargs: Any) -> None:
         write_days(**kwargs)
         with session_scope(district) as other:
-            processed.record_inbound(
+            inbound.record_inbound(
                 session=other,
                 channel="simulator",
                 dedup_key=taken.dedup_key,
@@ -334,7 +334,7 @@ def test_a_lost_connection_is_retried_for_the_whole_batch(
     core: Fieldbot, district: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     messages = one_each("drop", field_phones()[:3], ["कार्ड 4"] * 3)
-    replies_for = processed.replies_for
+    replies_for = inbound.replies_for
     failures = iter([_lost_connection()])
 
     def flaky(**kwargs: Any) -> dict[str, list[Reply]]:
@@ -343,7 +343,7 @@ def test_a_lost_connection_is_retried_for_the_whole_batch(
             raise failure
         return replies_for(**kwargs)
 
-    monkeypatch.setattr(processed, "replies_for", flaky)
+    monkeypatch.setattr(inbound, "replies_for", flaky)
     alone: list[Inbound] = []
     handle = core.handle
     monkeypatch.setattr(core, "handle", lambda inbound: alone.append(inbound) or handle(inbound))
@@ -365,7 +365,7 @@ def test_a_database_that_stays_away_gets_every_sender_a_resend_at_once(
         raise _lost_connection()
 
     alone: list[Inbound] = []
-    monkeypatch.setattr(processed, "replies_for", down)
+    monkeypatch.setattr(inbound, "replies_for", down)
     monkeypatch.setattr(core, "handle", lambda inbound: alone.append(inbound) or [])
     core.retry_pauses = (0.01, 0.01)
     replies = core.handle_many(messages[1:])

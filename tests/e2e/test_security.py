@@ -24,7 +24,7 @@ from bot.config import Floods, Settings
 from bot.core import floods
 from bot.core.service import Fieldbot
 from bot.i18n import t
-from bot.store import people, processed, reports
+from bot.store import inbound, people, reports
 from bot.store.db import make_engine, upgrade
 from models import InboundMessage, Person, SenderRate
 from tests.conftest import SUNITA, Chat, at, child_url
@@ -208,7 +208,7 @@ class Flaky:
 
     def __init__(self, failures: int):
         self.failures = failures
-        self.real = processed.processed_replies
+        self.real = inbound.processed_replies
 
     def __call__(self, **kwargs: Any) -> Any:
         if self.failures > 0:
@@ -223,7 +223,7 @@ def test_a_dropped_connection_is_retried_and_the_report_stored_once(
     core: Fieldbot, district: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     core.retry_pauses = (0, 0, 0)
-    monkeypatch.setattr(processed, "processed_replies", Flaky(2))
+    monkeypatch.setattr(inbound, "processed_replies", Flaky(2))
     reply = Chat(core).say(SUNITA, "कार्ड 7", at(23, 11))
     assert "✅" in reply
     assert cards_of(district, "+917973321377") == {"cards": 7}
@@ -233,7 +233,7 @@ def test_a_database_that_stays_down_gets_please_resend_and_nothing_stored(
     core: Fieldbot, district: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     core.retry_pauses = (0, 0)
-    monkeypatch.setattr(processed, "processed_replies", Flaky(10))
+    monkeypatch.setattr(inbound, "processed_replies", Flaky(10))
     reply = Chat(core).say(SUNITA, "कार्ड 7", at(23, 11))
     assert reply == t("hi", "internal_error")
     monkeypatch.undo()

@@ -51,7 +51,8 @@ from bot.delivery.wa_limits import keyword, opens_conversation
 from bot.i18n import short_date, t
 from bot.numbers import indian
 from bot.phones import PhoneError, mask_phone, normalize_phone
-from bot.store import people, processed
+from bot.store import inbound as inbound_store
+from bot.store import people
 from bot.store.db import session_scope
 from bot.store.insert import dialect_insert
 from models import ChannelContact, InboundMessage, MediaFile, Outbox, Person, ProviderMessage, utcnow
@@ -659,7 +660,7 @@ class WhatsAppEndpoints:
     def _who(self, inbound: Inbound) -> tuple[list[Reply] | None, _Sender | None]:
         """Replies already given to this MessageSid, and who the sender is on the roster."""
         with session_scope(self.core.engine) as session:
-            stored = processed.processed_replies(session=session, dedup_key=inbound.dedup_key)
+            stored = inbound_store.processed_replies(session=session, dedup_key=inbound.dedup_key)
             try:
                 phone = normalize_phone(inbound.phone or "")
             except PhoneError:
