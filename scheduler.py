@@ -3,6 +3,7 @@
 Nothing in `bot/` imports this module; tests and operators' scripts may.
 """
 
+from bot.delivery.runs import last_run, record_run
 from bot.schedule import (
     LEASE_TTL,
     Scheduler,
@@ -10,8 +11,6 @@ from bot.schedule import (
     expire_presence,
     in_campaign,
     job_times,
-    last_run,
-    record_run,
     run_due,
     run_job,
     run_retention,

@@ -46,8 +46,8 @@ from bot.rollups.export_table import export_rows  # noqa: E402
 from bot.rollups.figures import figures, status_view  # noqa: E402
 from bot.rollups.ranking import breakdown, by_achievement  # noqa: E402
 from bot.rollups.scope import RAW, children  # noqa: E402
-from bot.store import crud  # noqa: E402
 from bot.store.db import make_engine, upgrade  # noqa: E402
+from bot.store.totals import BUCKET_DAYS, EPOCH  # noqa: E402
 from bot.store.units import district_unit, state_unit  # noqa: E402
 from models import District, Person, Post  # noqa: E402
 
@@ -270,9 +270,9 @@ def _copy(conn: Connection, table: str, columns: str, chunks: Iterable[bytes]) -
 def _reporting_days(workers: int) -> str:
     """Each worker's reported days as bits, per 63-day bucket: the run of days from the first to
     her last (the day before the last for those who have not reported today)."""
-    first = (FIRST_DAY - crud.EPOCH).days
+    first = (FIRST_DAY - EPOCH).days
     last = first + DAYS - 1
-    size = crud.BUCKET_DAYS
+    size = BUCKET_DAYS
     return f"""
         INSERT INTO reporting_days (sector_id, bucket, block_id, district_id, workers)
         SELECT sector_id, bucket, min(block_id), min(district_id),
@@ -417,8 +417,8 @@ def generate(engine: Engine, scale: float) -> dict[str, float]:
     )
     timings["hierarchy_s"] = time.perf_counter() - started
 
-    # The reports, their values and the aggregates (as bot.crud would have kept them report by
-    # report) are made here a day at a time and streamed in with COPY on two connections side by
+    # The reports, their values and the aggregates (as bot.store.totals would have kept them report
+    # by report) are made here a day at a time and streamed in with COPY on two connections side by
     # side, each table in the order of its primary key; the indexes dropped for the load are then
     # built again, exactly as they were, daily_report's primary key (the values' foreign key
     # needs it) kept all along.

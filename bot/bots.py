@@ -15,11 +15,10 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.config import Settings
+from bot.store.insert import dialect_insert
 from models import District, Person, Post, ServiceState, TelegramBotChat
 
 DEFAULT = "default"  # the one bot of TELEGRAM_BOT_TOKEN
@@ -177,8 +176,7 @@ def started_bots(session: Session, person_ids: Iterable[int]) -> dict[int, dict[
 def record_start(*, session: Session, person_id: int, bot: str, now: dt.datetime) -> None:
     """She wrote to this bot in a private chat: it may write to her from now on."""
     table = TelegramBotChat.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    insert = dialect_insert(session, table)
     session.execute(
         insert.values(
             person_id=person_id, bot=bot, started_at=now, last_seen_at=now

@@ -17,7 +17,7 @@ from bot.i18n import short_date, t
 from bot.numbers import indian
 from bot.phones import local_phone
 from bot.problems import Row
-from bot.store import crud
+from bot.store import people
 from bot.store.units import CHILD_LEVEL, Unit, scope_units
 from models import Person, utcnow
 
@@ -187,7 +187,7 @@ def notices(session: Session, settings: Settings, day: dt.date) -> list[Message]
             ):
                 add(f"person:{person.id}", person, row)
         for phone in (*code.notify.phones, *code.notify.district_phones.get(row.district, [])):
-            known = crud.person_by_phone(session=session, phone=phone)
+            known = people.person_by_phone(session=session, phone=phone)
             if known is not None and known.active:
                 add(f"person:{known.id}", known, row)
             elif known is None:

@@ -18,39 +18,23 @@ from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from bot import privacy
 from bot.config import Settings
-from bot.delivery import leases, outbox
+from bot.delivery import leases, outbox, runs
 from bot.delivery.sender import OutboxSender
 from bot.digests import JOBS
 from bot.i18n import t
 from bot.presence.parts import expire_parts, photo_in_use
 from bot.store.db import session_scope
-from models import JobRun, Person, ServiceState, utcnow
+from models import Person, utcnow
 
 log = logging.getLogger("fieldbot.scheduler")
-LAST_RUN_KEY = "scheduler_last_run"
 LEASE_TTL = dt.timedelta(seconds=15)
 EXPIRY_INTERVAL = dt.timedelta(seconds=30)
 RETENTION_AT = dt.time(2, 30)  # the quietest hour
 STOP_GRACE = 5.0  # seconds a stopping sender loop gets to finish the message in flight
-
-
-def last_run(session: Session) -> str | None:
-    """When the scheduler last ran (ISO time), for /healthz."""
-    row = session.get(ServiceState, LAST_RUN_KEY)
-    return row.value if row else None
-
-
-def record_run(session: Session, now: dt.datetime) -> None:
-    row = session.get(ServiceState, LAST_RUN_KEY) or ServiceState(key=LAST_RUN_KEY, value="")
-    row.value, row.updated_at = now.isoformat(timespec="seconds"), now
-    session.add(row)
 
 
 def job_times(settings: Settings) -> dict[str, dt.time]:
@@ -73,24 +57,14 @@ def run_job(engine: Engine, settings: Settings, job: str, now: dt.datetime) -> i
     if not in_campaign(settings, day):
         return None
     with session_scope(engine) as session:
-        table = JobRun.__table__  # type: ignore[attr-defined]
-        dialect = session.get_bind().dialect.name
-        insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
-        claimed = session.execute(
-            insert.values(job=job, day=day, ran_at=now, messages=0)
-            .on_conflict_do_nothing()
-            .returning(table.c.job)
-        ).first()
-        if claimed is None:
+        if not runs.claim(session=session, job=job, day=day, now=now):
             return None
         messages = JOBS[job](session, settings, day)
         written = outbox.enqueue(
             session=session, job=job, day=day, messages=messages, now=now, settings=settings
         )
-        run = session.get_one(JobRun, (job, day))
-        run.messages = written
-        session.add(run)
-        record_run(session, now)
+        runs.set_messages(session=session, job=job, day=day, messages=written)
+        runs.record_run(session, now)
     log.info("job %s for %s: %d message(s) queued", job, day, written)
     return written
 
@@ -308,7 +282,7 @@ class Scheduler:
                 await asyncio.to_thread(run_due, self.engine, self.settings, self.clock())
                 self._due_pending = False
             with session_scope(self.engine) as session:
-                record_run(session, self.clock())
+                runs.record_run(session, self.clock())
         except Exception:
             log.exception("scheduler could not run due jobs; trying again at the next lease check")
 

@@ -20,8 +20,9 @@ from sqlmodel import Session, col, select
 from bot.config import Settings
 from bot.places import Places, Spot, parse_lgd
 from bot.roster.read import RowError, read_table
+from bot.store import units
 from bot.store.units import Unit
-from models import Block, District, Sector, UnitTarget, utcnow
+from models import UnitTarget, utcnow
 
 COLUMNS = (
     "level",
@@ -171,21 +172,18 @@ def _eligible_below(session: Session, unit: Unit, metric: str) -> tuple[int, int
         col(UnitTarget.eligible).is_not(None),
         col(UnitTarget.level).in_(("district", "block", "sector")),
     )
-    blocks_q = select(Block.id, Block.district_id)
-    sectors_q = select(Sector.id, Sector.block_id).join(Block, col(Block.id) == col(Sector.block_id))
     districts: list[int]
+    within: dict[str, int | None] = {}  # the district or block the units below are read in
     if unit.level == "state":
-        districts = list(session.exec(select(District.id)).all())  # type: ignore[arg-type]
+        districts = units.district_ids(session)
     else:
         assert unit.district_id is not None
         districts = [unit.district_id]
         query = query.where(UnitTarget.district_id == unit.district_id)
-        blocks_q = blocks_q.where(Block.district_id == unit.district_id)
-        sectors_q = sectors_q.where(Block.district_id == unit.district_id)
+        within["district_id"] = unit.district_id
     if unit.level == "block":
         query = query.where(col(UnitTarget.level).in_(("sector",)), UnitTarget.block_id == unit.id)
-        blocks_q = blocks_q.where(Block.id == unit.id)
-        sectors_q = sectors_q.where(Sector.block_id == unit.id)
+        within["block_id"] = unit.id
     own = {(r.level, r.unit_id): (r.eligible or 0, r.baseline or 0) for r in session.exec(query)}
     if not own:
         return None
@@ -196,7 +194,7 @@ def _eligible_below(session: Session, unit: Unit, metric: str) -> tuple[int, int
     def parts_of(kind: str, parent: int) -> list[int]:
         if kind not in below:
             below[kind] = defaultdict(list)
-            for child, above in session.exec(sectors_q if kind == "sector" else blocks_q).all():
+            for child, above in units.children(session, kind, **within):
                 if child is not None:
                     below[kind][above].append(child)
         return below[kind][parent]

@@ -23,10 +23,9 @@ from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.whatsapp.routes import WhatsAppEndpoints
 from bot.core.service import Fieldbot
 from bot.dashboard import web as dashboard
-from bot.delivery import leases, outbox
+from bot.delivery import leases, outbox, runs
 from bot.guard import HostGuard, SimulatorGate, own_hosts, trusted_caller
 from bot.limits import RequestLimits, request_limits
-from bot.schedule import last_run
 from models import utcnow
 
 log = logging.getLogger("fieldbot.web")
@@ -65,7 +64,7 @@ def create_app(
                     "outbox_backlog": outbox.backlog(session=session),
                     # Each bot's (and channel's) own backlog: one slow bot shows here.
                     "outbox_backlog_by_lane": outbox.backlog_by_lane(session=session),
-                    "scheduler_last_run": last_run(session),
+                    "scheduler_last_run": runs.last_run(session),
                     "scheduler_holder": lease.holder if lease else None,
                     # Which process holds each lock (scheduler and sender, Telegram polling).
                     "locks": leases.holders(session=session, now=utcnow()),

@@ -12,7 +12,7 @@ from bot.i18n import LANGUAGES, order_example, t
 from bot.official.read import UPLOADERS
 from bot.parser import Command
 from bot.phones import PhoneError, mask_phone, normalize_phone
-from bot.store import crud
+from bot.store import people
 from bot.store.units import home_units, scope_units
 from models import Person, utcnow
 
@@ -30,7 +30,7 @@ def link_contact(session: Session, inbound: Inbound, settings: Settings) -> Pers
         phone = normalize_phone(inbound.contact_phone or "")
     except PhoneError:
         return [Reply(t("hi", "unknown_phone", phone=inbound.contact_phone or "?"))]
-    person = crud.person_by_phone(session=session, phone=phone)
+    person = people.person_by_phone(session=session, phone=phone)
     if person is None:
         log.info("telegram contact with unknown phone %s", mask_phone(phone))
         return [Reply(t("hi", "unknown_phone", phone=phone))]
@@ -51,7 +51,7 @@ def link_contact(session: Session, inbound: Inbound, settings: Settings) -> Pers
             # Another district's bot: pointed to hers, and not linked here.
             return [Reply(t(person.language, "wrong_bot", bot=right))]
     assert inbound.telegram_user_id is not None
-    crud.link_telegram(
+    people.link_telegram(
         session=session, person=person, user_id=inbound.telegram_user_id, chat_id=int(inbound.chat_id)
     )
     lang = person.language
@@ -109,7 +109,7 @@ def lang(ctx: Context, command: Command) -> list[Reply]:
     wanted = aliases.get(wanted, wanted)
     if wanted not in LANGUAGES:
         return [ctx.say("lang_usage")]
-    crud.set_language(session=ctx.session, person=ctx.person, language=wanted)
+    people.set_language(session=ctx.session, person=ctx.person, language=wanted)
     return [ctx.say("lang_set")]
 
 

@@ -16,7 +16,7 @@ from bot.core.service import Context
 from bot.i18n import day_label, order_example, t
 from bot.numbers import indian
 from bot.parser import Report, Unreadable
-from bot.store import crud
+from bot.store import reports
 from handlers.reports import check_ceilings, confirmation, resolve_day
 from models import PendingQuestion
 
@@ -134,11 +134,11 @@ def on_answer(ctx: Context, question: PendingQuestion, index: int) -> list[Reply
         return [Reply(f"{t(ctx.lang, 'check_discarded')}\n\n{example}")]
     day = dt.date.fromisoformat(str(data["day"]))
     entries = [(str(m), int(v), bool(a)) for m, v, a in readings[index]]
-    current = crud.lock_for_report(session=ctx.session, person=ctx.person, day=day)
-    changes = crud.plan_changes(current, entries, day)
+    current = reports.lock_for_report(session=ctx.session, person=ctx.person, day=day)
+    changes = reports.plan_changes(current, entries, day)
     check_ceilings(changes, ctx.settings, ctx.lang)
     source = data.get("source_key")
-    crud.apply_changes(
+    reports.apply_changes(
         session=ctx.session,
         person=ctx.person,
         changes=changes,

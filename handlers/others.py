@@ -12,7 +12,7 @@ from bot.delivery import outbox
 from bot.format import totals_line
 from bot.i18n import short_date, t
 from bot.parser import Report, Unreadable
-from bot.store import crud
+from bot.store.reports import changes_from_source
 from handlers import reports
 from models import Person
 
@@ -66,7 +66,7 @@ def edited_for_someone(ctx: Context, text: str) -> list[Reply] | None:
     """An edited message that reported, or now reports, for someone else is not read again: what
     it stored stays as it is, and she is told how to change it. None for any other edit."""
     source = ctx.inbound.source_key
-    earlier = crud.changes_from_source(session=ctx.session, source_key=source) if source else []
+    earlier = changes_from_source(session=ctx.session, source_key=source) if source else []
     if any(row.person_id != ctx.person.id for row in earlier):
         return [ctx.say("for_edit")]
     found = others.addressed(text)

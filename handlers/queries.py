@@ -26,7 +26,7 @@ from bot.rollups.figures import status_view
 from bot.rollups.ranking import RankRow, breakdown, by_achievement, portal_ranking
 from bot.rollups.scope import count_workers, parent_unit
 from bot.rollups.sums import missing_workers, reported_count
-from bot.store import crud
+from bot.store import reports
 from bot.store.units import CHILD_LEVEL, Unit, resolve_units, scope_units, unit_for
 
 PERIOD_WORDS = {
@@ -105,7 +105,7 @@ def _units(ctx: Context, unit_text: str) -> list[Unit] | Reply:
 def _worker_status(ctx: Context) -> list[Reply]:
     person, lang, settings = ctx.person, ctx.lang, ctx.settings
     assert person.id is not None
-    today_values = crud.report_values(session=ctx.session, person_id=person.id, day=ctx.today)
+    today_values = reports.report_values(session=ctx.session, person_id=person.id, day=ctx.today)
     today_line = f"{t(lang, 'today')}: " + (
         " · ".join(
             f"{m.label(lang)} {indian(today_values[m.key])}"
@@ -115,7 +115,7 @@ def _worker_status(ctx: Context) -> list[Reply]:
         if today_values
         else t(lang, "not_reported")
     )
-    campaign = crud.person_totals(
+    campaign = reports.person_totals(
         session=ctx.session, person_id=person.id, start=settings.campaign.start, end=ctx.today
     )
     campaign_line = t(lang, "campaign_totals", totals=totals_line(settings, campaign, lang))
@@ -192,7 +192,7 @@ def missing(ctx: Context, command: Command) -> list[Reply]:
     lang, day = ctx.lang, ctx.today
     if ctx.person.is_field_worker:
         assert ctx.person.id is not None
-        done = crud.has_reported(session=ctx.session, person_id=ctx.person.id, day=day)
+        done = reports.has_reported(session=ctx.session, person_id=ctx.person.id, day=day)
         key = "missing_worker_done" if done else "missing_worker"
         return [ctx.say(key, day=short_date(day, lang))]
     if ctx.inbound.is_group:

@@ -13,7 +13,7 @@ from bot.format import totals_line
 from bot.i18n import day_label, short_date, t
 from bot.numbers import indian
 from bot.parser import Command, DayRef, Parsed, Report
-from bot.store import crud
+from bot.store import reports
 from models import Person
 
 
@@ -48,7 +48,7 @@ def check_window(day: dt.date, arrived: dt.date, settings: Settings, lang: str) 
         raise Refused([Reply(t(lang, "too_old", date=short_date(day, lang), days=window))])
 
 
-def _change_lines(changes: Sequence[crud.Change], settings: Settings, lang: str) -> str:
+def _change_lines(changes: Sequence[reports.Change], settings: Settings, lang: str) -> str:
     lines = []
     for change in changes:
         label = settings.metric(change.metric).label(lang)
@@ -64,7 +64,7 @@ def _change_lines(changes: Sequence[crud.Change], settings: Settings, lang: str)
     return "\n".join(lines)
 
 
-def check_ceilings(changes: Sequence[crud.Change], settings: Settings, lang: str) -> None:
+def check_ceilings(changes: Sequence[reports.Change], settings: Settings, lang: str) -> None:
     for change in changes:
         metric = settings.metric(change.metric)
         if change.new is not None and change.new > metric.max_per_day:
@@ -83,17 +83,17 @@ def check_ceilings(changes: Sequence[crud.Change], settings: Settings, lang: str
             )
 
 
-def confirmation(ctx: Context, changes: Sequence[crud.Change], person: Person | None = None) -> Reply:
+def confirmation(ctx: Context, changes: Sequence[reports.Change], person: Person | None = None) -> Reply:
     """What was understood, that day's totals and the campaign so far (of `person`, by default
     the sender), and what in it she should check."""
     person = person or ctx.person
     assert person.id is not None
     days = sorted({c.day for c in changes})
-    values = {d: crud.report_values(session=ctx.session, person_id=person.id, day=d) for d in days}
+    values = {d: reports.report_values(session=ctx.session, person_id=person.id, day=d) for d in days}
     start = ctx.settings.campaign.start
     campaign = None
     if start is not None:
-        campaign = crud.person_totals(session=ctx.session, person_id=person.id, start=start)
+        campaign = reports.person_totals(session=ctx.session, person_id=person.id, start=start)
     found: list[checks.Flag] = []
     if days:
         history = checks.History(ctx.session, [person.id], days[-1] + dt.timedelta(days=1))
@@ -107,7 +107,7 @@ def confirmation_reply(
     settings: Settings,
     lang: str,
     today: dt.date,
-    changes: Sequence[crud.Change],
+    changes: Sequence[reports.Change],
     values: Mapping[dt.date, Mapping[str, int]],
     campaign: Mapping[str, int] | None,
     found: Sequence[checks.Flag] = (),
@@ -151,14 +151,14 @@ def report(ctx: Context, parsed: Report) -> list[Reply]:
 
 def store(
     ctx: Context, person: Person, parsed: Report, *, entered_by: int | None = None
-) -> tuple[list[crud.Change], str]:
+) -> tuple[list[reports.Change], str]:
     """Store a report as `person`'s, by the rules of her own (day, ceilings, re-report); the
     changes and their group. Refused (nothing stored) where a rule says no."""
     day = resolve_day(parsed.when, ctx.today, ctx.settings, ctx.lang)
-    current = crud.lock_for_report(session=ctx.session, person=person, day=day)
-    changes = crud.plan_changes(current, ((e.metric, e.value, e.add) for e in parsed.entries), day)
+    current = reports.lock_for_report(session=ctx.session, person=person, day=day)
+    changes = reports.plan_changes(current, ((e.metric, e.value, e.add) for e in parsed.entries), day)
     check_ceilings(changes, ctx.settings, ctx.lang)
-    group = crud.apply_changes(
+    group = reports.apply_changes(
         session=ctx.session,
         person=person,
         changes=changes,
@@ -188,15 +188,15 @@ def edited(ctx: Context, parsed: Parsed) -> list[Reply]:
     arrived = max(edited_at.astimezone(ctx.settings.tz).date(), ctx.today)
     day = resolve_day(parsed.when, ctx.today, ctx.settings, ctx.lang, arrived=arrived)
     source = ctx.inbound.source_key
-    earlier = crud.changes_from_source(session=ctx.session, source_key=source) if source else []
-    revert = crud.revert_plan(session=ctx.session, person=ctx.person, earlier=earlier)
+    earlier = reports.changes_from_source(session=ctx.session, source_key=source) if source else []
+    revert = reports.revert_plan(session=ctx.session, person=ctx.person, earlier=earlier)
     for change in revert:
         check_window(change.day, arrived, ctx.settings, ctx.lang)
     for change in revert:
-        crud.lock_for_report(session=ctx.session, person=ctx.person, day=change.day)
+        reports.lock_for_report(session=ctx.session, person=ctx.person, day=change.day)
     group = None
     if revert:
-        group = crud.apply_changes(
+        group = reports.apply_changes(
             session=ctx.session,
             person=ctx.person,
             changes=revert,
@@ -205,10 +205,10 @@ def edited(ctx: Context, parsed: Parsed) -> list[Reply]:
             source_key=source,
         )
     ctx.session.flush()
-    current = crud.lock_for_report(session=ctx.session, person=ctx.person, day=day)
-    changes = crud.plan_changes(current, ((e.metric, e.value, e.add) for e in parsed.entries), day)
+    current = reports.lock_for_report(session=ctx.session, person=ctx.person, day=day)
+    changes = reports.plan_changes(current, ((e.metric, e.value, e.add) for e in parsed.entries), day)
     check_ceilings(changes, ctx.settings, ctx.lang)
-    crud.apply_changes(
+    reports.apply_changes(
         session=ctx.session,
         person=ctx.person,
         changes=changes,
@@ -220,7 +220,7 @@ def edited(ctx: Context, parsed: Parsed) -> list[Reply]:
     # Show each metric once: from its value before the edit to its value after.
     before = {(c.day, c.metric): c.old for c in revert}
     shown = [
-        crud.Change(c.day, c.metric, before.get((c.day, c.metric), c.old), c.new, c.added)
+        reports.Change(c.day, c.metric, before.get((c.day, c.metric), c.old), c.new, c.added)
         for c in changes
     ]
     shown += [c for c in revert if (c.day, c.metric) not in {(x.day, x.metric) for x in changes}]
@@ -229,7 +229,7 @@ def edited(ctx: Context, parsed: Parsed) -> list[Reply]:
 
 def undo(ctx: Context, command: Command) -> list[Reply]:
     """/undo: take back the last change this person made, whole message at a time."""
-    reverted, owner = crud.undo_latest(
+    reverted, owner = reports.undo_latest(
         session=ctx.session, person=ctx.person, channel=ctx.inbound.channel
     )
     if not reverted:

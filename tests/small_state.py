@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.config import Settings
-from bot.store import crud
+from bot.store import reports
 from bot.store.db import session_scope
 from models import Person
 from tests.conftest import ROOT, import_csv
@@ -81,9 +81,9 @@ def report(engine: Engine, worker_id: str, day: dt.date, values: Mapping[str, in
     """A worker's report for a day, written as the bot writes it (replacing the values named)."""
     with session_scope(engine) as session:
         who = person(session, worker_id)
-        current = crud.lock_for_report(session=session, person=who, day=day)
-        changes = crud.plan_changes(current, ((m, v, False) for m, v in values.items()), day)
-        crud.apply_changes(
+        current = reports.lock_for_report(session=session, person=who, day=day)
+        changes = reports.plan_changes(current, ((m, v, False) for m, v in values.items()), day)
+        reports.apply_changes(
             session=session, person=who, changes=changes, kind="report", channel="test", source_key=None
         )
 

@@ -31,7 +31,8 @@ from bot.i18n import t
 from bot.parser import Report
 from bot.phones import PhoneError, normalize_phone
 from bot.problems import mentions_problem
-from bot.store import crud
+from bot.store import inbound as inbound_store
+from bot.store import people, reports
 from bot.store.db import session_scope
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ class _Item:
     index: int
     inbound: Inbound
     sender: str  # floods.sender_key
-    person: crud.Sender
+    person: people.Sender
     report: Report
     today: dt.date
     replies: list[Reply] | None = None
@@ -128,18 +129,18 @@ def _one_by_one(core: Fieldbot, inbounds: Sequence[Inbound], exc: Exception) -> 
     return [core.handle(m) for m in inbounds]
 
 
-def _senders(session: Session, inbounds: Sequence[Inbound]) -> list[crud.Sender | None]:
+def _senders(session: Session, inbounds: Sequence[Inbound]) -> list[people.Sender | None]:
     """The roster person behind each message, where there is one (`Fieldbot._identify`'s lookups)."""
     user_ids = [m.telegram_user_id for m in inbounds if m.channel == "telegram"]
-    by_user = crud.senders_by_telegram(session=session, user_ids=[u for u in user_ids if u])
+    by_user = people.senders_by_telegram(session=session, user_ids=[u for u in user_ids if u])
     phones: list[str | None] = []
     for m in inbounds:
         try:
             phones.append(normalize_phone(m.phone or "") if m.channel != "telegram" else None)
         except PhoneError:
             phones.append(None)
-    by_phone = crud.senders_by_phone(session=session, phones=[p for p in phones if p])
-    out: list[crud.Sender | None] = []
+    by_phone = people.senders_by_phone(session=session, phones=[p for p in phones if p])
+    out: list[people.Sender | None] = []
     for m, phone in zip(inbounds, phones, strict=True):
         if m.channel == "telegram":
             out.append(by_user.get(m.telegram_user_id or 0))
@@ -167,7 +168,7 @@ def _sort_out(
     A message already processed gets its stored answer. A sender with any other message here has
     all of hers handled one by one, in order, so each sees the ones she sent before it.
     """
-    stored = crud.replies_for(session=session, dedup_keys=[m.dedup_key for m in inbounds])
+    stored = inbound_store.replies_for(session=session, dedup_keys=[m.dedup_key for m in inbounds])
     seen_keys: set[str] = set()
     fresh: list[int] = []
     alone: set[int] = set()
@@ -253,13 +254,13 @@ def _apply(core: Fieldbot, session: Session, items: list[_Item]) -> None:
         except Refused as refusal:
             item.replies = refusal.replies
     people = {item.person.id: item.person for item in items}
-    days = crud.lock_days(
+    days = reports.lock_days(
         session=session,
         people=people,
         keys=[(item.person.id, item.day) for item in items if item.day is not None],
     )
     start = settings.campaign.start
-    campaign = crud.people_totals(session=session, person_ids=people, start=start) if start else {}
+    campaign = reports.people_totals(session=session, person_ids=people, start=start) if start else {}
     audit: list[dict[str, Any]] = []
     reported_days = [item.day for item in items if item.day is not None]
     last = max(reported_days, default=dt.date(2000, 1, 1))
@@ -270,7 +271,7 @@ def _apply(core: Fieldbot, session: Session, items: list[_Item]) -> None:
         day = days[(item.person.id, item.day)]
         lang = item.person.language
         entries = ((e.metric, e.value, e.add) for e in item.report.entries)
-        changes = crud.plan_changes(day.values, entries, item.day)
+        changes = reports.plan_changes(day.values, entries, item.day)
         try:
             check_ceilings(changes, settings, lang)
         except Refused as refusal:
@@ -280,7 +281,7 @@ def _apply(core: Fieldbot, session: Session, items: list[_Item]) -> None:
         totals = campaign.get(item.person.id)
         for change in changes:
             assert change.new is not None
-            old = crud.set_value(session, day, change.metric, change.new)
+            old = reports.set_value(session, day, change.metric, change.new)
             if totals is not None and start is not None and item.day >= start:
                 totals[change.metric] = totals.get(change.metric, 0) + change.new - (old or 0)
             audit.append(
@@ -303,7 +304,7 @@ def _apply(core: Fieldbot, session: Session, items: list[_Item]) -> None:
         usual = history.usual(settings, item.person.id, item.day)
         found = checks.flags(settings, values[item.day], usual)
         item.replies = [confirmation_reply(settings, lang, item.today, changes, values, so_far, found)]
-    crud.write_days(session=session, days=days.values(), changes=audit)
+    reports.write_days(session=session, days=days.values(), changes=audit)
 
 
 def _answer(
@@ -325,7 +326,7 @@ def _answer(
             )
             item.replies = [*item.replies, Reply(privacy_notice(core.settings, item.person.language))]
         results[item.index] = item.replies
-    crud.record_inbound_many(
+    inbound_store.record_inbound_many(
         session=session,
         rows=[
             {

@@ -8,13 +8,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Table, case, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from bot.core.messages import Inbound
 from bot.phones import PhoneError, normalize_phone
-from bot.store import crud
+from bot.store import people
+from bot.store.insert import dialect_insert, insert_many
 from models import LiveTrack, Person, SenderRate
 
 RATE: Table = SenderRate.__table__  # type: ignore[attr-defined]
@@ -69,8 +68,7 @@ def count(*, session: Session, sender: str, now: dt.datetime) -> int:
     One upsert on the sender's row: concurrent messages in several processes each get their own
     number, and the first message of a new minute starts the count again at 1.
     """
-    insert: Any = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(RATE).values(sender=sender, minute=minute_of(now), count=1)
+    stmt = dialect_insert(session, RATE).values(sender=sender, minute=minute_of(now), count=1)
     same_minute = RATE.c["minute"] == stmt.excluded["minute"]
     stmt = stmt.on_conflict_do_update(
         index_elements=["sender"],
@@ -86,10 +84,10 @@ def language_of(*, session: Session, inbound: Inbound) -> str:
     """The sender's language if she is on the roster (read only: a refused message links nothing)."""
     person: Person | None = None
     if inbound.channel == "telegram" and inbound.telegram_user_id is not None:
-        person = crud.person_by_telegram(session=session, telegram_user_id=inbound.telegram_user_id)
+        person = people.person_by_telegram(session=session, telegram_user_id=inbound.telegram_user_id)
     else:
         try:
-            person = crud.person_by_phone(session=session, phone=normalize_phone(inbound.phone or ""))
+            person = people.person_by_phone(session=session, phone=normalize_phone(inbound.phone or ""))
         except PhoneError:
             person = None
     return person.language if person is not None else "hi"
@@ -119,7 +117,7 @@ def count_many(*, session: Session, senders: Mapping[str, int], now: dt.datetime
 
     minute = minute_of(now)
     rows = [{"sender": s, "minute": minute, "count": n} for s, n in sorted(senders.items())]
-    crud.insert_many(session, RATE, rows, adding, name="sender_rate.add")
+    insert_many(session, RATE, rows, adding, name="sender_rate.add")
     counts = session.execute(
         select(RATE.c["sender"], RATE.c["count"]).where(RATE.c["sender"].in_(list(senders)))
     ).all()

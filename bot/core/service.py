@@ -19,7 +19,8 @@ from bot.core.messages import Inbound, Reply
 from bot.i18n import t
 from bot.parser import ReportParser
 from bot.phones import PhoneError, mask_phone, normalize_phone
-from bot.store import crud
+from bot.store import inbound as inbound_store
+from bot.store import people
 from bot.store.db import session_scope
 from bot.words import Words
 from models import Person, utcnow
@@ -128,10 +129,12 @@ class Fieldbot:
             try:
                 return self._handle(inbound)
             except IntegrityError as exc:
-                if crud.is_duplicate_error(exc):
+                if inbound_store.is_duplicate_error(exc):
                     # The same delivery is being handled by another process: answer as it did.
                     with session_scope(self.engine) as session:
-                        stored = crud.processed_replies(session=session, dedup_key=inbound.dedup_key)
+                        stored = inbound_store.processed_replies(
+                            session=session, dedup_key=inbound.dedup_key
+                        )
                     if stored is not None:
                         return stored
                 log.exception("storing message %s failed", inbound.dedup_key)
@@ -181,7 +184,9 @@ class Fieldbot:
             if inbound.contact_phone is not None and not inbound.is_group:
                 return account.link_contact(session, inbound, self.settings)
             assert inbound.telegram_user_id is not None
-            person = crud.person_by_telegram(session=session, telegram_user_id=inbound.telegram_user_id)
+            person = people.person_by_telegram(
+                session=session, telegram_user_id=inbound.telegram_user_id
+            )
             if person is None:
                 return account.ask_for_contact(inbound)
         else:
@@ -189,7 +194,7 @@ class Fieldbot:
                 phone = normalize_phone(inbound.phone or "")
             except PhoneError:
                 return [Reply(t("hi", "unknown_phone", phone=inbound.phone or "?"))]
-            person = crud.person_by_phone(session=session, phone=phone)
+            person = people.person_by_phone(session=session, phone=phone)
             if person is None:
                 log.info("message from unknown phone %s", mask_phone(phone))
                 return [Reply(t("hi", "unknown_phone", phone=phone))]
@@ -225,7 +230,7 @@ class Fieldbot:
         from handlers import route
 
         with session_scope(self.engine) as session:
-            stored = crud.processed_replies(session=session, dedup_key=inbound.dedup_key)
+            stored = inbound_store.processed_replies(session=session, dedup_key=inbound.dedup_key)
             if stored is not None:
                 return stored
             flooded = self._flood_check(session, inbound)
@@ -278,7 +283,7 @@ class Fieldbot:
                     session=session, person_id=person_id, channel=inbound.channel, now=self.clock()
                 )
                 replies = [*replies, Reply(privacy_notice(self.settings, who.language))]
-            crud.record_inbound(
+            inbound_store.record_inbound(
                 session=session,
                 channel=inbound.channel,
                 dedup_key=inbound.dedup_key,

@@ -178,7 +178,7 @@ def link_for_phone(*, session: Session, settings: Settings, phone: str, now: dt.
     """A sign-in link for the officer with this phone (the simulator, `make demo`); None for
     anyone else, or when the hour's allowance is used up."""
     from bot.phones import PhoneError, normalize_phone
-    from bot.store.crud import person_by_phone
+    from bot.store.people import person_by_phone
 
     try:
         person = person_by_phone(session=session, phone=normalize_phone(phone))

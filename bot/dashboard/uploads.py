@@ -26,7 +26,7 @@ from bot.limits import DASHBOARD_UPLOAD_BYTES
 from bot.roster.apply import apply
 from bot.roster.check import load
 from bot.roster.read import RosterInvalid, RosterRow, RowError
-from bot.store.crud import person_by_phone
+from bot.store.people import person_by_phone
 from models import District, Person, Post
 
 MAX_UPLOAD_BYTES = DASHBOARD_UPLOAD_BYTES

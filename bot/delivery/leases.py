@@ -8,10 +8,9 @@ import socket
 import uuid
 
 from sqlalchemy import case, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from bot.store.insert import dialect_insert
 from models import Lease
 
 SCHEDULER = "scheduler"
@@ -55,8 +54,7 @@ def try_acquire(*, session: Session, name: str, holder: str, ttl: dt.timedelta) 
     if renewed is not None:
         return True
     table = Lease.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    insert = dialect_insert(session, table)
     created = session.execute(
         insert.values(name=name, holder=holder, expires_at=expires, acquired_at=now)
         .on_conflict_do_nothing()

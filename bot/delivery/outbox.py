@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.channels.base import whatsapp_enabled
 from bot.config import Settings
+from bot.store import inbound
 from bot.store.contacts import contact, wrote_last_on_whatsapp
-from models import ChannelContact, InboundMessage, Outbox, Person
+from bot.store.insert import dialect_insert
+from models import ChannelContact, Outbox, Person
 
 
 @dataclass(frozen=True)
@@ -97,13 +97,9 @@ class Router:
                     )
                 ).all():
                     self.contacts[row.person_id] = (row.address, _aware(row.last_inbound_at))
-                for person_id, last in session.exec(
-                    select(InboundMessage.person_id, func.max(InboundMessage.received_at))
-                    .where(col(InboundMessage.person_id).in_(part), InboundMessage.channel == "telegram")
-                    .group_by(col(InboundMessage.person_id))
-                ).all():
-                    if person_id is not None and last is not None:
-                        self.telegram_last[person_id] = _aware(last)
+                telegram = inbound.last_received(session=session, person_ids=part, channel="telegram")
+                for person_id, last in telegram.items():
+                    self.telegram_last[person_id] = _aware(last)
         multi = settings is not None and bots.multi(settings)
         self.routing = bots.Routing(settings) if settings is not None and multi else None
         self.started: dict[int, dict[str, dt.datetime]] = {}
@@ -192,12 +188,12 @@ def enqueue(
     if dialect == "postgresql":
         if len(rows) > SMALL:
             return _copy_in(session, rows)
-        returning = pg_insert(table).on_conflict_do_nothing().returning(table.c.id)
+        returning = dialect_insert(session, table).on_conflict_do_nothing().returning(table.c.id)
         return len(session.execute(returning, rows).all())
     # SQLite: one statement run for many rows (executemany), counted by the rows each run wrote:
     # a key already queued writes none.
     written = 0
-    statement = sqlite_insert(table).on_conflict_do_nothing()
+    statement = dialect_insert(session, table).on_conflict_do_nothing()
     for start in range(0, len(rows), CHUNK):
         result = session.execute(statement, rows[start : start + CHUNK])
         written += max(int(result.rowcount), 0)  # type: ignore[attr-defined]

@@ -17,14 +17,13 @@ import datetime as dt
 import unicodedata
 
 from sqlalchemy import func, or_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.channels.base import SendFailed
 from bot.config import Settings
 from bot.i18n import t
 from bot.numbers import indian
+from bot.store.insert import dialect_insert
 from models import ChannelContact, Outbox, Person, WhatsAppOptIn
 
 WINDOW = dt.timedelta(hours=24)
@@ -57,8 +56,7 @@ def _upsert(
     unless_hers: bool = False,
 ) -> None:
     table = WhatsAppOptIn.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    insert = dialect_insert(session, table)
     values = insert.values(person_id=person_id, opted_in=opted_in, source=source, updated_at=now)
     if keep:
         session.execute(values.on_conflict_do_nothing())

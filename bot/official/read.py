@@ -35,7 +35,7 @@ from bot.i18n import t
 from bot.numbers import indian
 from bot.places import Clash, Places, Spot, parse_lgd
 from bot.roster.read import read_table
-from bot.store import crud
+from bot.store import people
 from bot.targets import parse_number
 
 # Who may send the portal's counts in chat.
@@ -495,5 +495,5 @@ def read_file(
 def may_upload(*, session: Session, telegram_user_id: int) -> bool:
     """Whether this Telegram account is an active district officer or admin, whose file the bot
     fetches; anyone else's is answered without it."""
-    person = crud.person_by_telegram(session=session, telegram_user_id=telegram_user_id)
+    person = people.person_by_telegram(session=session, telegram_user_id=telegram_user_id)
     return person is not None and person.active and person.role in UPLOADERS

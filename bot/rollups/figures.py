@@ -29,7 +29,7 @@ from bot.rollups.scope import (
     unit_key,
 )
 from bot.rollups.sums import range_reporters, reported_by_unit, sum_by_day, sum_by_unit
-from bot.store import crud
+from bot.store import totals
 from bot.store.units import CHILD_LEVEL, Unit
 from bot.targets import Goal, goal_for, goals_for_view
 from models import Block, District, Sector, UnitDayTotal
@@ -126,7 +126,7 @@ def _sibling_values(
         ids = [int(i) for (i,) in run_select(session, query).all()]
         sums = sum_by_unit(session, unit.level, ids, start, end, metric=metric, source=RAW)
         return {i: sums.get(i, {}).get(metric, 0) for i in ids}
-    crud.apply_pending_totals(session=session)
+    totals.apply_pending_totals(session=session)
     t: Any = UnitDayTotal.__table__.c  # type: ignore[attr-defined]
     joined = and_(
         t.level == unit.level,

@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 
 from bot.official.counts import counted_units, official_rows
 from bot.rollups.scope import pct, run_select, unit_key
-from bot.store import crud
+from bot.store import totals
 from bot.store.units import Unit
 from models import UnitDayTotal
 
@@ -65,7 +65,7 @@ def official_by_day(
     for _, units in counted.values():
         for unit_level, unit_id in units:
             wanted[unit_level].add(unit_id)
-    crud.apply_pending_totals(session=session)
+    totals.apply_pending_totals(session=session)
     t: Any = UnitDayTotal.__table__.c  # type: ignore[attr-defined]
     self_reported: dict[tuple[str, int, dt.date], int] = {}
     for unit_level, unit_ids in wanted.items():

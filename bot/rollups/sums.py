@@ -1,6 +1,6 @@
 """Sums and who reported, per unit and per day, for any unit and range of days.
 
-Unit figures come from the aggregates bot.store.crud keeps in step with every report change
+Unit figures come from the aggregates bot/store/totals.py keeps in step with every report change
 (`unit_day_total`, `unit_day_reported`, `reporting_days`), so no query adds up reports over a
 range. `RAW` reads the same figures from the reports themselves: the check on the aggregates.
 Worker rows (a sector's workers, who is missing) read reports: they are the daily rows.
@@ -34,7 +34,7 @@ from bot.rollups.scope import (
     run_select,
     unit_key,
 )
-from bot.store import crud
+from bot.store import totals
 from bot.store.units import CHILD_LEVEL, Unit
 from models import Block, DailyReport, ReportingDays, ReportValue, Sector, UnitDayReported, UnitDayTotal
 
@@ -56,7 +56,7 @@ def sum_by_unit(
     if ids is not None and not ids:
         return out
     if source is AGGREGATES:
-        crud.apply_pending_totals(session=session)
+        totals.apply_pending_totals(session=session)
         t: Any = UnitDayTotal.__table__.c  # type: ignore[attr-defined]
         unit_col: Any = col(t.unit_id) if level != "state" else None
         clauses: list[Any] = [
@@ -126,7 +126,7 @@ def reported_by_unit(
         if unit_col is None:
             return {STATE_KEY: int(rows[0][0])}
         return {int(k): int(n) for k, n in rows}
-    crud.apply_pending_totals(session=session)
+    totals.apply_pending_totals(session=session)
     if start == end:
         r: Any = UnitDayReported.__table__.c  # type: ignore[attr-defined]
         clauses = [r.level == ("district" if level == "state" else level), r.day == start]
@@ -155,9 +155,9 @@ def range_reporters(
     it counts and only the ids are read. Those buckets go first, then the others by how many of
     their days the range takes: a row whose workers all count in the unit already needs no look
     at their days, which over a long range spares nearly all the reading of days."""
-    crud.apply_pending_totals(session=session)
+    totals.apply_pending_totals(session=session)
     d: Any = ReportingDays.__table__.c  # type: ignore[attr-defined]
-    masks = crud.bucket_masks(start, end)
+    masks = totals.bucket_masks(start, end)
     unit_col = {"district": d.district_id, "block": d.block_id, "sector": d.sector_id}.get(level)
     clauses = [d.bucket.in_(list(masks))]
     if ids is not None and unit_col is not None:
@@ -167,7 +167,7 @@ def range_reporters(
     by_bucket: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for key, bucket, workers in run_select(session, query).all():
         by_bucket[int(bucket)].append((STATE_KEY if unit_col is None else int(key), workers))
-    whole = (1 << crud.BUCKET_DAYS) - 1
+    whole = (1 << totals.BUCKET_DAYS) - 1
     seen: dict[int, set[str]] = defaultdict(set)
     for bucket in sorted(by_bucket, key=lambda b: -masks[b].bit_count()):
         mask = masks[bucket]
@@ -196,7 +196,7 @@ def sum_by_day(
     if ids is not None and not ids:
         return out
     if source is AGGREGATES:
-        crud.apply_pending_totals(session=session)
+        totals.apply_pending_totals(session=session)
         t: Any = UnitDayTotal.__table__.c  # type: ignore[attr-defined]
         unit_col: Any = col(t.unit_id) if level != "state" else None
         day_col, metric_col, value = col(t.day), col(t.metric), func.sum(t.value)
@@ -246,7 +246,7 @@ def reported_by_day(
     if ids is not None and not ids:
         return {}
     if source is AGGREGATES:
-        crud.apply_pending_totals(session=session)
+        totals.apply_pending_totals(session=session)
         r: Any = UnitDayReported.__table__.c  # type: ignore[attr-defined]
         unit_col: Any = col(r.unit_id) if level != "state" else None
         day_col = col(r.day)

@@ -6,10 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from bot.store.insert import dialect_insert
 from models import ChannelContact, InboundMessage, Person
 
 WHATSAPP = "whatsapp"
@@ -23,8 +22,7 @@ def record_contact(
 ) -> None:
     """Remember that a person wrote on a channel at `at`, from `address`; the latest time wins."""
     table = ChannelContact.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    insert = dialect_insert(session, table)
     excluded = insert.excluded
     session.execute(
         insert.values(

@@ -20,6 +20,7 @@ from sqlmodel import Session, create_engine
 
 import models
 from bot.files import private_file, private_folder, tighten
+from bot.store import totals
 
 MIGRATIONS = Path(models.__file__).resolve().parent / "migrations"
 SIDE_FILES = ("-wal", "-shm", "-journal")
@@ -48,8 +49,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the settings each backend needs: WAL and foreign keys on SQLite.
 
     An SQLite file is made with mode 0600 before SQLite opens it (its WAL and shared-memory files take
-    that mode), and one left readable by others by an older version is tightened.
+    that mode), and one left readable by others by an older version is tightened. The sessions of
+    the process keep the aggregates (bot/store/totals.py) from here on.
     """
+    totals.register_listeners()
     parsed = make_url(url)
     # Errors must not carry the statement's values (phones, message text) into logs.
     kwargs.setdefault("hide_parameters", True)

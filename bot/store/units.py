@@ -203,3 +203,27 @@ def home_units(session: Session, person: Person, state_name: str) -> list[Unit]:
             )
         ]
     return scope_units(session, person, state_name)
+
+
+def district_ids(session: Session) -> list[int]:
+    """Every district's id."""
+    return list(session.exec(select(District.id)).all())  # type: ignore[arg-type]
+
+
+def children(
+    session: Session, kind: str, *, district_id: int | None = None, block_id: int | None = None
+) -> list[tuple[int | None, int]]:
+    """(id, parent id) of every block ("block") or sector ("sector"), within a district or block."""
+    if kind == "sector":
+        sectors = select(Sector.id, Sector.block_id).join(Block, col(Block.id) == col(Sector.block_id))
+        if district_id is not None:
+            sectors = sectors.where(Block.district_id == district_id)
+        if block_id is not None:
+            sectors = sectors.where(Sector.block_id == block_id)
+        return list(session.exec(sectors).all())
+    blocks = select(Block.id, Block.district_id)
+    if district_id is not None:
+        blocks = blocks.where(Block.district_id == district_id)
+    if block_id is not None:
+        blocks = blocks.where(Block.id == block_id)
+    return list(session.exec(blocks).all())

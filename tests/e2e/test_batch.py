@@ -22,7 +22,7 @@ from bot.core.service import Fieldbot
 from bot.i18n import t
 from bot.phones import normalize_phone
 from bot.roster.read import read_table
-from bot.store import crud
+from bot.store import inbound, people, reports
 from bot.store.db import session_scope
 from models import (
     DailyReport,
@@ -171,7 +171,7 @@ def start_over(engine: Engine, new_faces: Sequence[str]) -> None:
     with session_scope(engine) as session:
         new = set()
         for phone in new_faces:
-            person = crud.person_by_phone(session=session, phone=normalize_phone(phone))
+            person = people.person_by_phone(session=session, phone=normalize_phone(phone))
             assert person is not None
             new.add(person.id)
         for person in session.exec(select(Person)).all():
@@ -224,12 +224,12 @@ def test_a_batch_that_fails_is_handled_one_by_one(
     workers = field_phones()[:3]
     messages = one_each("race", workers, [f"कार्ड {i + 1}" for i in range(3)])
     taken = messages[1]
-    write_days = crud.write_days
+    write_days = reports.write_days
 
     def meanwhile(**kwargs: Any) -> None:
         write_days(**kwargs)
         with session_scope(district) as other:
-            crud.record_inbound(
+            inbound.record_inbound(
                 session=other,
                 channel="simulator",
                 dedup_key=taken.dedup_key,
@@ -239,7 +239,7 @@ def test_a_batch_that_fails_is_handled_one_by_one(
                 replies=[Reply("answered elsewhere")],
             )
 
-    monkeypatch.setattr(crud, "write_days", meanwhile)
+    monkeypatch.setattr(reports, "write_days", meanwhile)
     replies = core.handle_many(messages)
     assert [r.text for r in replies[1]] == ["answered elsewhere"]
     assert "✅" in replies[0][0].text and "✅" in replies[2][0].text
@@ -334,7 +334,7 @@ def test_a_lost_connection_is_retried_for_the_whole_batch(
     core: Fieldbot, district: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     messages = one_each("drop", field_phones()[:3], ["कार्ड 4"] * 3)
-    replies_for = crud.replies_for
+    replies_for = inbound.replies_for
     failures = iter([_lost_connection()])
 
     def flaky(**kwargs: Any) -> dict[str, list[Reply]]:
@@ -343,7 +343,7 @@ def test_a_lost_connection_is_retried_for_the_whole_batch(
             raise failure
         return replies_for(**kwargs)
 
-    monkeypatch.setattr(crud, "replies_for", flaky)
+    monkeypatch.setattr(inbound, "replies_for", flaky)
     alone: list[Inbound] = []
     handle = core.handle
     monkeypatch.setattr(core, "handle", lambda inbound: alone.append(inbound) or handle(inbound))
@@ -365,7 +365,7 @@ def test_a_database_that_stays_away_gets_every_sender_a_resend_at_once(
         raise _lost_connection()
 
     alone: list[Inbound] = []
-    monkeypatch.setattr(crud, "replies_for", down)
+    monkeypatch.setattr(inbound, "replies_for", down)
     monkeypatch.setattr(core, "handle", lambda inbound: alone.append(inbound) or [])
     core.retry_pauses = (0.01, 0.01)
     replies = core.handle_many(messages[1:])

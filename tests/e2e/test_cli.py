@@ -35,7 +35,7 @@ from bot.config import load_settings
 from bot.core.messages import Inbound
 from bot.phones import normalize_phone
 from bot.roster.apply import import_roster
-from bot.store import crud
+from bot.store import people, reports
 from bot.store.db import current_revision, head_revision, make_engine, session_scope, upgrade
 from models import DailyReport, District, Person
 from tests.conftest import ROOT, SAMPLE, at
@@ -416,9 +416,11 @@ def loaded(
             values[(normalize_phone(phone), when.date())] = after
         with Session(engine) as session:  # the oracle agrees with what the bot stored
             for (phone, day), expected in values.items():
-                person = crud.person_by_phone(session=session, phone=phone)
+                person = people.person_by_phone(session=session, phone=phone)
                 assert person is not None and person.id is not None
-                assert crud.report_values(session=session, person_id=person.id, day=day) == expected, (
+                assert (
+                    reports.report_values(session=session, person_id=person.id, day=day) == expected
+                ), (
                     phone,
                     day,
                 )
@@ -566,7 +568,7 @@ def test_forget_without_a_terminal_says_to_use_yes(site: Site) -> None:
     assert done.returncode == 2
     assert "--yes" in _one_line(done) and "Traceback" not in done.stderr
     with Session(site.engine()) as session:
-        assert crud.person_by_phone(session=session, phone=normalize_phone(SUNITA)) is not None
+        assert people.person_by_phone(session=session, phone=normalize_phone(SUNITA)) is not None
 
 
 # ---------------------------------------------------------------- a bad config

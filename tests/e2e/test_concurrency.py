@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.store import crud
+from bot.store import people, reports
 from models import ReportChange
 from tests.conftest import SUNITA, Chat, at
 
@@ -18,9 +18,9 @@ def test_simultaneous_adds_from_one_worker_all_count(chat: Chat, district: Engin
         replies = list(pool.map(lambda i: chat.say(SUNITA, "कार्ड +1", at(23, 10, i)), range(24)))
     assert all("✅" in r for r in replies), [r for r in replies if "✅" not in r][:1]
     with Session(district) as session:
-        person = crud.person_by_phone(session=session, phone="+917973321377")
+        person = people.person_by_phone(session=session, phone="+917973321377")
         assert person is not None and person.id is not None
-        value = crud.report_values(session=session, person_id=person.id, day=dt.date(2026, 11, 23))
+        value = reports.report_values(session=session, person_id=person.id, day=dt.date(2026, 11, 23))
         trail = session.exec(select(ReportChange).order_by(col(ReportChange.id))).all()
     assert value == {"cards": 24}
     # the audit trail is a consistent chain: each change starts where the previous ended

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.store import crud
+from bot.store import reports
 from models import Leave, Person
 from tests.conftest import SUNITA_TG, at, import_csv, last_text, link_sunita
 from tests.e2e.test_others import HEADER
@@ -64,4 +64,4 @@ def test_which_sunita_is_an_inline_keyboard_on_telegram(
         yadav = session.exec(select(Person).where(Person.name == "Sunita Yadav")).one()
         assert yadav.id is not None
         day = at(23).date()
-        assert crud.report_values(session=session, person_id=yadav.id, day=day) == {"cards": 7}
+        assert reports.report_values(session=session, person_id=yadav.id, day=day) == {"cards": 7}

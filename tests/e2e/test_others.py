@@ -20,7 +20,7 @@ from bot.core.messages import Inbound, Reply
 from bot.core.service import Fieldbot
 from bot.i18n import t
 from bot.roster.read import ImportSummary, RosterInvalid
-from bot.store import crud
+from bot.store import reports
 from bot.store.db import session_scope
 from bot.web import create_app
 from models import Outbox, Person, ReportChange
@@ -41,7 +41,7 @@ def values(engine: Engine, name: str, day: int = 23) -> dict[str, int]:
     who = person(engine, name)
     assert who.id is not None
     with Session(engine) as session:
-        return crud.report_values(session=session, person_id=who.id, day=dt.date(2026, 11, day))
+        return reports.report_values(session=session, person_id=who.id, day=dt.date(2026, 11, day))
 
 
 def notices(engine: Engine, name: str) -> list[str]:

@@ -8,16 +8,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from bot.phones import normalize_phone
-from bot.store import crud
+from bot.store import people, reports
 from models import DailyReport, InboundMessage, Person, ReportChange, ReportValue
 from tests.conftest import RAJESH, SUNITA, Chat, at
 
 
 def values(engine: Engine, phone: str, day: dt.date) -> dict[str, int]:
     with Session(engine) as session:
-        person = crud.person_by_phone(session=session, phone=normalize_phone(phone))
+        person = people.person_by_phone(session=session, phone=normalize_phone(phone))
         assert person is not None and person.id is not None
-        return crud.report_values(session=session, person_id=person.id, day=day)
+        return reports.report_values(session=session, person_id=person.id, day=day)
 
 
 def count(engine: Engine, table: type) -> int:

@@ -30,7 +30,7 @@ from bot.rollups.figures import figures as rollup_figures
 from bot.rollups.ranking import breakdown
 from bot.rollups.scope import RAW
 from bot.rollups.sums import reported_count, unit_totals
-from bot.store import crud
+from bot.store import reports, totals
 from bot.store.db import make_engine, session_scope, upgrade
 from bot.store.units import Unit, resolve_units, state_unit
 from bot.targets import import_targets
@@ -501,10 +501,10 @@ def test_hand_worked_reports_read_the_same_both_ways(reported: Engine, cfg: Sett
 
 def test_bucket_masks_split_a_range_at_the_bucket_edge() -> None:
     # 25 Nov 2026 is day 2,520 = 40 x 63 since 1 Jan 2020.
-    assert crud.day_bit(nov(25)) == (40, 1)
-    assert crud.day_bit(nov(24)) == (39, 1 << 62)
-    assert crud.bucket_masks(nov(23), nov(26)) == {39: (1 << 62) | (1 << 61), 40: 0b11}
-    assert crud.bucket_masks(nov(25), nov(25)) == {40: 1}
+    assert totals.day_bit(nov(25)) == (40, 1)
+    assert totals.day_bit(nov(24)) == (39, 1 << 62)
+    assert totals.bucket_masks(nov(23), nov(26)) == {39: (1 << 62) | (1 << 61), 40: 0b11}
+    assert totals.bucket_masks(nov(25), nov(25)) == {40: 1}
 
 
 WORKERS = ["W1", "W2", "W3", "W4", "W5", "W6", "W7"]
@@ -544,31 +544,31 @@ def _apply(engine: Engine, op: tuple[Any, ...], sources: dict[str, list[str]]) -
         who = person(session, worker_id)
         if kind == "report":
             _, _, day, values, add = op
-            current = crud.lock_for_report(session=session, person=who, day=day)
-            changes = crud.plan_changes(current, ((m, v, add) for m, v in values.items()), day)
+            current = reports.lock_for_report(session=session, person=who, day=day)
+            changes = reports.plan_changes(current, ((m, v, add) for m, v in values.items()), day)
             key = uuid.uuid4().hex
             sources.setdefault(worker_id, []).append(key)
-            crud.apply_changes(
+            reports.apply_changes(
                 session=session, person=who, changes=changes, kind="report", channel="t", source_key=key
             )
         elif kind == "undo":
-            crud.undo_last(session=session, person=who, channel="t")
+            reports.undo_last(session=session, person=who, channel="t")
         elif kind == "edit" and sources.get(worker_id):
             # As an edited message is handled: take back what it reported, then the new text.
             key = sources[worker_id][-1]
-            earlier = crud.changes_from_source(session=session, source_key=key)
-            revert = crud.revert_plan(session=session, person=who, earlier=earlier)
+            earlier = reports.changes_from_source(session=session, source_key=key)
+            revert = reports.revert_plan(session=session, person=who, earlier=earlier)
             for change in revert:
-                crud.lock_for_report(session=session, person=who, day=change.day)
+                reports.lock_for_report(session=session, person=who, day=change.day)
             if revert:
-                crud.apply_changes(
+                reports.apply_changes(
                     session=session, person=who, changes=revert, kind="edit", channel="t", source_key=key
                 )
             session.flush()
             day = earlier[-1].day if earlier else DAYS[-1]
-            current = crud.lock_for_report(session=session, person=who, day=day)
-            changes = crud.plan_changes(current, [("cards", op[2], False)], day)
-            crud.apply_changes(
+            current = reports.lock_for_report(session=session, person=who, day=day)
+            changes = reports.plan_changes(current, [("cards", op[2], False)], day)
+            reports.apply_changes(
                 session=session, person=who, changes=changes, kind="edit", channel="t", source_key=key
             )
         elif kind == "move":
@@ -644,7 +644,7 @@ def test_rebuild_recounts_the_aggregates_from_the_reports(reported: Engine, cfg:
         session.execute(delete(UnitDayTotal))
         session.execute(delete(ReportingDays))
     with session_scope(reported) as session:
-        crud.rebuild_totals(session=session)
+        totals.rebuild_totals(session=session)
     with Session(reported) as session:
         after = session.exec(select(UnitDayTotal)).all()
         assert (

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.delivery import leases
-from bot.store import crud
+from bot.store import reports
 from bot.store.db import session_scope
 from models import Lease, Outbox, Person, ReportChange
 from tests.conftest import ROOT, child_url
@@ -173,7 +173,7 @@ def test_reports_spread_over_processes_and_a_killed_scheduler_hands_over(
     with Session(district) as session:
         for index, worker in enumerate(workers):
             assert worker.id is not None
-            values = crud.report_values(session=session, person_id=worker.id, day=today)
+            values = reports.report_values(session=session, person_id=worker.id, day=today)
             assert values == {"applications": index + 10, "cards": index + 3}, worker.name
             changes = session.exec(
                 select(ReportChange).where(

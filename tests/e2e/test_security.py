@@ -25,7 +25,7 @@ from bot.config_sections import Floods
 from bot.core import floods
 from bot.core.service import Fieldbot
 from bot.i18n import t
-from bot.store import crud
+from bot.store import inbound, people, reports
 from bot.store.db import make_engine, upgrade
 from models import InboundMessage, Person, SenderRate
 from tests.conftest import SUNITA, Chat, at, child_url
@@ -65,9 +65,9 @@ def flood_chat(district: Engine, limited: Settings, clock: Clock) -> Chat:
 
 def cards_of(engine: Engine, phone: str, day: dt.date = dt.date(2026, 11, 23)) -> dict[str, int]:
     with Session(engine) as session:
-        person = crud.person_by_phone(session=session, phone=phone)
+        person = people.person_by_phone(session=session, phone=phone)
         assert person is not None and person.id is not None
-        return crud.report_values(session=session, person_id=person.id, day=day)
+        return reports.report_values(session=session, person_id=person.id, day=day)
 
 
 def count_rows(engine: Engine, table: Any) -> int:
@@ -209,7 +209,7 @@ class Flaky:
 
     def __init__(self, failures: int):
         self.failures = failures
-        self.real = crud.processed_replies
+        self.real = inbound.processed_replies
 
     def __call__(self, **kwargs: Any) -> Any:
         if self.failures > 0:
@@ -224,7 +224,7 @@ def test_a_dropped_connection_is_retried_and_the_report_stored_once(
     core: Fieldbot, district: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     core.retry_pauses = (0, 0, 0)
-    monkeypatch.setattr(crud, "processed_replies", Flaky(2))
+    monkeypatch.setattr(inbound, "processed_replies", Flaky(2))
     reply = Chat(core).say(SUNITA, "कार्ड 7", at(23, 11))
     assert "✅" in reply
     assert cards_of(district, "+917973321377") == {"cards": 7}
@@ -234,7 +234,7 @@ def test_a_database_that_stays_down_gets_please_resend_and_nothing_stored(
     core: Fieldbot, district: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     core.retry_pauses = (0, 0)
-    monkeypatch.setattr(crud, "processed_replies", Flaky(10))
+    monkeypatch.setattr(inbound, "processed_replies", Flaky(10))
     reply = Chat(core).say(SUNITA, "कार्ड 7", at(23, 11))
     assert reply == t("hi", "internal_error")
     monkeypatch.undo()

@@ -38,7 +38,8 @@ from bot.delivery.wa_limits import keyword, record_wrote, set_opt_in
 from bot.i18n import t
 from bot.official.read import UPLOADERS
 from bot.phones import PhoneError, normalize_phone
-from bot.store import crud
+from bot.store import inbound as inbound_store
+from bot.store import people
 from bot.store.contacts import record_contact
 from bot.store.db import session_scope
 from models import MediaFile, ProviderMessage
@@ -117,12 +118,12 @@ class WhatsAppEndpoints:
     def _who(self, inbound: Inbound) -> tuple[list[Reply] | None, _Sender | None]:
         """Replies already given to this MessageSid, and who the sender is on the roster."""
         with session_scope(self.core.engine) as session:
-            stored = crud.processed_replies(session=session, dedup_key=inbound.dedup_key)
+            stored = inbound_store.processed_replies(session=session, dedup_key=inbound.dedup_key)
             try:
                 phone = normalize_phone(inbound.phone or "")
             except PhoneError:
                 phone = None
-            person = crud.person_by_phone(session=session, phone=phone) if phone else None
+            person = people.person_by_phone(session=session, phone=phone) if phone else None
             sender = (
                 _Sender(person.id, person.language, person.active, person.role)
                 if person is not None and person.id is not None
