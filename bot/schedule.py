@@ -28,6 +28,7 @@ from bot.digests import JOBS
 from bot.i18n import t
 from bot.presence.parts import expire_parts, photo_in_use
 from bot.store.db import session_scope
+from bot.uploads import sweep
 from models import Person, utcnow
 
 log = logging.getLogger("fieldbot.scheduler")
@@ -106,8 +107,6 @@ def expire_presence(engine: Engine, settings: Settings, now: dt.datetime) -> int
 
 def sweep_uploads(engine: Engine, settings: Settings, now: dt.datetime) -> int:
     """District files sent in chat that no open import question waits on are removed."""
-    from bot.uploads import sweep
-
     with session_scope(engine) as session:
         removed = sweep(session, settings, now)
     if removed:

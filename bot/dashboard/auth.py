@@ -19,6 +19,8 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from bot.config import Settings
+from bot.phones import PhoneError, normalize_phone
+from bot.store.people import person_by_phone
 from bot.store.units import Unit, scope_units
 from models import LoginLink, Person, WebSession
 
@@ -177,9 +179,6 @@ def end_session(*, session: Session, session_hash: str) -> None:
 def link_for_phone(*, session: Session, settings: Settings, phone: str, now: dt.datetime) -> str | None:
     """A sign-in link for the officer with this phone (the simulator, `make demo`); None for
     anyone else, or when the hour's allowance is used up."""
-    from bot.phones import PhoneError, normalize_phone
-    from bot.store.people import person_by_phone
-
     try:
         person = person_by_phone(session=session, phone=normalize_phone(phone))
     except PhoneError:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from bot import bots
 from bot.channels.base import whatsapp_enabled
 from bot.config import Settings
 from bot.store import inbound
@@ -82,8 +83,6 @@ class Router:
         whatsapp: bool,
         settings: Settings | None = None,
     ):
-        from bot import bots
-
         self.whatsapp = whatsapp
         ids = [p.id for p in people if p.id is not None]
         self.contacts: dict[int, tuple[str, dt.datetime]] = {}
@@ -111,8 +110,6 @@ class Router:
 
     def route(self, person: Person) -> tuple[str, str, str]:
         """(channel, address, lane) for one person."""
-        from bot import bots
-
         pid = person.id or 0
         if self.whatsapp:
             found = self.contacts.get(pid)

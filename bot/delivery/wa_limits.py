@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from bot.channels.base import SendFailed
 from bot.config import Settings
+from bot.delivery import outbox
 from bot.i18n import t
 from bot.numbers import indian
 from bot.store.insert import dialect_insert
@@ -149,8 +150,6 @@ def job_label(language: str, job: str) -> str:
 
 def tell_admins(*, session: Session, settings: Settings, row: Outbox, now: dt.datetime) -> None:
     """Once per job and day: the admins and district officers hear that it could not reach everyone."""
-    from bot.delivery import outbox
-
     limit = settings.whatsapp.messaging_limit or 0
     people = session.exec(
         select(Person).where(col(Person.active).is_(True), col(Person.role).in_(NOTICE_ROLES))
