@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.core.contracts import Context
 from bot.core.messages import Reply
-from bot.core.service import Context
 from bot.dashboard.chat import web
 from bot.i18n import order_example, t
 from bot.parser import Command, Report, Unreadable

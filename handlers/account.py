@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlmodel import Session
 
 from bot import privacy as personal_data
 from bot.config import Settings
+from bot.core.contracts import Context
 from bot.core.messages import Inbound, Reply
-from bot.core.service import Context, log, privacy_notice
 from bot.i18n import LANGUAGES, order_example, t
 from bot.official import UPLOADERS
 from bot.parser import Command
@@ -15,6 +17,8 @@ from bot.phones import PhoneError, mask_phone, normalize_phone
 from bot.store import crud
 from bot.store.units import home_units, scope_units
 from models import Person, utcnow
+
+log = logging.getLogger("fieldbot")
 
 
 def ask_for_contact(inbound: Inbound, language: str = "hi") -> list[Reply]:
@@ -65,7 +69,7 @@ def link_contact(session: Session, inbound: Inbound, settings: Settings) -> Pers
     channel = inbound.channel
     if personal_data.notice_due(session=session, person_id=person.id, channel=channel):
         personal_data.record_notice(session=session, person_id=person.id, channel=channel, now=utcnow())
-        replies.append(Reply(privacy_notice(settings, lang)))
+        replies.append(Reply(personal_data.notice_text(settings, lang)))
     return replies
 
 

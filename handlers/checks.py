@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.core import questions
+from bot.core import answering, questions
+from bot.core.contracts import Context
 from bot.core.messages import Reply
-from bot.core.service import Context
 from bot.i18n import day_label, order_example, t
 from bot.numbers import indian
 from bot.parser import Report, Unreadable
@@ -118,7 +118,7 @@ def _ask(ctx: Context, day: dt.date, readings: list[Entries], text: str, labels:
     return ctx.ask(KIND, payload, text, labels)
 
 
-@questions.answers(KIND)
+@answering.answers(KIND)
 def on_answer(ctx: Context, question: PendingQuestion, index: int) -> list[Reply]:
     """A reading chosen (✅) is stored as shown, for its day; ✏️ discards it and shows the format."""
     data = questions.payload(question)

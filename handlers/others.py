@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from bot import others
+from bot.core.contracts import Context
 from bot.core.messages import Reply
-from bot.core.service import Context
 from bot.delivery import outbox
 from bot.format import totals_line
 from bot.i18n import short_date, t

@@ -7,8 +7,8 @@ import datetime as dt
 
 from bot import photos, presence
 from bot.config import Settings
+from bot.core.contracts import Context
 from bot.core.messages import Reply
-from bot.core.service import Context
 from bot.i18n import short_date, t
 from bot.numbers import indian
 from bot.parser import Command, Report

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 from bot import problems
 from bot.config import OTHER_PROBLEM
-from bot.core import floods, questions
+from bot.core import answering, floods, questions
+from bot.core.contracts import Context, Refused
 from bot.core.messages import Reply
-from bot.core.service import Context, Refused
 from bot.delivery import outbox
 from bot.i18n import short_date, t
 from bot.numbers import indian
@@ -80,7 +80,7 @@ def menu(ctx: Context) -> Reply:
     return ctx.ask(MENU, {}, t(ctx.lang, "problem_menu"), labels)
 
 
-@questions.answers(MENU)
+@answering.answers(MENU)
 def on_menu(ctx: Context, question: PendingQuestion, index: int) -> list[Reply]:
     """A code chosen from the menu is stored as her problem; `other` asks for her words."""
     codes = ctx.settings.problems.codes
@@ -182,7 +182,7 @@ def open_list(ctx: Context, args: Sequence[str]) -> list[Reply]:
     return [ctx.ask(RESOLVE, payload, text, labels)]
 
 
-@questions.answers(RESOLVE)
+@answering.answers(RESOLVE)
 def on_resolve(ctx: Context, question: PendingQuestion, index: int) -> list[Reply]:
     """A resolve button: that problem is resolved (if it is still open here), then the list again."""
     data = questions.payload(question)

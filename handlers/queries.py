@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from bot import leave, rollups
+from bot.core.contracts import Context
 from bot.core.messages import Document, Reply
-from bot.core.service import Context
 from bot.export import xlsx_bytes
 from bot.format import (
     indian,

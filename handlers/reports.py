@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 
 from bot import checks
 from bot.config import Settings
+from bot.core.contracts import Context, Refused
 from bot.core.messages import Reply
-from bot.core.service import Context, Refused
 from bot.format import totals_line
 from bot.i18n import day_label, short_date, t
 from bot.numbers import indian

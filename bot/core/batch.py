@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from bot import checks, leave, others, privacy
 from bot.core import floods, questions
+from bot.core.contracts import Refused
 from bot.core.messages import Inbound, Reply
 from bot.i18n import t
 from bot.parser import Report
@@ -243,7 +244,6 @@ def _apply(core: Fieldbot, session: Session, items: list[_Item]) -> None:
 
     A day or a value the rules refuse is answered and changes nothing (`handlers.reports`).
     """
-    from bot.core.service import Refused
     from handlers.reports import check_ceilings, confirmation_reply, resolve_day
 
     settings = core.settings
@@ -310,8 +310,6 @@ def _answer(
     core: Fieldbot, session: Session, items: list[_Item], results: list[list[Reply] | None]
 ) -> None:
     """Each item's replies, the privacy notice at first contact, the messages marked processed."""
-    from bot.core.service import privacy_notice
-
     shown = privacy.notices_shown(session=session, person_ids={i.person.id for i in items})
     now = core.clock()
     for item in items:
@@ -323,7 +321,10 @@ def _answer(
             privacy.record_notice(
                 session=session, person_id=item.person.id, channel=item.inbound.channel, now=now
             )
-            item.replies = [*item.replies, Reply(privacy_notice(core.settings, item.person.language))]
+            item.replies = [
+                *item.replies,
+                Reply(privacy.notice_text(core.settings, item.person.language)),
+            ]
         results[item.index] = item.replies
     crud.record_inbound_many(
         session=session,

@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -14,7 +13,8 @@ from sqlmodel import Session
 
 from bot import privacy
 from bot.config import Settings
-from bot.core import floods, questions
+from bot.core import answering, floods, questions
+from bot.core.contracts import Context, Refused
 from bot.core.messages import Inbound, Reply
 from bot.i18n import t
 from bot.parser import ReportParser, Words
@@ -27,59 +27,6 @@ log = logging.getLogger("fieldbot")
 # Pauses before retrying a message whose database connection failed (a server restarting, a
 # failover); a retry is safe because a message already stored is found by its dedup key.
 RETRY_PAUSES = (0.25, 0.5, 1.0, 2.0)
-
-
-def privacy_notice(settings: Settings, language: str) -> str:
-    return t(
-        language,
-        "privacy_notice",
-        photo_days=settings.photos.retain_days,
-        track_days=settings.tracks.retain_days,
-    )
-
-
-class Refused(Exception):
-    """A handler's answer that must leave the database as it was (over a ceiling, bad day...)."""
-
-    def __init__(self, replies: list[Reply]):
-        super().__init__("refused")
-        self.replies = replies
-
-
-@dataclass
-class Context:
-    """What a handler gets: the message, who sent it, and the open session."""
-
-    session: Session
-    settings: Settings
-    parser: ReportParser
-    inbound: Inbound
-    person: Person
-    today: dt.date  # the message's own day in the configured zone
-    now: dt.datetime | None = None  # when it is being handled, by the bot's clock
-    closed_question: int | None = None  # the pending question this message answered or dropped
-
-    @property
-    def lang(self) -> str:
-        return self.person.language
-
-    def say(self, key: str, **values: object) -> Reply:
-        return Reply(t(self.lang, key, **values))
-
-    def ask(self, kind: str, payload: dict[str, object], text: str, labels: list[str]) -> Reply:
-        """Store a question for the sender (replacing her open one); the reply that asks it."""
-        assert self.person.id is not None
-        question = questions.ask(
-            self.session,
-            person_id=self.person.id,
-            channel=self.inbound.channel,
-            kind=kind,
-            payload=payload,
-            labels=labels,
-            now=self.now or utcnow(),
-            ttl=dt.timedelta(minutes=self.settings.questions.ttl_minutes),
-        )
-        return Reply(text, buttons=tuple(labels), question=question.id)
 
 
 def make_parser(settings: Settings) -> ReportParser:
@@ -261,7 +208,7 @@ class Fieldbot:
             person_id = who.id
             try:
                 # An open question takes its answer first; any other message drops it.
-                answered = questions.apply_rule(ctx)
+                answered = answering.apply_rule(ctx)
                 replies = answered if answered is not None else route(ctx)
             except Refused as refusal:
                 session.rollback()
@@ -276,7 +223,7 @@ class Fieldbot:
                 privacy.record_notice(
                     session=session, person_id=person_id, channel=inbound.channel, now=self.clock()
                 )
-                replies = [*replies, Reply(privacy_notice(self.settings, who.language))]
+                replies = [*replies, Reply(privacy.notice_text(self.settings, who.language))]
             crud.record_inbound(
                 session=session,
                 channel=inbound.channel,
