@@ -13,11 +13,12 @@ import datetime as dt
 from bot.core import answering, questions
 from bot.core.contracts import Context
 from bot.core.messages import Reply
+from bot.core.reporting import check_ceilings, resolve_day
 from bot.i18n import day_label, order_example, t
 from bot.numbers import indian
 from bot.parser import Report, Unreadable
 from bot.store import crud
-from handlers.reports import check_ceilings, confirmation, resolve_day
+from handlers.reports import confirmation
 from models import PendingQuestion
 
 KIND = questions.REPORT_CHECK

@@ -28,6 +28,7 @@ from bot import checks, leave, others, privacy
 from bot.core import floods, questions
 from bot.core.contracts import Refused
 from bot.core.messages import Inbound, Reply
+from bot.core.reporting import check_ceilings, confirmation_reply, resolve_day
 from bot.i18n import t
 from bot.parser import Report
 from bot.phones import PhoneError, normalize_phone
@@ -242,10 +243,8 @@ def _within_limit(
 def _apply(core: Fieldbot, session: Session, items: list[_Item]) -> None:
     """Each report applied in turn to its day as it stands, audited, and its confirmation made.
 
-    A day or a value the rules refuse is answered and changes nothing (`handlers.reports`).
+    A day or a value the rules refuse is answered and changes nothing (`bot.core.reporting`).
     """
-    from handlers.reports import check_ceilings, confirmation_reply, resolve_day
-
     settings = core.settings
     for item in items:
         try:
