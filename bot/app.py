@@ -7,13 +7,15 @@ from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
 
+import handlers
 from bot.config import Settings
 from bot.core.service import Fieldbot
+from handlers import account
 from models import utcnow
 
 
 def build_core(
     settings: Settings, engine: Engine, clock: Callable[[], dt.datetime] = utcnow
 ) -> Fieldbot:
-    """The core, given what it needs from above."""
-    return Fieldbot(settings, engine, clock=clock)
+    """The core, given what it needs from above: the handlers' route table and their greeting."""
+    return Fieldbot(settings, engine, route=handlers.route, welcome=account.linked, clock=clock)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from bot import problems
 from bot.config import OTHER_PROBLEM
-from bot.core import answering, floods, questions
+from bot.core import answering, floods, identity, questions
 from bot.core.contracts import Context, Refused
 from bot.core.messages import Reply
 from bot.delivery import outbox
@@ -45,7 +45,7 @@ def told(ctx: Context, found: Told) -> list[Reply]:
             # The report is refused (a ceiling, a day too old); the problem still counts.
             ctx.session.rollback()
             now = ctx.now or utcnow()
-            floods.count(session=ctx.session, sender=floods.sender_key(ctx.inbound), now=now)
+            floods.count(session=ctx.session, sender=identity.sender_key(ctx.inbound), now=now)
             replies += refusal.replies
             refused = True
     if found.none:

@@ -62,3 +62,6 @@ class Context:
 
 # The route table: which handler answers a message from a known, active person (handlers.route).
 Route = Callable[[Context], list[Reply]]
+# What a person is told when her chat account has just been linked to her roster entry: who she
+# is taken for and what she can do (handlers.account.linked).
+Welcome = Callable[[Session, Person, Settings], str]

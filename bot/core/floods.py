@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,24 +12,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from bot.core.messages import Inbound
-from bot.phones import PhoneError, normalize_phone
 from bot.store import crud
-from models import LiveTrack, Person, SenderRate
+from models import LiveTrack, SenderRate
 
 RATE: Table = SenderRate.__table__  # type: ignore[attr-defined]
-
-
-def sender_key(inbound: Inbound) -> str:
-    """Who is writing, the same for every message of one sender on one channel; holds no phone."""
-    if inbound.channel == "telegram" and inbound.telegram_user_id is not None:
-        who = f"tg:{inbound.telegram_user_id}"
-    else:
-        try:
-            who = normalize_phone(inbound.phone or "")
-        except PhoneError:
-            who = (inbound.phone or inbound.chat_id or "")[:64]
-        who = f"{inbound.channel}:{who}"
-    return hashlib.sha256(who.encode()).hexdigest()[:32]
 
 
 # How long after a live track's end its last updates may still arrive.
@@ -80,19 +65,6 @@ def count(*, session: Session, sender: str, now: dt.datetime) -> int:
         },
     ).returning(RATE.c["count"])
     return int(session.execute(stmt).scalar_one())
-
-
-def language_of(*, session: Session, inbound: Inbound) -> str:
-    """The sender's language if she is on the roster (read only: a refused message links nothing)."""
-    person: Person | None = None
-    if inbound.channel == "telegram" and inbound.telegram_user_id is not None:
-        person = crud.person_by_telegram(session=session, telegram_user_id=inbound.telegram_user_id)
-    else:
-        try:
-            person = crud.person_by_phone(session=session, phone=normalize_phone(inbound.phone or ""))
-        except PhoneError:
-            person = None
-    return person.language if person is not None else "hi"
 
 
 def count_many(*, session: Session, senders: Mapping[str, int], now: dt.datetime) -> dict[str, int]:

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 from twilio.request_validator import RequestValidator
 
+import handlers
 from bot.channels.telegram.adapter import TelegramSettings, build_application, split_text
 from bot.channels.whatsapp.endpoints import (
     MAX_TEXT,
@@ -51,6 +52,7 @@ from bot.digests import supervisor_digests
 from bot.i18n import t
 from bot.store.db import session_scope
 from bot.web import create_app
+from handlers import account
 from models import (
     InboundMessage,
     Outbox,
@@ -96,7 +98,7 @@ class SpyCore(Fieldbot):
     """The real core, noting every Inbound the channel built, to see what reached it."""
 
     def __init__(self, settings: Settings, engine: Engine, clock: Clock):
-        super().__init__(settings, engine, clock=clock)
+        super().__init__(settings, engine, route=handlers.route, welcome=account.linked, clock=clock)
         self.seen: list[Inbound] = []
 
     def handle(self, inbound: Inbound) -> list[Reply]:

@@ -45,6 +45,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.telegram.adapter import split_text
 from bot.config import ConfigError, Settings
+from bot.core import identity
 from bot.core.batch import Batcher, batchable
 from bot.core.messages import Document, Inbound, Location, Reply
 from bot.core.service import Fieldbot
@@ -52,7 +53,7 @@ from bot.delivery.sender import SendFailed
 from bot.delivery.wa_limits import keyword, opens_conversation
 from bot.i18n import short_date, t
 from bot.numbers import indian
-from bot.phones import PhoneError, mask_phone, normalize_phone
+from bot.phones import mask_phone, normalize_phone
 from bot.store import crud
 from bot.store.db import session_scope
 from models import ChannelContact, InboundMessage, MediaFile, Outbox, Person, ProviderMessage, utcnow
@@ -662,11 +663,7 @@ class WhatsAppEndpoints:
         """Replies already given to this MessageSid, and who the sender is on the roster."""
         with session_scope(self.core.engine) as session:
             stored = crud.processed_replies(session=session, dedup_key=inbound.dedup_key)
-            try:
-                phone = normalize_phone(inbound.phone or "")
-            except PhoneError:
-                phone = None
-            person = crud.person_by_phone(session=session, phone=phone) if phone else None
+            person = identity.lookup(session, inbound)
             sender = (
                 _Sender(person.id, person.language, person.active, person.role)
                 if person is not None and person.id is not None
