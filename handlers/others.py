@@ -14,6 +14,7 @@ from bot.i18n import short_date, t
 from bot.parser import Report, Unreadable
 from bot.store import crud
 from handlers import reports
+from handlers.replies import not_understood
 from models import Person
 
 WHICH_KIND = "worker_choice"
@@ -83,8 +84,6 @@ def edited_for_someone(ctx: Context, text: str) -> list[Reply] | None:
 def _enter(ctx: Context, who: str, rest: str, matches: list[Person]) -> list[Reply]:
     parsed = ctx.parser.parse(rest)
     if not isinstance(parsed, Report):
-        from handlers import not_understood
-
         reason = parsed if isinstance(parsed, Unreadable) else Unreadable("not_understood")
         return [not_understood(ctx, reason)]
     if len(matches) > 1:

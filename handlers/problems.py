@@ -18,6 +18,7 @@ from bot.parser import Command, Report, Unreadable
 from bot.problems import ProblemWords, Told
 from bot.store.units import Unit, resolve_units, scope_units
 from handlers import reports
+from handlers.replies import not_understood
 from models import PendingQuestion, utcnow
 
 LIST_LIMIT = 30  # open problems listed in one reply; the CSV has them all
@@ -60,8 +61,6 @@ def told(ctx: Context, found: Told) -> list[Reply]:
 
 
 def _report(ctx: Context, text: str) -> list[Reply]:
-    from handlers import not_understood
-
     parsed = ctx.parser.parse(text)
     if isinstance(parsed, Report):
         return reports.report(ctx, parsed)

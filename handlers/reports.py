@@ -18,6 +18,7 @@ from bot.core.reporting import (
 from bot.i18n import day_label
 from bot.parser import Command, Parsed, Report
 from bot.store import crud
+from handlers.replies import not_understood
 from models import Person
 
 
@@ -72,8 +73,6 @@ def store(
 
 def edited(ctx: Context, parsed: Parsed) -> list[Reply]:
     """An edited message is read again: what it reported before is taken back, the new text applied."""
-    from handlers import not_understood
-
     if not isinstance(parsed, Report):
         if isinstance(parsed, Command) or ctx.inbound.is_group:
             # An edited command is not run again; a group's edited chatter is not for the bot.
