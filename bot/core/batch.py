@@ -81,7 +81,7 @@ def batchable(core: Core, inbound: Inbound) -> bool:
         or inbound.document_name is not None
         or inbound.unsupported
         or inbound.contact_phone is not None
-        or (inbound.phone is None and inbound.telegram_user_id is None)  # nobody to look up
+        or identity.nameless(inbound)
         # With several bots, which bot may serve her is checked message by message.
         or (inbound.bot is not None and bool(core.settings.telegram.bots))
         or len(text) > core.settings.reporting.max_message_chars

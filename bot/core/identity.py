@@ -32,6 +32,11 @@ def by_phone(inbound: Inbound) -> bool:
     return inbound.phone is not None or inbound.telegram_user_id is None
 
 
+def nameless(inbound: Inbound) -> bool:
+    """Whether the message names its sender neither by a phone number nor by a chat account."""
+    return inbound.phone is None and inbound.telegram_user_id is None
+
+
 def sender_key(inbound: Inbound) -> str:
     """Who is writing, the same for every message of one sender on one channel; holds no phone."""
     if by_phone(inbound):
