@@ -21,6 +21,7 @@ from sqlmodel import func, select
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
+import handlers
 from bot import bots
 from bot.channels.base import Channel, UnreachableChannel
 from bot.channels.simulator.channel import SimulatorChannel
@@ -40,14 +41,15 @@ from bot.roster.apply import import_roster
 from bot.schedule import Scheduler
 from bot.store.db import SqliteProcessLock, is_sqlite, make_engine, session_scope, upgrade
 from bot.web import create_app
+from handlers import account
 from models import Person, utcnow
 
 
 def build_core(
     settings: Settings, engine: Engine, clock: Callable[[], dt.datetime] = utcnow
 ) -> Fieldbot:
-    """The core, given what it needs from above."""
-    return Fieldbot(settings, engine, clock=clock)
+    """The core, given what it needs from above: the handlers' route table and their greeting."""
+    return Fieldbot(settings, engine, route=handlers.route, welcome=account.linked, clock=clock)
 
 
 # ---------------------------------------------------------------- channels and delivery

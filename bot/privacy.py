@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.config import Settings
+from bot.i18n import t
 from bot.phones import local_phone
 from models import (
     ChannelContact,
@@ -47,6 +48,16 @@ from models import (
 )
 
 # ---------------------------------------------------------------- the notice
+
+
+def notice_text(settings: Settings, language: str) -> str:
+    """The short notice a person gets on her first message on a channel."""
+    return t(
+        language,
+        "privacy_notice",
+        photo_days=settings.photos.retain_days,
+        track_days=settings.tracks.retain_days,
+    )
 
 
 def notice_due(*, session: Session, person_id: int, channel: str) -> bool:

@@ -1,72 +1,30 @@
-"""Who is writing: Telegram linking by shared contact, help, language."""
+"""Who she is and what she can do: the greeting once linked, /start, /help, /lang, /privacy."""
 
 from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot import privacy as personal_data
 from bot.config import Settings
-from bot.core.messages import Inbound, Reply
-from bot.core.service import Context, log, privacy_notice
+from bot.core.contracts import Context
+from bot.core.messages import Reply
 from bot.i18n import LANGUAGES, order_example, t
 from bot.official.read import UPLOADERS
 from bot.parser import Command
-from bot.phones import PhoneError, mask_phone, normalize_phone
 from bot.store import people
 from bot.store.units import home_units, scope_units
-from models import Person, utcnow
+from models import Person
 
 
-def ask_for_contact(inbound: Inbound, language: str = "hi") -> list[Reply]:
-    """An unlinked Telegram user: ask for the phone with a share-contact button."""
-    return [Reply(t(language, "share_contact"), request_contact=t(language, "share_contact_button"))]
-
-
-def link_contact(session: Session, inbound: Inbound, settings: Settings) -> Person | list[Reply]:
-    """A shared contact: link it if it is the sender's own and on the roster."""
-    if inbound.contact_user_id != inbound.telegram_user_id:
-        return [Reply(t("hi", "contact_not_own"), request_contact=t("hi", "share_contact_button"))]
-    try:
-        phone = normalize_phone(inbound.contact_phone or "")
-    except PhoneError:
-        return [Reply(t("hi", "unknown_phone", phone=inbound.contact_phone or "?"))]
-    person = people.person_by_phone(session=session, phone=phone)
-    if person is None:
-        log.info("telegram contact with unknown phone %s", mask_phone(phone))
-        return [Reply(t("hi", "unknown_phone", phone=phone))]
-    if not person.active:
-        return [Reply(t(person.language, "inactive", name=person.name))]
-    if inbound.bot is not None:
-        from bot.bots import gate
-
-        right = gate(
-            session=session,
-            settings=settings,
-            person=person,
-            bot=inbound.bot,
-            private=True,
-            now=utcnow(),
-        )
-        if right is not None:
-            # Another district's bot: pointed to hers, and not linked here.
-            return [Reply(t(person.language, "wrong_bot", bot=right))]
-    assert inbound.telegram_user_id is not None
-    people.link_telegram(
-        session=session, person=person, user_id=inbound.telegram_user_id, chat_id=int(inbound.chat_id)
-    )
-    lang = person.language
+def linked(session: Session, person: Person, settings: Settings) -> str:
+    """What she is told once her chat account is linked: who she is taken for and what she can do."""
     place = describe_place(session, person, settings.state)
-    replies = [
-        Reply(
-            t(lang, "linked", name=person.name, place=place, help=help_text(session, person, settings))
-        )
-    ]
-    assert person.id is not None
-    channel = inbound.channel
-    if personal_data.notice_due(session=session, person_id=person.id, channel=channel):
-        personal_data.record_notice(session=session, person_id=person.id, channel=channel, now=utcnow())
-        replies.append(Reply(privacy_notice(settings, lang)))
-    return replies
+    return t(
+        person.language,
+        "linked",
+        name=person.name,
+        place=place,
+        help=help_text(session, person, settings),
+    )
 
 
 def describe_place(session: Session, person: Person, state_name: str) -> str:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.core import questions
+from bot.core import answering, questions
+from bot.core.contracts import Context
 from bot.core.messages import Reply
-from bot.core.service import Context
+from bot.core.reporting import check_ceilings, resolve_day
 from bot.i18n import day_label, order_example, t
 from bot.numbers import indian
 from bot.parser import Report, Unreadable
 from bot.store import reports
-from handlers.reports import check_ceilings, confirmation, resolve_day
+from handlers.reports import confirmation
 from models import PendingQuestion
 
 KIND = questions.REPORT_CHECK
@@ -118,7 +119,7 @@ def _ask(ctx: Context, day: dt.date, readings: list[Entries], text: str, labels:
     return ctx.ask(KIND, payload, text, labels)
 
 
-@questions.answers(KIND)
+@answering.answers(KIND)
 def on_answer(ctx: Context, question: PendingQuestion, index: int) -> list[Reply]:
     """A reading chosen (✅) is stored as shown, for its day; ✏️ discards it and shows the format."""
     data = questions.payload(question)

@@ -7,9 +7,9 @@ import dataclasses
 import datetime as dt
 
 from bot import leave, others
-from bot.core import questions
+from bot.core import answering, questions
+from bot.core.contracts import Context
 from bot.core.messages import Reply
-from bot.core.service import Context
 from bot.i18n import short_date, t
 from bot.parser import Report
 from bot.store.units import scope_units
@@ -147,7 +147,7 @@ def _list(ctx: Context) -> Reply:
     return Reply("\n".join(lines))
 
 
-@questions.answers(WHICH_KIND)
+@answering.answers(WHICH_KIND)
 def on_worker_choice(ctx: Context, question: PendingQuestion, index: int) -> list[Reply]:
     """ "Which Sunita?" answered: do what was asked, for her, as of the day it was asked."""
     data = questions.payload(question)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.core.contracts import Context
 from bot.core.messages import Reply
-from bot.core.service import Context
 from bot.i18n import short_date, t
 from bot.numbers import indian
 from bot.official.counts import import_official

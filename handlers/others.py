@@ -6,14 +6,15 @@ from __future__ import annotations
 import datetime as dt
 
 from bot import others
+from bot.core.contracts import Context
 from bot.core.messages import Reply
-from bot.core.service import Context
 from bot.delivery import outbox
 from bot.format import totals_line
 from bot.i18n import short_date, t
 from bot.parser import Report, Unreadable
 from bot.store.reports import changes_from_source
 from handlers import reports
+from handlers.replies import not_understood
 from models import Person
 
 WHICH_KIND = "worker_choice"
@@ -83,8 +84,6 @@ def edited_for_someone(ctx: Context, text: str) -> list[Reply] | None:
 def _enter(ctx: Context, who: str, rest: str, matches: list[Person]) -> list[Reply]:
     parsed = ctx.parser.parse(rest)
     if not isinstance(parsed, Report):
-        from handlers import not_understood
-
         reason = parsed if isinstance(parsed, Unreadable) else Unreadable("not_understood")
         return [not_understood(ctx, reason)]
     if len(matches) > 1:

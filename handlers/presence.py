@@ -7,8 +7,8 @@ import datetime as dt
 
 from bot import photos
 from bot.config import Settings
+from bot.core.contracts import Context
 from bot.core.messages import Reply
-from bot.core.service import Context
 from bot.i18n import short_date, t
 from bot.numbers import indian
 from bot.parser import Command, Report
@@ -16,6 +16,8 @@ from bot.presence import parts
 from bot.presence.proofs import proofs, reused_day, village_name
 from bot.presence.rules import Fix
 from bot.store.units import home_units
+from handlers import reports
+from handlers.common import asked_units, read_args
 from models import Proof
 
 MAX_LISTED = 30
@@ -101,8 +103,6 @@ def photo(ctx: Context) -> list[Reply]:
 
 def _caption_report(ctx: Context) -> list[Reply]:
     """A caption that reads as a report counts as one: a proof never holds up the day's numbers."""
-    from handlers import reports
-
     text = (ctx.inbound.text or "").strip()
     if not text or len(text) > ctx.settings.reporting.max_message_chars:
         return []
@@ -262,8 +262,6 @@ def verdict(ctx: Context, proof: Proof, village: str | None) -> Reply:
 def photos_command(ctx: Context, command: Command) -> list[Reply]:
     """/photos: today's proofs in the asker's units, those needing review first."""
     lang, day = ctx.lang, ctx.today
-    from handlers.queries import _args, _units
-
     if ctx.inbound.is_group:
         return [ctx.say("private_only")]  # names and review reasons are not for the whole group
     assert ctx.person.id is not None
@@ -271,8 +269,8 @@ def photos_command(ctx: Context, command: Command) -> list[Reply]:
         units = home_units(ctx.session, ctx.person, ctx.settings.state)
         rows = proofs(session=ctx.session, start=day, end=day, person_id=ctx.person.id)
     else:
-        _, unit_text = _args(ctx, command)
-        found = _units(ctx, unit_text)
+        _, unit_text = read_args(ctx, command)
+        found = asked_units(ctx, unit_text)
         if isinstance(found, Reply):
             return [found]
         units = found

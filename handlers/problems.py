@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 from bot import problems
 from bot.config_sections import OTHER_PROBLEM
-from bot.core import floods, questions
+from bot.core import answering, floods, identity, questions
+from bot.core.contracts import Context, Refused
 from bot.core.messages import Reply
-from bot.core.service import Context, Refused
 from bot.delivery import outbox
 from bot.i18n import short_date, t
 from bot.numbers import indian
@@ -18,6 +18,7 @@ from bot.parser import Command, Report, Unreadable
 from bot.problems import ProblemWords, Told
 from bot.store.units import Unit, resolve_units, scope_units
 from handlers import reports
+from handlers.replies import not_understood
 from models import PendingQuestion, utcnow
 
 LIST_LIMIT = 30  # open problems listed in one reply; the CSV has them all
@@ -45,7 +46,7 @@ def told(ctx: Context, found: Told) -> list[Reply]:
             # The report is refused (a ceiling, a day too old); the problem still counts.
             ctx.session.rollback()
             now = ctx.now or utcnow()
-            floods.count(session=ctx.session, sender=floods.sender_key(ctx.inbound), now=now)
+            floods.count(session=ctx.session, sender=identity.sender_key(ctx.inbound), now=now)
             replies += refusal.replies
             refused = True
     if found.none:
@@ -60,8 +61,6 @@ def told(ctx: Context, found: Told) -> list[Reply]:
 
 
 def _report(ctx: Context, text: str) -> list[Reply]:
-    from handlers import not_understood
-
     parsed = ctx.parser.parse(text)
     if isinstance(parsed, Report):
         return reports.report(ctx, parsed)
@@ -80,7 +79,7 @@ def menu(ctx: Context) -> Reply:
     return ctx.ask(MENU, {}, t(ctx.lang, "problem_menu"), labels)
 
 
-@questions.answers(MENU)
+@answering.answers(MENU)
 def on_menu(ctx: Context, question: PendingQuestion, index: int) -> list[Reply]:
     """A code chosen from the menu is stored as her problem; `other` asks for her words."""
     codes = ctx.settings.problems.codes
@@ -182,7 +181,7 @@ def open_list(ctx: Context, args: Sequence[str]) -> list[Reply]:
     return [ctx.ask(RESOLVE, payload, text, labels)]
 
 
-@questions.answers(RESOLVE)
+@answering.answers(RESOLVE)
 def on_resolve(ctx: Context, question: PendingQuestion, index: int) -> list[Reply]:
     """A resolve button: that problem is resolved (if it is still open here), then the list again."""
     data = questions.payload(question)

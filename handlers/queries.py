@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from bot import leave
+from bot.core.contracts import Context
 from bot.core.messages import Document, Reply
-from bot.core.service import Context
 from bot.export import xlsx_bytes
 from bot.format import (
     indian,
@@ -27,29 +27,9 @@ from bot.rollups.ranking import RankRow, breakdown, by_achievement, portal_ranki
 from bot.rollups.scope import count_workers, parent_unit
 from bot.rollups.sums import missing_workers, reported_count
 from bot.store import reports
-from bot.store.units import CHILD_LEVEL, Unit, resolve_units, scope_units, unit_for
+from bot.store.units import CHILD_LEVEL, unit_for
+from handlers.common import PCT_WORDS, PORTAL_WORDS, asked_units, read_args
 
-PERIOD_WORDS = {
-    "today": "today",
-    "aaj": "today",
-    "आज": "today",
-    "week": "week",
-    "saptah": "week",
-    "hafta": "week",
-    "सप्ताह": "week",
-    "हफ्ता": "week",
-    "हफ़्ता": "week",
-    "7": "week",
-    "campaign": "campaign",
-    "abhiyan": "campaign",
-    "अभियान": "campaign",
-    "कुल": "campaign",
-    "total": "campaign",
-}
-# Words that rank by achievement of the target instead of by count.
-PCT_WORDS = {"%", "pct", "percent", "achievement", "target", "प्रतिशत", "फीसदी", "लक्ष्य"}
-# Words that rank by the official portal's counts (what the state ranks by).
-PORTAL_WORDS = {"portal", "official", "पोर्टल", "आधिकारिक"}
 LONG_RANKING = 20  # longer rankings show the top, the asker's own unit and the bottom
 
 
@@ -67,39 +47,8 @@ def _period(ctx: Context, word: str | None) -> tuple[dt.date, dt.date, str]:
     return today, today, t(lang, "period_today", date=short_date(today, lang))
 
 
-def _args(ctx: Context, command: Command) -> tuple[str | None, str]:
-    """(period word, unit text) from a command's words, in either order."""
-    period, rest = None, []
-    for word in command.args:
-        key = PERIOD_WORDS.get(word.casefold())
-        if key and period is None:
-            period = key
-        elif word.casefold() not in PCT_WORDS | PORTAL_WORDS:
-            rest.append(word)
-    return period, " ".join(rest)
-
-
 def _by_pct(command: Command) -> bool:
     return any(word.casefold() in PCT_WORDS for word in command.args)
-
-
-def _units(ctx: Context, unit_text: str) -> list[Unit] | Reply:
-    """The units asked about: the asker's own, or a named one inside them."""
-    own = scope_units(ctx.session, ctx.person, ctx.settings.state)
-    if not unit_text:
-        return own
-    found = resolve_units(ctx.session, unit_text, ctx.settings.state)
-    example = own[0].name if own else "Sandila"
-    if not found:
-        return ctx.say("unit_not_found", name=unit_text, example_unit=example)
-    allowed = [u for u in found if any(o.contains(u) for o in own)]
-    if not allowed:
-        return ctx.say("out_of_scope", unit=", ".join(o.path for o in own))
-    if len(allowed) > 1:
-        return ctx.say(
-            "unit_ambiguous", name=unit_text, options="\n".join(f"• {u.path}" for u in allowed)
-        )
-    return allowed
 
 
 def _worker_status(ctx: Context) -> list[Reply]:
@@ -135,8 +84,8 @@ def status(ctx: Context, command: Command) -> list[Reply]:
     and the level below ranked."""
     if ctx.person.is_field_worker:
         return _worker_status(ctx)
-    period, unit_text = _args(ctx, command)
-    units = _units(ctx, unit_text)
+    period, unit_text = read_args(ctx, command)
+    units = asked_units(ctx, unit_text)
     if isinstance(units, Reply):
         return [units]
     start, end, label = _period(ctx, period)
@@ -197,8 +146,8 @@ def missing(ctx: Context, command: Command) -> list[Reply]:
         return [ctx.say(key, day=short_date(day, lang))]
     if ctx.inbound.is_group:
         return [ctx.say("private_only")]
-    _, unit_text = _args(ctx, command)
-    units = _units(ctx, unit_text)
+    _, unit_text = read_args(ctx, command)
+    units = asked_units(ctx, unit_text)
     if isinstance(units, Reply):
         return [units]
     replies = []
@@ -297,8 +246,8 @@ def _portal_top(ctx: Context, command: Command) -> list[Reply]:
     """/top portal [today|week|campaign]: the asker's unit among its peers and the units below,
     ranked by the official portal's counts (over the campaign unless a period is named: the
     portal's figures come days late)."""
-    period, unit_text = _args(ctx, command)
-    units = _units(ctx, unit_text)
+    period, unit_text = read_args(ctx, command)
+    units = asked_units(ctx, unit_text)
     if isinstance(units, Reply):
         return [units]
     start, end, label = _period(ctx, period or "campaign")
@@ -334,7 +283,7 @@ def top(ctx: Context, command: Command) -> list[Reply]:
     target, or by the official portal's counts."""
     if not ctx.person.is_field_worker and any(w.casefold() in PORTAL_WORDS for w in command.args):
         return _portal_top(ctx, command)
-    period, unit_text = _args(ctx, command)
+    period, unit_text = read_args(ctx, command)
     by_pct = _by_pct(command)
     start, end, label = _period(ctx, period)
     lang, settings, metric = ctx.lang, ctx.settings, ctx.settings.primary_metric
@@ -360,7 +309,7 @@ def top(ctx: Context, command: Command) -> list[Reply]:
                 f"{head}\n{mine.rank}/{len(rows)} — {metric_label} {indian(mine.value)} {t(lang, 'you')}"
             )
         ]
-    units = _units(ctx, unit_text)
+    units = asked_units(ctx, unit_text)
     if isinstance(units, Reply):
         return [units]
     texts: list[str] = []
@@ -400,8 +349,8 @@ def export(ctx: Context, command: Command) -> list[Reply]:
         return _worker_status(ctx)
     if ctx.inbound.is_group:
         return [ctx.say("private_only")]
-    period, unit_text = _args(ctx, command)
-    units = _units(ctx, unit_text)
+    period, unit_text = read_args(ctx, command)
+    units = asked_units(ctx, unit_text)
     if isinstance(units, Reply):
         return [units]
     start, end, label = _period(ctx, period or "week")

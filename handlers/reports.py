@@ -3,84 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from bot import checks
-from bot.config import Settings
+from bot.core.contracts import Context
 from bot.core.messages import Reply
-from bot.core.service import Context, Refused
-from bot.format import totals_line
-from bot.i18n import day_label, short_date, t
-from bot.numbers import indian
-from bot.parser import Command, DayRef, Parsed, Report
+from bot.core.reporting import (
+    change_lines,
+    check_ceilings,
+    check_window,
+    confirmation_reply,
+    resolve_day,
+)
+from bot.i18n import day_label
+from bot.parser import Command, Parsed, Report
 from bot.store import reports
+from handlers.replies import not_understood
 from models import Person
-
-
-def resolve_day(
-    ref: DayRef, today: dt.date, settings: Settings, lang: str, *, arrived: dt.date | None = None
-) -> dt.date:
-    """The day a report is for, or Refused: future days, and days past the back-dating window.
-
-    `today` is the message's own day, which `कल` counts back from; the window counts back from
-    `arrived` when that is later (an edit arriving long after the message it changes).
-    """
-    if ref.day is not None and ref.month is not None:
-        year = ref.year or today.year
-        try:
-            day = dt.date(year, ref.month, ref.day)
-        except ValueError:
-            raise Refused([Reply(t(lang, "why_bad_date"))]) from None
-        if ref.year is None and day > today and (day - today).days > 180:
-            day = day.replace(year=year - 1)  # "28/12" written on 2 January
-    else:
-        day = today - dt.timedelta(days=ref.days_back)
-    if day > today:
-        raise Refused([Reply(t(lang, "future_day", date=short_date(day, lang)))])
-    check_window(day, arrived or today, settings, lang)
-    return day
-
-
-def check_window(day: dt.date, arrived: dt.date, settings: Settings, lang: str) -> None:
-    """Refused when `day` lies further back than the back-dating window from `arrived`."""
-    window = settings.reporting.backdate_days
-    if (arrived - day).days > window:
-        raise Refused([Reply(t(lang, "too_old", date=short_date(day, lang), days=window))])
-
-
-def _change_lines(changes: Sequence[reports.Change], settings: Settings, lang: str) -> str:
-    lines = []
-    for change in changes:
-        label = settings.metric(change.metric).label(lang)
-        new = indian(change.new) if change.new is not None else "—"
-        if change.added is not None and change.old is not None:
-            lines.append(f"{label}: {indian(change.old)} + {indian(change.added)} = {new}")
-        elif change.old is None:
-            lines.append(f"{label}: {new}")
-        elif change.old == change.new:
-            lines.append(f"{label}: {new} {t(lang, 'unchanged')}")
-        else:
-            lines.append(f"{label}: {indian(change.old)} → {new}")
-    return "\n".join(lines)
-
-
-def check_ceilings(changes: Sequence[reports.Change], settings: Settings, lang: str) -> None:
-    for change in changes:
-        metric = settings.metric(change.metric)
-        if change.new is not None and change.new > metric.max_per_day:
-            raise Refused(
-                [
-                    Reply(
-                        t(
-                            lang,
-                            "over_ceiling",
-                            metric=metric.label(lang),
-                            value=indian(change.new),
-                            max=indian(metric.max_per_day),
-                        )
-                    )
-                ]
-            )
 
 
 def confirmation(ctx: Context, changes: Sequence[reports.Change], person: Person | None = None) -> Reply:
@@ -101,44 +40,6 @@ def confirmation(ctx: Context, changes: Sequence[reports.Change], person: Person
             usual = history.usual(ctx.settings, person.id, day)
             found += checks.flags(ctx.settings, values[day], usual)
     return confirmation_reply(ctx.settings, ctx.lang, ctx.today, changes, values, campaign, found)
-
-
-def confirmation_reply(
-    settings: Settings,
-    lang: str,
-    today: dt.date,
-    changes: Sequence[reports.Change],
-    values: Mapping[dt.date, Mapping[str, int]],
-    campaign: Mapping[str, int] | None,
-    found: Sequence[checks.Flag] = (),
-) -> Reply:
-    """The confirmation from figures already read: each changed day's values, the campaign's sums,
-    and what in it to check."""
-    parts = []
-    for day in sorted({c.day for c in changes}):
-        label = day_label(day, today, lang)
-        parts.append(
-            t(
-                lang,
-                "saved",
-                day=label,
-                lines=_change_lines([c for c in changes if c.day == day], settings, lang),
-            )
-        )
-        parts.append(
-            t(
-                lang,
-                "day_totals",
-                day=label,
-                totals=totals_line(settings, values[day], lang, reported_only=True),
-            )
-        )
-    if campaign:
-        parts.append(
-            t(lang, "campaign_totals", totals=totals_line(settings, campaign, lang, reported_only=True))
-        )
-    parts += checks.confirmation_lines(settings, found, lang)
-    return Reply("\n".join(parts))
 
 
 def report(ctx: Context, parsed: Report) -> list[Reply]:
@@ -172,8 +73,6 @@ def store(
 
 def edited(ctx: Context, parsed: Parsed) -> list[Reply]:
     """An edited message is read again: what it reported before is taken back, the new text applied."""
-    from handlers import not_understood
-
     if not isinstance(parsed, Report):
         if isinstance(parsed, Command) or ctx.inbound.is_group:
             # An edited command is not run again; a group's edited chatter is not for the bot.
@@ -236,7 +135,7 @@ def undo(ctx: Context, command: Command) -> list[Reply]:
         return [ctx.say("nothing_to_undo")]
     days = sorted({c.day for c in reverted})
     label = ", ".join(day_label(d, ctx.today, ctx.lang) for d in days)
-    lines = _change_lines(reverted, ctx.settings, ctx.lang)
+    lines = change_lines(reverted, ctx.settings, ctx.lang)
     if owner.id != ctx.person.id:
         return [ctx.say("undone_for", name=owner.name, day=label, lines=lines)]
     return [ctx.say("undone", day=label, lines=lines)]

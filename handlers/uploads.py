@@ -13,9 +13,9 @@ import tempfile
 from pathlib import Path
 
 from bot import uploads
-from bot.core import questions
+from bot.core import answering, questions
+from bot.core.contracts import Context
 from bot.core.messages import Document, Reply
-from bot.core.service import Context
 from bot.i18n import LANGUAGES, t
 from bot.numbers import indian
 from bot.official.read import MAX_UNPACKED_BYTES, UPLOADERS, unpacked_size
@@ -121,7 +121,7 @@ def late_answer(ctx: Context, text: str) -> list[Reply]:
     return [ctx.say("upload_gone")] if said in words else []
 
 
-@questions.answers(uploads.KIND)
+@answering.answers(uploads.KIND)
 def on_answer(ctx: Context, question: PendingQuestion, index: int) -> list[Reply]:
     """Import: the kept file checked again (the roster may have changed since) and imported when
     still clean; leave it: nothing changes. Either way the kept file goes."""

@@ -19,30 +19,58 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
 from bot import checks, leave, others, privacy
-from bot.core import floods, questions
+from bot.config import Settings
+from bot.core import floods, identity, questions
+from bot.core.contracts import Refused
 from bot.core.messages import Inbound, Reply
+from bot.core.reporting import check_ceilings, confirmation_reply, resolve_day
 from bot.i18n import t
-from bot.parser import Report
-from bot.phones import PhoneError, normalize_phone
+from bot.parser import Report, ReportParser
 from bot.problems import mentions_problem
 from bot.store import inbound as inbound_store
 from bot.store import people, reports
 from bot.store.db import session_scope
 
-if TYPE_CHECKING:
-    from bot.core.service import Fieldbot
-
 log = logging.getLogger("fieldbot.batch")
 MAX_BATCH = 200
 
 
-def batchable(core: Fieldbot, inbound: Inbound) -> bool:
+class Core(Protocol):
+    """What the batch path uses of the core (`bot.core.service.Fieldbot`): its parts, the day and
+    language of a message, and `handle` for a message that goes alone."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def parser(self) -> ReportParser: ...
+
+    @property
+    def clock(self) -> Callable[[], dt.datetime]: ...
+
+    @property
+    def retry_pauses(self) -> tuple[float, ...]: ...
+
+    def message_day(self, inbound: Inbound) -> dt.date: ...
+
+    def language_of(self, inbound: Inbound) -> str: ...
+
+    def remember_language(self, inbound: Inbound, language: str) -> None: ...
+
+    def handle(self, inbound: Inbound) -> list[Reply]: ...
+
+
+def batchable(core: Core, inbound: Inbound) -> bool:
     """Whether a message reads as a plain daily report, the kind a batch stores (no database read)."""
     text = inbound.text
     if (
@@ -54,7 +82,7 @@ def batchable(core: Fieldbot, inbound: Inbound) -> bool:
         or inbound.document_name is not None
         or inbound.unsupported
         or inbound.contact_phone is not None
-        or (inbound.channel == "telegram" and inbound.telegram_user_id is None)
+        or identity.nameless(inbound)
         # With several bots, which bot may serve her is checked message by message.
         or (inbound.bot is not None and bool(core.settings.telegram.bots))
         or len(text) > core.settings.reporting.max_message_chars
@@ -75,7 +103,7 @@ def batchable(core: Fieldbot, inbound: Inbound) -> bool:
 class _Item:
     index: int
     inbound: Inbound
-    sender: str  # floods.sender_key
+    sender: str  # identity.sender_key
     person: people.Sender
     report: Report
     today: dt.date
@@ -84,7 +112,7 @@ class _Item:
     day: dt.date | None = None
 
 
-def handle_batch(core: Fieldbot, inbounds: Sequence[Inbound]) -> list[list[Reply]]:
+def handle_batch(core: Core, inbounds: Sequence[Inbound]) -> list[list[Reply]]:
     """The replies to each message, in order; reports stored together, the rest one by one.
 
     A lost database connection is retried for the whole batch with `Fieldbot.handle`'s pauses; if
@@ -120,7 +148,7 @@ def handle_batch(core: Fieldbot, inbounds: Sequence[Inbound]) -> list[list[Reply
     raise AssertionError("unreachable: the last pause returns")
 
 
-def _one_by_one(core: Fieldbot, inbounds: Sequence[Inbound], exc: Exception) -> list[list[Reply]]:
+def _one_by_one(core: Core, inbounds: Sequence[Inbound], exc: Exception) -> list[list[Reply]]:
     log.warning(
         "a batch of %d reports failed (%s); handling them one by one",
         len(inbounds),
@@ -129,28 +157,8 @@ def _one_by_one(core: Fieldbot, inbounds: Sequence[Inbound], exc: Exception) -> 
     return [core.handle(m) for m in inbounds]
 
 
-def _senders(session: Session, inbounds: Sequence[Inbound]) -> list[people.Sender | None]:
-    """The roster person behind each message, where there is one (`Fieldbot._identify`'s lookups)."""
-    user_ids = [m.telegram_user_id for m in inbounds if m.channel == "telegram"]
-    by_user = people.senders_by_telegram(session=session, user_ids=[u for u in user_ids if u])
-    phones: list[str | None] = []
-    for m in inbounds:
-        try:
-            phones.append(normalize_phone(m.phone or "") if m.channel != "telegram" else None)
-        except PhoneError:
-            phones.append(None)
-    by_phone = people.senders_by_phone(session=session, phones=[p for p in phones if p])
-    out: list[people.Sender | None] = []
-    for m, phone in zip(inbounds, phones, strict=True):
-        if m.channel == "telegram":
-            out.append(by_user.get(m.telegram_user_id or 0))
-        else:
-            out.append(by_phone.get(phone) if phone else None)
-    return out
-
-
 def _store(
-    core: Fieldbot, session: Session, inbounds: Sequence[Inbound], results: list[list[Reply] | None]
+    core: Core, session: Session, inbounds: Sequence[Inbound], results: list[list[Reply] | None]
 ) -> list[int]:
     """Store the batch's reports in `session`, fill `results`; return the messages left to do alone."""
     items, alone = _sort_out(core, session, inbounds, results)
@@ -161,7 +169,7 @@ def _store(
 
 
 def _sort_out(
-    core: Fieldbot, session: Session, inbounds: Sequence[Inbound], results: list[list[Reply] | None]
+    core: Core, session: Session, inbounds: Sequence[Inbound], results: list[list[Reply] | None]
 ) -> tuple[list[_Item], list[int]]:
     """The batch's plain reports from active field workers, and the messages to handle alone.
 
@@ -181,7 +189,7 @@ def _sort_out(
             seen_keys.add(inbound.dedup_key)
             fresh.append(index)
     candidates: list[_Item] = []
-    people = _senders(session, [inbounds[i] for i in fresh])
+    people = identity.senders(session, [inbounds[i] for i in fresh])
     for index, person in zip(fresh, people, strict=True):
         inbound = inbounds[index]
         parsed = core.parser.parse(inbound.text or "")
@@ -194,7 +202,7 @@ def _sort_out(
         ):
             alone.add(index)
         else:
-            sender = floods.sender_key(inbound)
+            sender = identity.sender_key(inbound)
             today = core.message_day(inbound)
             candidates.append(_Item(index, inbound, sender, person, parsed, today))
     # A sender with a question waiting goes alone: her message may be its answer (`1` is one).
@@ -202,7 +210,7 @@ def _sort_out(
         session=session, person_ids=[item.person.id for item in candidates]
     )
     alone.update(item.index for item in candidates if item.person.id in asked)
-    set_aside = {floods.sender_key(inbounds[i]) for i in alone}
+    set_aside = {identity.sender_key(inbounds[i]) for i in alone}
     items = []
     for item in candidates:
         if item.sender in set_aside:
@@ -213,7 +221,7 @@ def _sort_out(
 
 
 def _within_limit(
-    core: Fieldbot, session: Session, items: list[_Item], results: list[list[Reply] | None]
+    core: Core, session: Session, items: list[_Item], results: list[list[Reply] | None]
 ) -> list[_Item]:
     """The items under the flood limit, counted as `Fieldbot._flood_check` counts, in one upsert.
 
@@ -239,14 +247,11 @@ def _within_limit(
     return kept
 
 
-def _apply(core: Fieldbot, session: Session, items: list[_Item]) -> None:
+def _apply(core: Core, session: Session, items: list[_Item]) -> None:
     """Each report applied in turn to its day as it stands, audited, and its confirmation made.
 
-    A day or a value the rules refuse is answered and changes nothing (`handlers.reports`).
+    A day or a value the rules refuse is answered and changes nothing (`bot.core.reporting`).
     """
-    from bot.core.service import Refused
-    from handlers.reports import check_ceilings, confirmation_reply, resolve_day
-
     settings = core.settings
     for item in items:
         try:
@@ -307,12 +312,8 @@ def _apply(core: Fieldbot, session: Session, items: list[_Item]) -> None:
     reports.write_days(session=session, days=days.values(), changes=audit)
 
 
-def _answer(
-    core: Fieldbot, session: Session, items: list[_Item], results: list[list[Reply] | None]
-) -> None:
+def _answer(core: Core, session: Session, items: list[_Item], results: list[list[Reply] | None]) -> None:
     """Each item's replies, the privacy notice at first contact, the messages marked processed."""
-    from bot.core.service import privacy_notice
-
     shown = privacy.notices_shown(session=session, person_ids={i.person.id for i in items})
     now = core.clock()
     for item in items:
@@ -324,7 +325,10 @@ def _answer(
             privacy.record_notice(
                 session=session, person_id=item.person.id, channel=item.inbound.channel, now=now
             )
-            item.replies = [*item.replies, Reply(privacy_notice(core.settings, item.person.language))]
+            item.replies = [
+                *item.replies,
+                Reply(privacy.notice_text(core.settings, item.person.language)),
+            ]
         results[item.index] = item.replies
     inbound_store.record_inbound_many(
         session=session,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,19 +16,6 @@ from bot.store.insert import dialect_insert, insert_many
 from models import LiveTrack, Person, SenderRate
 
 RATE: Table = SenderRate.__table__  # type: ignore[attr-defined]
-
-
-def sender_key(inbound: Inbound) -> str:
-    """Who is writing, the same for every message of one sender on one channel; holds no phone."""
-    if inbound.channel == "telegram" and inbound.telegram_user_id is not None:
-        who = f"tg:{inbound.telegram_user_id}"
-    else:
-        try:
-            who = normalize_phone(inbound.phone or "")
-        except PhoneError:
-            who = (inbound.phone or inbound.chat_id or "")[:64]
-        who = f"{inbound.channel}:{who}"
-    return hashlib.sha256(who.encode()).hexdigest()[:32]
 
 
 # How long after a live track's end its last updates may still arrive.

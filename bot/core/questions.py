@@ -5,12 +5,8 @@ A question (the ask-back on a report she wrote unclearly, a menu, "which Sunita?
 whichever web process receives her answer can take it, and it lapses after config
 `questions.ttl_minutes`.
 
-The one rule, applied by the core before it routes a message (`apply_rule`): when a person with an
-open question writes, and the text is one of its answers (`choice`), the handler registered for the
-question's kind (`@answers(kind)`) answers and the question is closed, unless that handler asked a
-new one; any other message closes (drops) the question and is handled as usual. A press of a
-Telegram button names its question: a press on a keyboard whose question is no longer open is told
-so and changes nothing.
+This module stores and reads questions and tells which answer a text gives (`choice`); the one
+rule the core applies with them before it routes a message is in `bot/core/answering.py`.
 """
 
 from __future__ import annotations
@@ -18,21 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import unicodedata
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from bot.core.messages import Reply
 from bot.numbers import DEVANAGARI_DIGITS
 from models import PendingQuestion
-from models.types import utcnow
-
-if TYPE_CHECKING:
-    from bot.core.service import Context
-
-AnswerHandler = Callable[["Context", PendingQuestion, int], list[Reply]]
 
 # The answers of a two-button yes/no question besides its labels and numbers.
 YES_WORDS = frozenset({"हाँ", "हां", "हा", "haan", "han", "ha", "yes", "y", "ok", "ji", "जी"})
@@ -40,7 +29,6 @@ NO_WORDS = frozenset({"नहीं", "नही", "nahi", "nahin", "nhi", "no",
 DEFAULT_TTL = dt.timedelta(minutes=120)
 # The kind of the ask-back on a report read only likely (handlers/checks.py); the reminder names it.
 REPORT_CHECK = "report_check"
-_HANDLERS: dict[str, AnswerHandler] = {}
 _ttl = DEFAULT_TTL
 
 
@@ -48,20 +36,6 @@ def set_default_ttl(ttl: dt.timedelta) -> None:
     """The lifetime `ask` gives a question when it is given none (config `questions.ttl_minutes`)."""
     global _ttl
     _ttl = ttl
-
-
-def answers(kind: str) -> Callable[[AnswerHandler], AnswerHandler]:
-    """Register `on_answer(ctx, question, index) -> list[Reply]` as what answers questions of `kind`."""
-
-    def register(handler: AnswerHandler) -> AnswerHandler:
-        _HANDLERS[kind] = handler
-        return handler
-
-    return register
-
-
-def handler_for(kind: str) -> AnswerHandler | None:
-    return _HANDLERS.get(kind)
 
 
 def ask(
@@ -195,48 +169,3 @@ def read_button_data(data: str | None) -> tuple[int, int] | None:
     if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
         return None
     return int(parts[1]), int(parts[2])
-
-
-def apply_rule(ctx: Context) -> list[Reply] | None:
-    """The one rule for an open question, before the message is routed.
-
-    Returns the replies when the message answered a question (or pressed a closed one's button);
-    None when it is to be handled as usual, after dropping whatever question she had open.
-    Whatever question it closes is named in `ctx.closed_question`, so a refusal that rolls the
-    handler's work back closes it again.
-    """
-    inbound = ctx.inbound
-    if inbound.is_edit or inbound.is_group:
-        return None
-    session = ctx.session
-    person_id = ctx.person.id
-    assert person_id is not None
-    now = ctx.now or utcnow()
-    if inbound.pressed is not None:
-        question_id, index = inbound.pressed
-        question = open_question(session, person_id=person_id, now=now)
-        if question is None or question.id != question_id or index >= len(labels(question)):
-            return [ctx.say("question_closed")]
-        return _answer(ctx, question, index)
-    question = current(session, person_id=person_id)
-    if question is None:
-        return None
-    answered: int | None = None
-    if question.expires_at > now and question.channel == inbound.channel and inbound.text:
-        answered = choice(question, inbound.text)
-    if answered is None:
-        close(session, question)
-        ctx.closed_question = question.id
-        return None
-    return _answer(ctx, question, answered)
-
-
-def _answer(ctx: Context, question: PendingQuestion, index: int) -> list[Reply] | None:
-    handler = _HANDLERS.get(question.kind)
-    if not close(ctx.session, question):
-        # Another message of hers took it meanwhile (two answers at once): it is answered once.
-        return [ctx.say("question_closed")]
-    ctx.closed_question = question.id
-    if handler is None:
-        return None  # a kind nothing answers any more: the message is read as usual
-    return handler(ctx, question, index)

@@ -6,21 +6,21 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
 from bot import privacy
+from bot.bots import gate
 from bot.config import Settings
-from bot.core import floods, questions
+from bot.core import answering, floods, identity, questions
+from bot.core.batch import handle_batch
+from bot.core.contracts import Context, Refused, Route, Welcome
 from bot.core.messages import Inbound, Reply
 from bot.i18n import t
 from bot.parser import ReportParser
-from bot.phones import PhoneError, mask_phone, normalize_phone
 from bot.store import inbound as inbound_store
-from bot.store import people
 from bot.store.db import session_scope
 from bot.words import Words
 from models import Person, utcnow
@@ -31,77 +31,36 @@ log = logging.getLogger("fieldbot")
 RETRY_PAUSES = (0.25, 0.5, 1.0, 2.0)
 
 
-def privacy_notice(settings: Settings, language: str) -> str:
-    return t(
-        language,
-        "privacy_notice",
-        photo_days=settings.photos.retain_days,
-        track_days=settings.tracks.retain_days,
-    )
-
-
-class Refused(Exception):
-    """A handler's answer that must leave the database as it was (over a ceiling, bad day...)."""
-
-    def __init__(self, replies: list[Reply]):
-        super().__init__("refused")
-        self.replies = replies
-
-
-@dataclass
-class Context:
-    """What a handler gets: the message, who sent it, and the open session."""
-
-    session: Session
-    settings: Settings
-    parser: ReportParser
-    inbound: Inbound
-    person: Person
-    today: dt.date  # the message's own day in the configured zone
-    now: dt.datetime | None = None  # when it is being handled, by the bot's clock
-    closed_question: int | None = None  # the pending question this message answered or dropped
-
-    @property
-    def lang(self) -> str:
-        return self.person.language
-
-    def say(self, key: str, **values: object) -> Reply:
-        return Reply(t(self.lang, key, **values))
-
-    def ask(self, kind: str, payload: dict[str, object], text: str, labels: list[str]) -> Reply:
-        """Store a question for the sender (replacing her open one); the reply that asks it."""
-        assert self.person.id is not None
-        question = questions.ask(
-            self.session,
-            person_id=self.person.id,
-            channel=self.inbound.channel,
-            kind=kind,
-            payload=payload,
-            labels=labels,
-            now=self.now or utcnow(),
-            ttl=dt.timedelta(minutes=self.settings.questions.ttl_minutes),
-        )
-        return Reply(text, buttons=tuple(labels), question=question.id)
-
-
 def make_parser(settings: Settings) -> ReportParser:
     words = Words(**{name: tuple(value) for name, value in settings.reading.model_dump().items()})
     return ReportParser([(m.key, [m.hi, m.en, *m.synonyms]) for m in settings.metrics], words)
 
 
 class Fieldbot:
-    """Turns inbound messages into stored facts and replies. Channels only translate."""
+    """Turns inbound messages into stored facts and replies. Channels only translate.
 
-    def __init__(self, settings: Settings, engine: Engine, clock: Callable[[], dt.datetime] = utcnow):
+    `route` is the route table (handlers.route) and `welcome` what a newly linked person is told
+    (handlers.account.linked): both come from the composition root, bot/app.py.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        route: Route,
+        welcome: Welcome,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ):
         self.settings = settings
         self.engine = engine
+        self.route = route
+        self.welcome = welcome
         self.parser = make_parser(settings)
         self.clock = clock
         questions.set_default_ttl(dt.timedelta(minutes=settings.questions.ttl_minutes))
         self.retry_pauses: tuple[float, ...] = RETRY_PAUSES
-        # Each sender's language as last seen, so "please resend" is in her language even when
-        # the database that knows it is what failed.
-        self._languages: dict[str, str] = {}
+        self.languages = identity.Languages()
 
     def message_day(self, inbound: Inbound) -> dt.date:
         """The day a message was written, in the configured zone; never later than now."""
@@ -110,18 +69,14 @@ class Fieldbot:
 
     def handle_many(self, inbounds: Sequence[Inbound]) -> list[list[Reply]]:
         """`handle` for messages that arrived together: reports share one transaction."""
-        from bot.core.batch import handle_batch
-
         return handle_batch(self, inbounds)
 
     def language_of(self, inbound: Inbound) -> str:
         """The sender's language as last seen by this process, without asking the database."""
-        return self._languages.get(floods.sender_key(inbound), "hi")
+        return self.languages.of(inbound)
 
     def remember_language(self, inbound: Inbound, language: str) -> None:
-        if len(self._languages) > 100_000:
-            self._languages.clear()
-        self._languages[floods.sender_key(inbound)] = language
+        self.languages.remember(inbound, language)
 
     def handle(self, inbound: Inbound) -> list[Reply]:
         """Process one message exactly once and return what to answer."""
@@ -176,31 +131,7 @@ class Fieldbot:
 
     def _identify(self, session: Session, inbound: Inbound) -> Person | list[Reply]:
         """The roster person behind a message, or the replies for someone we cannot let in."""
-        from handlers import account
-
-        if inbound.channel == "telegram":
-            # Her private chat is learnt from her private chat only: a contact shared in a group
-            # would send her digests, with the phones of everyone missing, to the whole group.
-            if inbound.contact_phone is not None and not inbound.is_group:
-                return account.link_contact(session, inbound, self.settings)
-            assert inbound.telegram_user_id is not None
-            person = people.person_by_telegram(
-                session=session, telegram_user_id=inbound.telegram_user_id
-            )
-            if person is None:
-                return account.ask_for_contact(inbound)
-        else:
-            try:
-                phone = normalize_phone(inbound.phone or "")
-            except PhoneError:
-                return [Reply(t("hi", "unknown_phone", phone=inbound.phone or "?"))]
-            person = people.person_by_phone(session=session, phone=phone)
-            if person is None:
-                log.info("message from unknown phone %s", mask_phone(phone))
-                return [Reply(t("hi", "unknown_phone", phone=phone))]
-        if not person.active:
-            return [Reply(t(person.language, "inactive", name=person.name))]
-        return person
+        return identity.identify(session, inbound, self.settings, self.welcome)
 
     def _flood_check(self, session: Session, inbound: Inbound) -> list[Reply] | None:
         """Count the message against its sender's limit; the replies if it is over, else None.
@@ -215,20 +146,18 @@ class Fieldbot:
             ):
                 return None
         limit = self.settings.floods.messages_per_minute
-        seen = floods.count(session=session, sender=floods.sender_key(inbound), now=self.clock())
+        seen = floods.count(session=session, sender=identity.sender_key(inbound), now=self.clock())
         if seen <= limit:
             return None
         if seen > limit + 1 or inbound.is_group:
             return []
         log.warning(
-            "sender %s sent over %d messages a minute; refusing", floods.sender_key(inbound), limit
+            "sender %s sent over %d messages a minute; refusing", identity.sender_key(inbound), limit
         )
-        language = floods.language_of(session=session, inbound=inbound)
+        language = identity.language_of(session, inbound)
         return [Reply(t(language, "slow_down", limit=limit))]
 
     def _handle(self, inbound: Inbound) -> list[Reply]:
-        from handlers import route
-
         with session_scope(self.engine) as session:
             stored = inbound_store.processed_replies(session=session, dedup_key=inbound.dedup_key)
             if stored is not None:
@@ -241,9 +170,7 @@ class Fieldbot:
                 # Nothing is stored for people we cannot let in, and a group is not told about them.
                 return [] if inbound.is_group else who
             self.remember_language(inbound, who.language)
-            if inbound.channel == "telegram" and inbound.bot is not None:
-                from bot.bots import gate
-
+            if inbound.bot is not None:
                 right = gate(
                     session=session,
                     settings=self.settings,
@@ -267,8 +194,8 @@ class Fieldbot:
             person_id = who.id
             try:
                 # An open question takes its answer first; any other message drops it.
-                answered = questions.apply_rule(ctx)
-                replies = answered if answered is not None else route(ctx)
+                answered = answering.apply_rule(ctx)
+                replies = answered if answered is not None else self.route(ctx)
             except Refused as refusal:
                 session.rollback()
                 self._flood_check(session, inbound)  # the rollback took the message's count with it
@@ -282,7 +209,7 @@ class Fieldbot:
                 privacy.record_notice(
                     session=session, person_id=person_id, channel=inbound.channel, now=self.clock()
                 )
-                replies = [*replies, Reply(privacy_notice(self.settings, who.language))]
+                replies = [*replies, Reply(privacy.notice_text(self.settings, who.language))]
             inbound_store.record_inbound(
                 session=session,
                 channel=inbound.channel,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.core.contracts import Context
 from bot.core.messages import Reply
-from bot.core.service import Context
 from bot.dashboard import auth
 from bot.parser import Command
 from bot.store.units import scope_units

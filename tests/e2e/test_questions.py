@@ -17,9 +17,10 @@ from bot.app import build_core
 from bot.channels.telegram.answers import inline_answer, reply_markup
 from bot.channels.whatsapp.twiml import twiml
 from bot.config import Settings
-from bot.core import questions
+from bot.core import answering, questions
+from bot.core.contracts import Context
 from bot.core.messages import Inbound, Reply
-from bot.core.service import Context, Fieldbot
+from bot.core.service import Fieldbot
 from bot.web import create_app
 from models import DailyReport, Outbox, PendingQuestion, Person, ReportValue
 from scheduler import run_job, run_retention
@@ -211,7 +212,7 @@ def test_an_officer_is_not_asked(chat: Chat, district: Engine) -> None:
 def test_a_registered_kind_answers_with_its_handler(chat: Chat, district: Engine) -> None:
     seen: list[tuple[str, int]] = []
 
-    @questions.answers("test_menu")
+    @answering.answers("test_menu")
     def on_answer(ctx: Context, asked: PendingQuestion, index: int) -> list[Reply]:
         seen.append((asked.kind, index))
         return [Reply(f"picked {questions.labels(asked)[index]}")]

@@ -22,7 +22,7 @@ from bot.backup import PG_DUMP_HINT, BackupError, backup
 from bot.cli import main as cli_main
 from bot.config import Settings
 from bot.config_sections import Floods
-from bot.core import floods
+from bot.core import identity
 from bot.core.service import Fieldbot
 from bot.i18n import t
 from bot.store import inbound, people, reports
@@ -192,7 +192,7 @@ def test_sender_keys_hold_no_phone_and_tell_channels_apart() -> None:
     from bot.core.messages import Inbound
 
     def key(channel: str, phone: str) -> str:
-        return floods.sender_key(
+        return identity.sender_key(
             Inbound(channel=channel, dedup_key="x", sent_at=at(23), chat_id=phone, phone=phone)
         )
 

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 from twilio.request_validator import RequestValidator
 
+import handlers
 from bot.channels.base import split_text
 from bot.channels.telegram.application import build_application
 from bot.channels.telegram.settings import TelegramSettings
@@ -43,6 +44,7 @@ from bot.i18n import t
 from bot.store.contacts import contact, record_contact
 from bot.store.db import session_scope
 from bot.web import create_app
+from handlers import account
 from models import (
     InboundMessage,
     Outbox,
@@ -88,7 +90,7 @@ class SpyCore(Fieldbot):
     """The real core, noting every Inbound the channel built, to see what reached it."""
 
     def __init__(self, settings: Settings, engine: Engine, clock: Clock):
-        super().__init__(settings, engine, clock=clock)
+        super().__init__(settings, engine, route=handlers.route, welcome=account.linked, clock=clock)
         self.seen: list[Inbound] = []
 
     def handle(self, inbound: Inbound) -> list[Reply]:

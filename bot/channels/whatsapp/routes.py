@@ -31,15 +31,15 @@ from bot.channels.whatsapp.media import (
 from bot.channels.whatsapp.settings import MEDIA_PATH, STATUS_CALLBACK_PATH, TwilioSettings
 from bot.channels.whatsapp.status import FAILED, describe_error, record_status
 from bot.channels.whatsapp.twiml import twiml
+from bot.core import identity
 from bot.core.batch import Batcher, batchable
 from bot.core.messages import Document, Inbound, Reply
 from bot.core.service import Fieldbot
 from bot.delivery.wa_limits import keyword, record_wrote, set_opt_in
 from bot.i18n import t
 from bot.official.read import UPLOADERS
-from bot.phones import PhoneError, normalize_phone
+from bot.phones import normalize_phone
 from bot.store import inbound as inbound_store
-from bot.store import people
 from bot.store.contacts import record_contact
 from bot.store.db import session_scope
 from models import MediaFile, ProviderMessage
@@ -119,11 +119,7 @@ class WhatsAppEndpoints:
         """Replies already given to this MessageSid, and who the sender is on the roster."""
         with session_scope(self.core.engine) as session:
             stored = inbound_store.processed_replies(session=session, dedup_key=inbound.dedup_key)
-            try:
-                phone = normalize_phone(inbound.phone or "")
-            except PhoneError:
-                phone = None
-            person = people.person_by_phone(session=session, phone=phone) if phone else None
+            person = identity.lookup(session, inbound)
             sender = (
                 _Sender(person.id, person.language, person.active, person.role)
                 if person is not None and person.id is not None

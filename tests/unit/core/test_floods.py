@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.core.floods import count, count_many, exempt, language_of, may_be_exempt, minute_of, sender_key
+from bot.core.floods import count, count_many, exempt, may_be_exempt, minute_of
+from bot.core.identity import language_of, sender_key
 from bot.core.messages import Inbound, Location
 from bot.store.db import session_scope
 from models import LiveTrack, Person, PersonPhone
