@@ -1,4 +1,4 @@
-"""The official portal's counts: the district office's release, read, checked and kept per day.
+"""Reading the official portal's file: its layout found, every row checked, who may send one.
 
 Two shapes of file are read (CSV or XLSX):
 

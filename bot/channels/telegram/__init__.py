@@ -1,0 +1,1 @@
+"""Telegram through python-telegram-bot: updates in, replies and scheduled messages out."""
