@@ -84,7 +84,7 @@ def batchable(core: Core, inbound: Inbound) -> bool:
         or inbound.contact_phone is not None
         or identity.nameless(inbound)
         # With several bots, which bot may serve her is checked message by message.
-        or (inbound.bot is not None and bool(core.settings.telegram.bots))
+        or (inbound.via is not None and bool(core.settings.telegram.bots))
         or len(text) > core.settings.reporting.max_message_chars
         or mentions_problem(text)  # a problem beside the report: routed, one message alone
     ):

@@ -10,10 +10,8 @@ from sqlalchemy import Table, case, select
 from sqlmodel import Session
 
 from bot.core.messages import Inbound
-from bot.phones import PhoneError, normalize_phone
-from bot.store import people
 from bot.store.insert import dialect_insert, insert_many
-from models import LiveTrack, Person, SenderRate
+from models import LiveTrack, SenderRate
 
 RATE: Table = SenderRate.__table__  # type: ignore[attr-defined]
 
@@ -64,19 +62,6 @@ def count(*, session: Session, sender: str, now: dt.datetime) -> int:
         },
     ).returning(RATE.c["count"])
     return int(session.execute(stmt).scalar_one())
-
-
-def language_of(*, session: Session, inbound: Inbound) -> str:
-    """The sender's language if she is on the roster (read only: a refused message links nothing)."""
-    person: Person | None = None
-    if inbound.channel == "telegram" and inbound.telegram_user_id is not None:
-        person = people.person_by_telegram(session=session, telegram_user_id=inbound.telegram_user_id)
-    else:
-        try:
-            person = people.person_by_phone(session=session, phone=normalize_phone(inbound.phone or ""))
-        except PhoneError:
-            person = None
-    return person.language if person is not None else "hi"
 
 
 def count_many(*, session: Session, senders: Mapping[str, int], now: dt.datetime) -> dict[str, int]:

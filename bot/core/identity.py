@@ -29,12 +29,12 @@ log = logging.getLogger("fieldbot")
 
 def by_phone(inbound: Inbound) -> bool:
     """Whether the message names its sender by a phone number rather than by a chat account."""
-    return inbound.phone is not None or inbound.telegram_user_id is None
+    return inbound.phone is not None or inbound.account is None
 
 
 def nameless(inbound: Inbound) -> bool:
     """Whether the message names its sender neither by a phone number nor by a chat account."""
-    return inbound.phone is None and inbound.telegram_user_id is None
+    return inbound.phone is None and inbound.account is None
 
 
 def sender_key(inbound: Inbound) -> str:
@@ -46,15 +46,15 @@ def sender_key(inbound: Inbound) -> str:
             who = (inbound.phone or inbound.chat_id or "")[:64]
         who = f"{inbound.channel}:{who}"
     else:
-        who = f"tg:{inbound.telegram_user_id}"  # the form the stored counts already use
+        who = f"tg:{inbound.account}"  # the form the stored counts already use
     return hashlib.sha256(who.encode()).hexdigest()[:32]
 
 
 def lookup(session: Session, inbound: Inbound) -> Person | None:
     """The roster person behind a message, active or not; read only (no contact is linked)."""
     if not by_phone(inbound):
-        assert inbound.telegram_user_id is not None
-        return people.person_by_telegram(session=session, telegram_user_id=inbound.telegram_user_id)
+        assert inbound.account is not None
+        return people.person_by_telegram(session=session, telegram_user_id=inbound.account)
     try:
         phone = normalize_phone(inbound.phone or "")
     except PhoneError:
@@ -97,7 +97,7 @@ def identify(
 def senders(session: Session, inbounds: Sequence[Inbound]) -> list[people.Sender | None]:
     """The roster person behind each message, where there is one (`identify`'s lookups, in two
     queries for a batch; links nothing)."""
-    accounts = [m.telegram_user_id for m in inbounds if not by_phone(m)]
+    accounts = [m.account for m in inbounds if not by_phone(m)]
     by_account = people.senders_by_telegram(session=session, user_ids=[u for u in accounts if u])
     phones: list[str | None] = []
     for m in inbounds:
@@ -109,7 +109,7 @@ def senders(session: Session, inbounds: Sequence[Inbound]) -> list[people.Sender
     out: list[people.Sender | None] = []
     for m, phone in zip(inbounds, phones, strict=True):
         if not by_phone(m):
-            out.append(by_account.get(m.telegram_user_id or 0))
+            out.append(by_account.get(m.account or 0))
         else:
             out.append(by_number.get(phone) if phone else None)
     return out
@@ -124,7 +124,7 @@ def link_contact(
     session: Session, inbound: Inbound, settings: Settings, welcome: Welcome
 ) -> Person | list[Reply]:
     """A shared contact: link it if it is the sender's own and on the roster."""
-    if inbound.contact_user_id != inbound.telegram_user_id:
+    if inbound.contact_account != inbound.account:
         return [Reply(t("hi", "contact_not_own"), request_contact=t("hi", "share_contact_button"))]
     try:
         phone = normalize_phone(inbound.contact_phone or "")
@@ -136,21 +136,21 @@ def link_contact(
         return [Reply(t("hi", "unknown_phone", phone=phone))]
     if not person.active:
         return [Reply(t(person.language, "inactive", name=person.name))]
-    if inbound.bot is not None:
+    if inbound.via is not None:
         right = gate(
             session=session,
             settings=settings,
             person=person,
-            bot=inbound.bot,
+            bot=inbound.via,
             private=True,
             now=utcnow(),
         )
         if right is not None:
             # Another district's bot: pointed to hers, and not linked here.
             return [Reply(t(person.language, "wrong_bot", bot=right))]
-    assert inbound.telegram_user_id is not None
+    assert inbound.account is not None
     people.link_telegram(
-        session=session, person=person, user_id=inbound.telegram_user_id, chat_id=int(inbound.chat_id)
+        session=session, person=person, user_id=inbound.account, chat_id=int(inbound.chat_id)
     )
     replies = [Reply(welcome(session, person, settings))]
     assert person.id is not None

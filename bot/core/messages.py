@@ -29,13 +29,15 @@ class Inbound:
     chat_id: str
     text: str | None = None
     phone: str | None = None
-    telegram_user_id: int | None = None
+    # The sender's chat account where the channel names her by one rather than by a phone number
+    # (Telegram's user id); a shared contact names the account it belongs to.
+    account: int | None = None
     source_key: str | None = None
     is_edit: bool = False
     edited_at: dt.datetime | None = None
     is_group: bool = False
     contact_phone: str | None = None
-    contact_user_id: int | None = None
+    contact_account: int | None = None
     location: Location | None = None
     photo: bytes | None = None
     photo_file: bool = False  # sent as a file (document), so EXIF is intact
@@ -48,7 +50,7 @@ class Inbound:
     forwarded: bool = False  # forwarded from elsewhere (Telegram's forward_origin, Twilio's Forwarded)
     # A press of one of the bot's buttons (Telegram's inline keyboard): (question id, label index).
     pressed: tuple[int, int] | None = None
-    bot: str | None = None  # which Telegram bot carried it, when several are configured
+    via: str | None = None  # which of the deployment's bots carried it, when several are configured
 
 
 @dataclass(frozen=True)

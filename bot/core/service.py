@@ -170,12 +170,12 @@ class Fieldbot:
                 # Nothing is stored for people we cannot let in, and a group is not told about them.
                 return [] if inbound.is_group else who
             self.remember_language(inbound, who.language)
-            if inbound.bot is not None:
+            if inbound.via is not None:
                 right = gate(
                     session=session,
                     settings=self.settings,
                     person=who,
-                    bot=inbound.bot,
+                    bot=inbound.via,
                     private=not inbound.is_group,
                     now=self.clock(),
                 )

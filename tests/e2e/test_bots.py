@@ -217,8 +217,8 @@ def core_inbound(bot: str | None, text: str) -> Inbound:
         sent_at=dt.datetime(2026, 11, 23, 6, tzinfo=dt.UTC),
         chat_id=str(SUNITA_TG),
         text=text,
-        telegram_user_id=SUNITA_TG,
-        bot=bot,
+        account=SUNITA_TG,
+        via=bot,
     )
 
 

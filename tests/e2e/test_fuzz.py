@@ -140,7 +140,7 @@ def test_telegram_translator_takes_any_update(
     inbound = telegram_inbound(update)
     if inbound is None:
         return
-    assert inbound.channel == "telegram" and inbound.telegram_user_id is not None
+    assert inbound.channel == "telegram" and inbound.account is not None
     assert inbound.sent_at.tzinfo is not None
     assert inbound.dedup_key.startswith(inbound.source_key or "?")
     assert inbound.is_edit == (kind == "edited_message")

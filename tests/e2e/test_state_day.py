@@ -213,8 +213,8 @@ def _reports(core: Fieldbot, state: Settings) -> None:
                 sent_at=when(15),
                 chat_id=str(person.telegram_chat_id),
                 text="आवेदन 6 कार्ड 4",
-                telegram_user_id=person.telegram_user_id,
-                bot=f"d{int(district.split()[1]):02d}",
+                account=person.telegram_user_id,
+                via=f"d{int(district.split()[1]):02d}",
             )
         )
         assert "कार्ड" in replies[0].text and "@" not in replies[0].text

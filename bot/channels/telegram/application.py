@@ -53,7 +53,7 @@ def build_application(core: Fieldbot, settings: TelegramSettings, *, webhook: bo
         if inbound is None:
             return
         if settings.bot is not None:
-            inbound = dataclasses.replace(inbound, bot=settings.bot)
+            inbound = dataclasses.replace(inbound, via=settings.bot)
         message = update.message or update.edited_message
         fetch = message is not None and carries_image(message) and not inbound.is_edit
         # Nothing is fetched for someone the roster does not know: identify first.

@@ -90,7 +90,7 @@ async def webhook(
     inbound = plain_text_inbound(data)
     if inbound is not None:
         if telegram_settings.bot is not None:
-            inbound = dataclasses.replace(inbound, bot=telegram_settings.bot)
+            inbound = dataclasses.replace(inbound, via=telegram_settings.bot)
         work = _answer_plain(telegram_app, inbound)
     else:
         try:

@@ -49,7 +49,7 @@ def pressed_inbound(query: CallbackQuery) -> Inbound | None:
         # A press carries no time of its own: it counts as made now (its question keeps its day).
         sent_at=dt.datetime.now(dt.UTC),
         chat_id=str(chat.id),
-        telegram_user_id=query.from_user.id,
+        account=query.from_user.id,
         is_group=chat.type in ("group", "supergroup"),
         display_name=query.from_user.full_name,
         pressed=pressed,
@@ -93,12 +93,12 @@ def to_inbound(update: Update) -> Inbound | None:
         sent_at=sent_at,
         chat_id=str(chat.id),
         text=message.text or message.caption,
-        telegram_user_id=message.from_user.id,
+        account=message.from_user.id,
         is_edit=update.message is None,  # an update carries one of the two
         edited_at=_aware(edit) if edit else None,
         is_group=chat.type in ("group", "supergroup"),
         contact_phone=contact.phone_number if contact else None,
-        contact_user_id=contact.user_id if contact else None,
+        contact_account=contact.user_id if contact else None,
         location=location,
         unsupported=unsupported,
         display_name=message.from_user.full_name,
@@ -150,7 +150,7 @@ def plain_text_inbound(data: object) -> Inbound | None:
         sent_at=dt.datetime.fromtimestamp(date, dt.UTC),
         chat_id=str(chat_id),
         text=text,
-        telegram_user_id=user_id,
+        account=user_id,
         is_group=chat["type"] in ("group", "supergroup"),
         display_name=f"{first} {last}" if last else first,
     )
@@ -212,7 +212,7 @@ async def with_document(inbound: Inbound, message: Message, max_bytes: int, core
     if name is None or inbound.is_edit:
         return inbound
     inbound = dataclasses.replace(inbound, document_name=name)
-    if inbound.is_group or not await asyncio.to_thread(_may_upload, core, inbound.telegram_user_id):
+    if inbound.is_group or not await asyncio.to_thread(_may_upload, core, inbound.account):
         return inbound
     assert message.document is not None
     size = message.document.file_size

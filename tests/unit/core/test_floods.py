@@ -25,9 +25,9 @@ def message(channel: str = "simulator", **fields: object) -> Inbound:
 
 
 def test_one_telegram_user_is_one_sender_in_every_chat() -> None:
-    private = message("telegram", chat_id="6021443871", telegram_user_id=6021443871)
-    group = message("telegram", chat_id="-1002183345120", telegram_user_id=6021443871, is_group=True)
-    other = message("telegram", chat_id="6021443872", telegram_user_id=6021443872)
+    private = message("telegram", chat_id="6021443871", account=6021443871)
+    group = message("telegram", chat_id="-1002183345120", account=6021443871, is_group=True)
+    other = message("telegram", chat_id="6021443872", account=6021443872)
     assert sender_key(private) == sender_key(group)
     assert sender_key(private) != sender_key(other)
 
@@ -97,7 +97,7 @@ def test_many_senders_are_counted_at_once(db: Engine) -> None:
 def live_edit(source_key: str = "tg:1:9", at: dt.datetime = NOW) -> Inbound:
     return message(
         "telegram",
-        telegram_user_id=1,
+        account=1,
         source_key=source_key,
         is_edit=True,
         edited_at=at,
@@ -154,7 +154,7 @@ def test_a_refused_message_is_answered_in_the_senders_language(db: Engine) -> No
     add_person(db, language="en", telegram_user_id=6021443871)
     with session_scope(db) as session:
         by_phone = message(phone="07973321377")
-        by_telegram = message("telegram", telegram_user_id=6021443871)
+        by_telegram = message("telegram", account=6021443871)
         assert language_of(session=session, inbound=by_phone) == "en"
         assert language_of(session=session, inbound=by_telegram) == "en"
         assert language_of(session=session, inbound=message(phone="+919812345678")) == "hi"
