@@ -110,16 +110,9 @@ class OutboxSender:
         # Who claims rows: the scheduler sets its lease holder id, so a successor knows whose they are.
         self.holder = holder or leases.process_id()
         sending = settings.sending
-        self.limits = Limits(
-            sending.telegram_per_second,
-            sending.telegram_chat_interval_seconds,
-            sending.telegram_group_per_minute,
-        )
-        # WhatsApp: only an overall rate (Twilio queues per sender); no per-chat or group limit.
-        self.channel_limits = {
-            "telegram": self.limits,
-            "whatsapp": Limits(sending.whatsapp_per_second, 0, 1),
-        }
+        # Each lane's budget, made when the lane first sends (`limits_for`): the one bot's lane
+        # too, so its paid rate and a WhatsApp lane's sender numbers count from the first message.
+        self.channel_limits: dict[str, Limits] = {}
         self.paused_until: dict[str, dt.datetime] = {}
         self.in_flight_per_lane = sending.in_flight_per_lane
         self.wake = asyncio.Event()
@@ -151,6 +144,7 @@ class OutboxSender:
                 rate, sending.telegram_chat_interval_seconds, sending.telegram_group_per_minute
             )
         elif channel == "whatsapp":
+            # Only an overall rate (Twilio queues per sender); no per-chat or group limit.
             numbers = getattr(self.channels.get(lane), "numbers", 1)
             found = Limits(sending.whatsapp_per_second * max(1, int(numbers)), 0, 1)
         else:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from telegram import Bot
 
-from bot import digests
+from bot import bots, digests
 from bot.app import build_core
 from bot.channels.telegram.application import build_application
 from bot.channels.telegram.sending import TelegramChannel
@@ -278,3 +278,59 @@ def test_within_a_lane_replies_and_reminders_go_before_digests_before_the_start_
         assert asyncio.run(send()) == 25
     sent = [str(c.params["text"]).split()[0] for c in api.calls_for("sendMessage")]
     assert sent == ["याद"] + ["सारांश"] * 12 + ["सुप्रभात"] * 12
+
+
+@pytest.mark.parametrize("paid", [False, True], ids=["free", "paid"])
+def test_paid_broadcasts_are_asked_for_only_when_chosen_and_only_for_broadcasts(
+    district: Engine, settings: Settings, paid: bool
+) -> None:
+    """`telegram.allow_paid_broadcast`: the start message and digests go with Telegram's paid flag
+    and the bot's higher rate; a message to one person (a problem notice) never pays."""
+    chosen = settings.model_copy(
+        update={"telegram": settings.telegram.model_copy(update={"allow_paid_broadcast": paid})}
+    )
+    now = dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC)
+    with session_scope(district) as session:
+        people = list(session.exec(select(Person).order_by(col(Person.id))).all())[:5]
+        for person in people:
+            person.telegram_user_id = person.telegram_chat_id = 7000 + (person.id or 0)
+            session.add(person)
+        session.flush()
+        outbox.enqueue(
+            session=session,
+            job="start_message",
+            day=now.date(),
+            messages=[outbox.Message(p, f"सुप्रभात {p.id}") for p in people],
+            now=now,
+            settings=chosen,
+        )
+        outbox.enqueue(
+            session=session,
+            job="problem_notice",
+            day=now.date(),
+            messages=[outbox.Message(people[0], "समस्या की सूचना")],
+            now=now,
+            settings=chosen,
+        )
+    (spec,) = bots.specs(chosen, environ={"TELEGRAM_BOT_TOKEN": "444:paid"})
+    assert spec.paid_broadcast is paid
+    with FakeTelegramAPI(token="444:paid") as api:
+
+        async def send() -> tuple[int, float]:
+            channel = TelegramChannel(Bot(api.token, base_url=api.base_url), paid=spec.paid_broadcast)
+            sender = OutboxSender(district, chosen, {"telegram": channel}, clock=lambda: now)
+            try:
+                limits = sender.limits_for("telegram", "telegram")
+                assert limits is not None
+                return await sender.drain_once(), limits.per_second
+            finally:
+                await channel.close()
+
+        sent, rate = asyncio.run(send())
+    assert sent == 6
+    assert rate == (chosen.telegram.paid_per_second if paid else chosen.sending.telegram_per_second)
+    flags = {
+        str(c.params["text"]): c.params.get("allow_paid_broadcast") for c in api.calls_for("sendMessage")
+    }
+    assert flags.pop("समस्या की सूचना") is None
+    assert len(flags) == 5 and set(flags.values()) == ({True} if paid else {None})
