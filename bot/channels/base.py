@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 MAX_TEXT = 4096  # Telegram's longest message; WhatsApp's is shorter (its own MAX_TEXT)
 # What WhatsApp needs from the environment; the outbox routes by whether they are set.
 WHATSAPP_ENV = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_FROM")
+WHATSAPP = "whatsapp"  # the channel, and the lane of its messages with one sender number
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 
 class SendFailed(Exception):
@@ -79,3 +82,41 @@ def whatsapp_enabled(environ: Mapping[str, str] | None = None) -> bool:
     """Whether WhatsApp is on in this process: every TWILIO_* variable it needs is set."""
     env = os.environ if environ is None else environ
     return all(env.get(name) for name in WHATSAPP_ENV)
+
+
+def parse_senders(value: str) -> tuple[str, ...]:
+    """The sender numbers TWILIO_WHATSAPP_FROM lists, comma-separated, each as `whatsapp:+E.164`
+    (the `whatsapp:` prefix is optional), in the order given.
+
+    Raises ValueError, one line naming the bad or repeated one.
+    """
+    senders: list[str] = []
+    for item in value.split(","):
+        sender = item.strip()
+        number = sender.removeprefix("whatsapp:")
+        if not _E164.fullmatch(number):
+            raise ValueError(
+                f"TWILIO_WHATSAPP_FROM {sender!r} is not a WhatsApp sender like whatsapp:+14155238886"
+            )
+        full = f"whatsapp:{number}"
+        if full in senders:
+            raise ValueError(f"TWILIO_WHATSAPP_FROM lists {full} twice: name each sender number once")
+        senders.append(full)
+    return tuple(senders)
+
+
+def whatsapp_senders(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """This process's WhatsApp sender numbers (`whatsapp:+E.164`); none when WhatsApp is off.
+
+    Raises ValueError naming a bad or repeated number.
+    """
+    env = os.environ if environ is None else environ
+    if not whatsapp_enabled(env):
+        return ()
+    return parse_senders(env["TWILIO_WHATSAPP_FROM"])
+
+
+def whatsapp_lane(sender: str, senders: tuple[str, ...]) -> str:
+    """The outbox lane of messages sent from `sender`: `whatsapp` when it is the only number,
+    else `whatsapp:+E.164`, each number a lane at its own rate."""
+    return WHATSAPP if len(senders) < 2 else f"whatsapp:{sender.removeprefix('whatsapp:')}"

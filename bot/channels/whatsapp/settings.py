@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -13,7 +12,7 @@ from urllib.parse import urlsplit
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from bot.channels.base import WHATSAPP_ENV
+from bot.channels.base import WHATSAPP_ENV, parse_senders
 from bot.config import ConfigError, Settings
 
 CHANNEL = "whatsapp"
@@ -30,9 +29,15 @@ class TwilioSettings:
 
     account_sid: str
     auth_token: str
-    whatsapp_from: str  # `whatsapp:+14155238886`
+    whatsapp_from: str  # `whatsapp:+14155238886`: the first of `senders`
     api_base_url: str
     public_url: str  # the https origin Twilio calls, without a trailing slash
+    # Every sender number TWILIO_WHATSAPP_FROM lists (comma-separated), each a lane of its own.
+    senders: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.senders:
+            object.__setattr__(self, "senders", (self.whatsapp_from,))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> TwilioSettings | None:
@@ -57,21 +62,20 @@ class TwilioSettings:
                 "https://fieldbot.example.org: WhatsApp needs it to check Twilio's signatures "
                 "and for status callbacks and file links"
             )
-        sender = env["TWILIO_WHATSAPP_FROM"].strip()
-        number = sender.removeprefix("whatsapp:")
-        if not re.fullmatch(r"\+[1-9]\d{6,14}", number):
-            raise ConfigError(
-                f"TWILIO_WHATSAPP_FROM {sender!r} is not a WhatsApp sender like whatsapp:+14155238886"
-            )
+        try:
+            senders = parse_senders(env["TWILIO_WHATSAPP_FROM"])
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         base = (env.get("TWILIO_API_BASE_URL") or DEFAULT_API_BASE_URL).rstrip("/")
         if urlsplit(base).scheme not in ("http", "https"):
             raise ConfigError(f"TWILIO_API_BASE_URL {base!r} is not an http(s) URL")
         return cls(
             account_sid=env["TWILIO_ACCOUNT_SID"].strip(),
             auth_token=env["TWILIO_AUTH_TOKEN"].strip(),
-            whatsapp_from=f"whatsapp:{number}",
+            whatsapp_from=senders[0],
             api_base_url=base,
             public_url=public,
+            senders=senders,
         )
 
     @property
