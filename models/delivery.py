@@ -52,6 +52,8 @@ class ChannelContact(SQLModel, table=True):
     channel: str = Field(primary_key=True)
     address: str  # WhatsApp: the E.164 number she wrote from (it may be one of her alternates)
     last_inbound_at: dt.datetime = Field(sa_type=UTCDateTime)
+    # WhatsApp: the business's E.164 number she wrote to (its 24-hour window is the open one).
+    business_number: str | None = None
 
 
 # Which Telegram bots a person has started (a bot may write only to those who started it).

@@ -18,18 +18,34 @@ WINDOW_MARGIN = dt.timedelta(minutes=10)
 
 
 def record_contact(
-    *, session: Session, person_id: int, address: str, at: dt.datetime, channel: str = WHATSAPP
+    *,
+    session: Session,
+    person_id: int,
+    address: str,
+    at: dt.datetime,
+    channel: str = WHATSAPP,
+    business_number: str | None = None,
 ) -> None:
-    """Remember that a person wrote on a channel at `at`, from `address`; the latest time wins."""
+    """Remember that a person wrote on a channel at `at`, from `address`, to `business_number`
+    (WhatsApp: which of the business's numbers, E.164; None: not known); the latest time wins."""
     table = ChannelContact.__table__  # type: ignore[attr-defined]
     insert = dialect_insert(session, table)
     excluded = insert.excluded
+    number = business_number.removeprefix("whatsapp:") if business_number else None
     session.execute(
         insert.values(
-            person_id=person_id, channel=channel, address=address, last_inbound_at=at
+            person_id=person_id,
+            channel=channel,
+            address=address,
+            last_inbound_at=at,
+            business_number=number,
         ).on_conflict_do_update(
             index_elements=["person_id", "channel"],
-            set_={"address": excluded.address, "last_inbound_at": excluded.last_inbound_at},
+            set_={
+                "address": excluded.address,
+                "last_inbound_at": excluded.last_inbound_at,
+                "business_number": func.coalesce(excluded.business_number, table.c.business_number),
+            },
             where=table.c.last_inbound_at < excluded.last_inbound_at,
         )
     )

@@ -148,8 +148,9 @@ class WhatsAppEndpoints:
         log.error("database unavailable; message %s answered with a resend", inbound.dedup_key)
         return None
 
-    def _remember(self, inbound: Inbound, sender: _Sender) -> None:
-        """Open her 24-hour window, note the number she uses on WhatsApp; she has opted in."""
+    def _remember(self, inbound: Inbound, sender: _Sender, to: str | None) -> None:
+        """Open her 24-hour window, note the number she uses on WhatsApp and the business number
+        she wrote to (`To`); she has opted in."""
         try:
             with session_scope(self.core.engine) as session:
                 record_contact(
@@ -157,6 +158,7 @@ class WhatsAppEndpoints:
                     person_id=sender.person_id,
                     address=normalize_phone(inbound.phone or ""),
                     at=inbound.sent_at,
+                    business_number=to or None,
                 )
                 record_wrote(session=session, person_id=sender.person_id, now=inbound.sent_at)
         except DBAPIError as exc:
@@ -211,11 +213,11 @@ class WhatsAppEndpoints:
         elif sender is not None and sender.active and keyword(inbound.text) is not None:
             # STOP / बंद / START: her choice about messages the business starts, noted here.
             replies = await asyncio.to_thread(self._opt, inbound, sender)
-            await asyncio.to_thread(self._remember, inbound, sender)
+            await asyncio.to_thread(self._remember, inbound, sender, form.get("To"))
         elif sender is not None and sender.active and inbound.unsupported == "live_location":
             # WhatsApp's own limitation, answered here: the core never sees an empty message.
             replies = [Reply(t(sender.language, "wa_live_location"))]
-            await asyncio.to_thread(self._remember, inbound, sender)
+            await asyncio.to_thread(self._remember, inbound, sender, form.get("To"))
         else:
             if inbound.document_name is not None:
                 # A table file is fetched only from an officer who may send one.
@@ -236,7 +238,7 @@ class WhatsAppEndpoints:
             else:
                 replies = await asyncio.to_thread(self.core.handle, inbound)
             if sender is not None:
-                await asyncio.to_thread(self._remember, inbound, sender)
+                await asyncio.to_thread(self._remember, inbound, sender, form.get("To"))
         body = await asyncio.to_thread(self._answer, replies)
         # After the answer: the photo is stored here (or refused), so Twilio's copy goes.
         later = (
