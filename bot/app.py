@@ -23,7 +23,7 @@ from starlette.types import ASGIApp
 
 import handlers
 from bot import bots
-from bot.channels.base import Channel, UnreachableChannel
+from bot.channels.base import WHATSAPP, Channel, UnreachableChannel, whatsapp_lane
 from bot.channels.simulator.channel import SimulatorChannel
 from bot.channels.telegram.application import build_application
 from bot.channels.telegram.sending import TelegramChannel, started_channel
@@ -71,7 +71,7 @@ def build_scheduler(core: Fieldbot, channels: Mapping[str, Channel] | None = Non
 def whatsapp_channels(
     core: Fieldbot, *, scheduled: bool
 ) -> tuple[dict[str, Channel], TwilioSettings | None]:
-    """The WhatsApp channel when its TWILIO_* variables are set.
+    """The WhatsApp channels when its TWILIO_* variables are set: one lane per sender number.
 
     A process that runs the scheduler says which jobs have no approved template yet: until one is
     set, their messages reach only people inside the 24-hour window, the others are marked failed
@@ -90,7 +90,15 @@ def whatsapp_channels(
             "reason",
             flush=True,
         )
-    return {"whatsapp": WhatsAppChannel(core.engine, core.settings, twilio)}, twilio
+    channels: dict[str, Channel] = {
+        # Rows queued before (or with one number): the `whatsapp` lane, from the first number.
+        WHATSAPP: WhatsAppChannel(core.engine, core.settings, twilio),
+    }
+    for sender in twilio.senders:
+        lane = whatsapp_lane(sender, twilio.senders)
+        if lane != WHATSAPP:
+            channels[lane] = WhatsAppChannel(core.engine, core.settings, twilio, sender=sender)
+    return channels, twilio
 
 
 async def sending_channels(core: Fieldbot) -> tuple[dict[str, Channel], list[TelegramChannel]]:

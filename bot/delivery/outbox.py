@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from bot import bots
-from bot.channels.base import whatsapp_enabled
+from bot.channels.base import WHATSAPP, whatsapp_enabled, whatsapp_lane, whatsapp_senders
 from bot.config import Settings
 from bot.store import inbound
 from bot.store.contacts import contact, wrote_last_on_whatsapp
@@ -72,7 +73,9 @@ class Router:
     """Where each of many people is reached, read for all of them at once (a state's start message).
 
     The same answer as `channel_of`, plus the lane: with several Telegram bots, the bot that may
-    write to her (bot/bots.py).
+    write to her (bot/bots.py); with several WhatsApp sender numbers (`senders`, by default those
+    TWILIO_WHATSAPP_FROM lists), the number she last wrote to when it is one of them (its 24-hour
+    window is the open one), else a stable choice among them by her address.
     """
 
     def __init__(
@@ -82,10 +85,14 @@ class Router:
         *,
         whatsapp: bool,
         settings: Settings | None = None,
+        senders: Sequence[str] | None = None,
     ):
         self.whatsapp = whatsapp
+        chosen = (whatsapp_senders() if whatsapp else ()) if senders is None else senders
+        self.senders = tuple(f"whatsapp:{s.removeprefix('whatsapp:')}" for s in chosen)
         ids = [p.id for p in people if p.id is not None]
         self.contacts: dict[int, tuple[str, dt.datetime]] = {}
+        self.wrote_to: dict[int, str] = {}
         self.telegram_last: dict[int, dt.datetime] = {}
         if whatsapp:
             for start in range(0, len(ids), 5000):
@@ -96,6 +103,8 @@ class Router:
                     )
                 ).all():
                     self.contacts[row.person_id] = (row.address, _aware(row.last_inbound_at))
+                    if row.business_number:
+                        self.wrote_to[row.person_id] = f"whatsapp:{row.business_number}"
                 telegram = inbound.last_received(session=session, person_ids=part, channel="telegram")
                 for person_id, last in telegram.items():
                     self.telegram_last[person_id] = _aware(last)
@@ -114,11 +123,12 @@ class Router:
         if self.whatsapp:
             found = self.contacts.get(pid)
             if person.telegram_chat_id is None:
-                return "whatsapp", found[0] if found else person.phone, "whatsapp"
+                address = found[0] if found else person.phone
+                return WHATSAPP, address, self.whatsapp_lane(pid, address)
             if found is not None:
                 telegram = self.telegram_last.get(pid)
                 if telegram is None or found[1] >= telegram:
-                    return "whatsapp", found[0], "whatsapp"
+                    return WHATSAPP, found[0], self.whatsapp_lane(pid, found[0])
         if person.telegram_chat_id is not None:
             lane = "telegram"
             if self.routing is not None:
@@ -128,6 +138,16 @@ class Router:
                 )
             return "telegram", str(person.telegram_chat_id), lane
         return "simulator", person.phone, "simulator"
+
+    def whatsapp_lane(self, person_id: int, address: str) -> str:
+        """`whatsapp` with one sender number; else the lane of the number she last wrote to when
+        it is one of ours, or of a number chosen by her address (the same every time)."""
+        if len(self.senders) < 2:
+            return WHATSAPP
+        sender = self.wrote_to.get(person_id)
+        if sender not in self.senders:
+            sender = self.senders[zlib.crc32(address.encode()) % len(self.senders)]
+        return whatsapp_lane(sender, self.senders)
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -111,7 +111,7 @@ class OutboxSender:
         self.holder = holder or leases.process_id()
         sending = settings.sending
         # Each lane's budget, made when the lane first sends (`limits_for`): the one bot's lane
-        # too, so its paid rate and a WhatsApp lane's sender numbers count from the first message.
+        # too, so its paid rate counts from the first message; a WhatsApp lane is one sender number.
         self.channel_limits: dict[str, Limits] = {}
         self.paused_until: dict[str, dt.datetime] = {}
         self.in_flight_per_lane = sending.in_flight_per_lane
@@ -130,7 +130,7 @@ class OutboxSender:
             return outbox.release_claims(session=session, now=self.clock(), keep=keep)
 
     def limits_for(self, lane: str, channel: str) -> Limits | None:
-        """The lane's own budget: each bot its 30 a second, WhatsApp its rate per sender number."""
+        """The lane's own budget: each bot its 30 a second, each WhatsApp sender number its rate."""
         found = self.channel_limits.get(lane)
         if found is not None or channel == "simulator":
             return found
@@ -144,9 +144,9 @@ class OutboxSender:
                 rate, sending.telegram_chat_interval_seconds, sending.telegram_group_per_minute
             )
         elif channel == "whatsapp":
-            # Only an overall rate (Twilio queues per sender); no per-chat or group limit.
-            numbers = getattr(self.channels.get(lane), "numbers", 1)
-            found = Limits(sending.whatsapp_per_second * max(1, int(numbers)), 0, 1)
+            # Each lane is one sender number, at Twilio's rate for a number; no per-chat or group
+            # limit. (WhatsApp's messaging limit is the business's, counted in bot/delivery/wa_limits.)
+            found = Limits(sending.whatsapp_per_second, 0, 1)
         else:
             return None
         self.channel_limits[lane] = found

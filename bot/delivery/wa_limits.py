@@ -14,9 +14,13 @@ or whom the roster marks `whatsapp_opt_in: true`. `STOP` or `बंद` opts out
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.channels.base import SendFailed
@@ -24,6 +28,7 @@ from bot.config import Settings
 from bot.delivery import outbox
 from bot.i18n import t
 from bot.numbers import indian
+from bot.store.db import session_scope
 from bot.store.insert import dialect_insert
 from models import ChannelContact, Outbox, Person, WhatsAppOptIn
 
@@ -32,6 +37,20 @@ STOP_WORDS = frozenset({"stop", "बंद", "band", "unsubscribe", "रोक�
 START_WORDS = frozenset({"start", "शुरू", "shuru"})
 NOTICE_ROLES = ("admin", "district_officer")
 JOB_LABELS = ("start_message", "reminder", "supervisor_digest", "bmo_digest", "district_digest")
+# Opened conversations are counted one at a time: in this process (each sender number's lane
+# sends at once), and on PostgreSQL across processes, by a lock held until the count commits.
+_COUNTING = threading.Lock()
+COUNTING_LOCK_KEY = 0x57A11A17
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[Session]:
+    """A transaction in which to count and mark one opened conversation (`opens_conversation`),
+    one after another across every sender number and process, so none takes a place twice."""
+    with _COUNTING, session_scope(engine) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COUNTING_LOCK_KEY})
+        yield session
 
 
 def keyword(text: str | None) -> str | None:

@@ -17,6 +17,7 @@ from typing import Any
 import requests
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
@@ -26,11 +27,11 @@ from bot.channels.whatsapp.settings import MAX_TEXT, TwilioSettings, make_client
 from bot.channels.whatsapp.status import record_sent
 from bot.config import Settings
 from bot.core.messages import Document
-from bot.delivery.wa_limits import opens_conversation
+from bot.delivery.wa_limits import counting, opens_conversation
 from bot.i18n import short_date
 from bot.numbers import indian
 from bot.phones import mask_phone
-from bot.store.contacts import in_window
+from bot.store.contacts import contact, in_window
 from bot.store.db import session_scope
 from models import Outbox, Person, utcnow
 
@@ -78,7 +79,9 @@ RECORD_RETRY = (0.1, 5.0)  # first and longest wait between tries
 
 
 class WhatsAppChannel:
-    """Sends outbox rows through Twilio: free text inside the 24-hour window, a template outside."""
+    """Sends outbox rows through Twilio from one sender number (`sender`, default the first of
+    TWILIO_WHATSAPP_FROM): free text inside her 24-hour window with that number, a template
+    outside it."""
 
     def __init__(
         self,
@@ -87,12 +90,26 @@ class WhatsAppChannel:
         twilio: TwilioSettings,
         client: Client | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
+        sender: str | None = None,
     ):
         self.engine = engine
         self.settings = settings
         self.twilio = twilio
         self.client = client or make_client(twilio)
         self.clock = clock
+        self.sender = f"whatsapp:{(sender or twilio.whatsapp_from).removeprefix('whatsapp:')}"
+
+    def _window_open(self, session: Session, person_id: int, now: dt.datetime) -> bool:
+        """She wrote within 24 hours to this number (or, with one number, to the business)."""
+        if not in_window(session=session, person_id=person_id, now=now):
+            return False
+        if len(self.twilio.senders) < 2:
+            return True
+        found = contact(session=session, person_id=person_id)
+        wrote_to = found.business_number if found is not None else None
+        # Not known (noted before the numbers were told apart): the first number, as before.
+        mine = self.sender.removeprefix("whatsapp:")
+        return wrote_to == mine or (wrote_to is None and self.sender == self.twilio.whatsapp_from)
 
     async def send(self, row: Outbox) -> None:
         # The REST client and the database block: both run in a worker thread.
@@ -106,7 +123,7 @@ class WhatsAppChannel:
                 raise SendFailed("no such person", permanent=True)
             # A number that is not on the roster (a problem code's listed phone) never wrote:
             # only a template reaches it.
-            if person is not None and in_window(session=session, person_id=person.id or 0, now=now):
+            if person is not None and self._window_open(session, person.id or 0, now):
                 pieces = split_text(row.text, MAX_TEXT) if row.text else []
                 parts = [_Part(body=piece) for piece in pieces]
                 if row.attachment is not None and row.parts_sent == 0:  # the file goes with part 1
@@ -124,31 +141,33 @@ class WhatsAppChannel:
                 raise SendFailed(
                     f"outside WhatsApp's 24-hour window and no template for {row.job}", permanent=True
                 )
-            # A listed number off the roster (a problem code's recipient) was named by the district
-            # itself; a person on the roster must have opted in, within the messaging limit.
-            refusal = (
-                None
-                if person is None
-                else opens_conversation(
-                    session=session, settings=self.settings, row=row, person=person, now=now
+            english = person is not None and person.language == "en"
+            sid = template.content_sid_en if english else None
+            values = template_values(self.settings, person, row)
+            variables = {key: values[source] for key, source in template.variables.items()}
+            planned = [
+                _Part(
+                    content_sid=sid or template.content_sid,
+                    content_variables=json.dumps(variables, ensure_ascii=False),
                 )
+            ]
+        if person is None:
+            # A listed number off the roster (a problem code's recipient) was named by the
+            # district itself.
+            return planned
+        # A person on the roster must have opted in, within the messaging limit: counted one
+        # send at a time across every sender number, for the limit is the business's.
+        with counting(self.engine) as session:
+            refusal = opens_conversation(
+                session=session, settings=self.settings, row=row, person=person, now=now
             )
-            if refusal is None:
-                english = person is not None and person.language == "en"
-                sid = template.content_sid_en if english else None
-                values = template_values(self.settings, person, row)
-                variables = {key: values[source] for key, source in template.variables.items()}
-                return [
-                    _Part(
-                        content_sid=sid or template.content_sid,
-                        content_variables=json.dumps(variables, ensure_ascii=False),
-                    )
-                ]
-        raise refusal  # after the commit: the admins' notice stays queued
+        if refusal is not None:
+            raise refusal  # after the commit: the admins' notice stays queued
+        return planned
 
     def _create(self, to: str, part: _Part) -> str:
         kwargs: dict[str, Any] = {
-            "from_": self.twilio.whatsapp_from,
+            "from_": self.sender,
             "to": to,
             "status_callback": self.twilio.status_callback_url,
         }
