@@ -271,6 +271,8 @@ class FakeTwilioAPI:
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.fetch_media = fetch_media
+        # The account's WhatsApp senders, when a test names them: another From is refused.
+        self.senders: set[str] | None = None
         # (public prefix, local prefix): where a webhook meant for a public URL really goes.
         self.proxy: tuple[str, str] | None = None
         self._state = _State()
@@ -516,7 +518,9 @@ class FakeTwilioAPI:
             return 400, 21604, "A 'To' phone number is required."
         if not sender:
             return 400, 21603, "A 'From' phone number is required."
-        if to.startswith("whatsapp:") != sender.startswith("whatsapp:"):
+        if to.startswith("whatsapp:") != sender.startswith("whatsapp:") or (
+            self.senders is not None and sender not in self.senders
+        ):
             return 400, 63007, "Twilio could not find a Channel with the specified From address"
         if not re.fullmatch(r"(whatsapp:)?\+[1-9]\d{6,14}", to):
             return 400, 21211, f"Invalid 'To' Phone Number: {to}"
