@@ -26,7 +26,7 @@ from bot.channels.whatsapp.settings import MAX_TEXT, TwilioSettings, make_client
 from bot.channels.whatsapp.status import record_sent
 from bot.config import Settings
 from bot.core.messages import Document
-from bot.delivery.wa_limits import opens_conversation
+from bot.delivery.wa_limits import Seen, opens_conversation
 from bot.i18n import short_date
 from bot.numbers import indian
 from bot.phones import mask_phone
@@ -93,6 +93,7 @@ class WhatsAppChannel:
         self.twilio = twilio
         self.client = client or make_client(twilio)
         self.clock = clock
+        self.seen = Seen()  # what this sender last saw of WhatsApp's messaging limit
 
     async def send(self, row: Outbox) -> None:
         # The REST client and the database block: both run in a worker thread.
@@ -130,7 +131,12 @@ class WhatsAppChannel:
                 None
                 if person is None
                 else opens_conversation(
-                    session=session, settings=self.settings, row=row, person=person, now=now
+                    session=session,
+                    settings=self.settings,
+                    row=row,
+                    person=person,
+                    now=now,
+                    seen=self.seen,
                 )
             )
             if refusal is None:
