@@ -9,8 +9,9 @@ report i is due at start + i / rate whatever the server does, and its latency is
 moment it was due to the moment its answer arrived: time spent waiting for a free connection counts.
 
 - Two `run`-like web servers (the real web app with a webhook-mode Telegram application, under
-  uvicorn, in subprocesses) on one PostgreSQL database (FIELDBOT_BENCH_INGEST_URL), the
-  connections spread over both as a load balancer would.
+  uvicorn, in subprocesses) on one PostgreSQL database (FIELDBOT_BENCH_INGEST_URL), over at most
+  the webhook's max_connections (100) connections, as Telegram opens them, spread over both servers
+  as a load balancer would. A request the server refuses or drops counts as not served.
 - Steady: `--rate` reports a second for `--seconds`: the p99 latency at that offered rate.
 - Ramp: each rate of `--ramp` for `--ramp-seconds`; the highest rate served is the highest at which
   every report was stored and answered with a p99 under `--goal-ms`. The ramp stops at the first
@@ -51,8 +52,11 @@ from benchmarks.bench_ingest import (  # noqa: E402
     wait_ready_http,
 )
 from benchmarks.fake_botapi import FakeBotAPI  # noqa: E402
+from bot.channels.telegram.polling import WEBHOOK_CONNECTIONS  # noqa: E402
 
-MAX_CONNECTIONS = 800  # what a load balancer in front of two processes would hold open at most
+# Telegram opens at most the webhook's max_connections to it (what the bot registers): a report
+# due while all of them are busy waits at Telegram's side, and that wait counts in its latency.
+MAX_CONNECTIONS = WEBHOOK_CONNECTIONS
 
 
 def requests_for(updates: list[dict[str, Any]], first_update_id: int) -> list[bytes]:
@@ -89,6 +93,12 @@ class Connections:
         writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return reader, writer
 
+    async def lost(self) -> None:
+        """A connection the server closed: a new one may be opened in its place."""
+        async with self.available:
+            self.opened -= 1
+            self.available.notify()
+
     async def give(self, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter]) -> None:
         async with self.available:
             self.free.append(conn)
@@ -110,12 +120,18 @@ async def offer(ports: list[int], requests: list[bytes], rate: float) -> dict[st
     async def one(request: bytes, due: float) -> None:
         nonlocal in_body
         conn = await pool.take()
-        status, body = await _http_post(*conn, request)
+        try:
+            status, body = await _http_post(*conn, request)
+        except (OSError, asyncio.IncompleteReadError):
+            status, body = 0, b""  # the server closed the connection: not served
+            conn[1].close()
+            await pool.lost()
+        else:
+            await pool.give(conn)
         latencies.append(time.perf_counter() - due)
         statuses[status] = statuses.get(status, 0) + 1
         if body and b'"method"' in body and b"sendMessage" in body:
             in_body += 1
-        await pool.give(conn)
 
     tasks = []
     start = time.perf_counter() + 0.2
