@@ -53,6 +53,25 @@ def counting(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+# How long a sender trusts what it last saw of a full limit before counting again: a place that a
+# failed send gives back is seen within this.
+RECHECK = dt.timedelta(seconds=30)
+
+
+class Seen:
+    """What one sender last saw of the messaging limit: full until when, and whom it has told.
+
+    A hint that spares the count for every message that waits while the limit is full (a state's
+    start message past the limit is thousands of them); the database's count still decides when
+    the hint is older than RECHECK or absent, and the admins' notice is kept once in the database.
+    """
+
+    def __init__(self) -> None:
+        self.full_until: dt.datetime | None = None  # full at least until then (re-counted after)
+        self.frees_at: dt.datetime | None = None  # when the first counted place frees
+        self.told: set[tuple[str, dt.date]] = set()  # (job, day) the admins heard about here
+
+
 def keyword(text: str | None) -> str | None:
     """`stop` or `start` when a whole message is one of those words; else None."""
     if not text:
@@ -192,8 +211,29 @@ def tell_admins(*, session: Session, settings: Settings, row: Outbox, now: dt.da
     )
 
 
+def _full(*, session: Session, limit: int, now: dt.datetime, seen: Seen | None) -> dt.datetime | None:
+    """When a place frees if the limit is full now, else None; counted unless `seen` knows."""
+    if seen is not None and seen.full_until is not None and now < seen.full_until:
+        return seen.frees_at
+    if opened(session=session, now=now) < limit:
+        if seen is not None:
+            seen.full_until = None
+        return None
+    frees = frees_at(session=session, now=now)
+    if seen is not None:
+        seen.frees_at = frees
+        seen.full_until = min(frees, now + RECHECK)
+    return frees
+
+
 def opens_conversation(
-    *, session: Session, settings: Settings, row: Outbox, person: Person, now: dt.datetime
+    *,
+    session: Session,
+    settings: Settings,
+    row: Outbox,
+    person: Person,
+    now: dt.datetime,
+    seen: Seen | None = None,
 ) -> SendFailed | None:
     """Before a template goes out: she must have opted in, and the messaging limit must allow her.
 
@@ -201,21 +241,24 @@ def opens_conversation(
     she has not opted in, or (over the limit) at the end of the message's day; else the message
     waits until the 24 hours free a place (or the day ends).
     Counts her, by marking the row, before it is sent, so two sends cannot both take the last place.
+    `seen` (the sender's own) spares the count while the limit is known to be full.
     """
     person_id = person.id or 0
     if not opted_in(session=session, person_id=person_id):
         return SendFailed("not opted in to WhatsApp messages from the business", permanent=True)
     limit = settings.whatsapp.messaging_limit
-    if (
-        limit is not None
-        and not is_open(session=session, person_id=person_id, now=now)
-        and opened(session=session, now=now) >= limit
-    ):
-        tell_admins(session=session, settings=settings, row=row, now=now)
-        end = end_of_day(settings, row.day)
-        if now >= end:
-            return SendFailed(limit_reason(limit), permanent=True)
-        return SendFailed(limit_reason(limit), defer_until=min(frees_at(session=session, now=now), end))
+    if limit is not None and not is_open(session=session, person_id=person_id, now=now):
+        frees = _full(session=session, limit=limit, now=now, seen=seen)
+        if frees is not None:
+            told = (row.job, row.day)
+            if seen is None or told not in seen.told:
+                tell_admins(session=session, settings=settings, row=row, now=now)
+                if seen is not None:
+                    seen.told.add(told)
+            end = end_of_day(settings, row.day)
+            if now >= end:
+                return SendFailed(limit_reason(limit), permanent=True)
+            return SendFailed(limit_reason(limit), defer_until=min(frees, end))
     stored = session.get(Outbox, row.id) if row.id is not None else None
     if stored is not None:
         stored.opened_conversation = True

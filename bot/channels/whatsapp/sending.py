@@ -27,7 +27,7 @@ from bot.channels.whatsapp.settings import MAX_TEXT, TwilioSettings, make_client
 from bot.channels.whatsapp.status import record_sent
 from bot.config import Settings
 from bot.core.messages import Document
-from bot.delivery.wa_limits import counting, opens_conversation
+from bot.delivery.wa_limits import Seen, counting, opens_conversation
 from bot.i18n import short_date
 from bot.numbers import indian
 from bot.phones import mask_phone
@@ -98,6 +98,7 @@ class WhatsAppChannel:
         self.client = client or make_client(twilio)
         self.clock = clock
         self.sender = f"whatsapp:{(sender or twilio.whatsapp_from).removeprefix('whatsapp:')}"
+        self.seen = Seen()  # what this sender last saw of WhatsApp's messaging limit
 
     def _window_open(self, session: Session, person_id: int, now: dt.datetime) -> bool:
         """She wrote within 24 hours to this number (or, with one number, to the business)."""
@@ -159,7 +160,12 @@ class WhatsAppChannel:
         # send at a time across every sender number, for the limit is the business's.
         with counting(self.engine) as session:
             refusal = opens_conversation(
-                session=session, settings=self.settings, row=row, person=person, now=now
+                session=session,
+                settings=self.settings,
+                row=row,
+                person=person,
+                now=now,
+                seen=self.seen,
             )
         if refusal is not None:
             raise refusal  # after the commit: the admins' notice stays queued
