@@ -369,9 +369,10 @@ class OutboxSender:
                 fresh.attempts = max(fresh.attempts - 1, 0)
                 fresh.last_error = outcome.reason
             elif outcome.retry_after is not None:
-                # Flood control: this message and the whole channel wait as told.
+                # Flood control: this message and its lane wait as told. A bot's limit is its own,
+                # so another bot's lane goes on; Twilio's applies to the whole account.
                 until = now + dt.timedelta(seconds=outcome.retry_after)
-                self.paused_until[row.channel] = until
+                self.paused_until[row.channel if row.channel == "whatsapp" else row.lane] = until
                 fresh.status, fresh.next_attempt_at = "pending", until
                 fresh.attempts = max(fresh.attempts - 1, 0)
                 fresh.last_error = outcome.reason

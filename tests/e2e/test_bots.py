@@ -334,3 +334,50 @@ def test_paid_broadcasts_are_asked_for_only_when_chosen_and_only_for_broadcasts(
     }
     assert flags.pop("समस्या की सूचना") is None
     assert len(flags) == 5 and set(flags.values()) == ({True} if paid else {None})
+
+
+def test_one_bot_told_to_slow_down_never_holds_up_another(district: Engine, settings: Settings) -> None:
+    """A 429 from one district's bot pauses that bot's lane alone: the other bot sends all of its."""
+    many = bots_settings(settings)
+    now = dt.datetime(2026, 11, 24, 12, tzinfo=dt.UTC)
+    with session_scope(district) as session:
+        people = list(session.exec(select(Person).order_by(col(Person.id))).all())[:6]
+        for n, person in enumerate(people):
+            session.add(
+                Outbox(
+                    idempotency_key=f"slow-{n}",
+                    person_id=person.id,
+                    job="start_message",
+                    day=now.date(),
+                    channel="telegram",
+                    address=str(8000 + n),
+                    text=f"सुप्रभात {n}",
+                    lane="telegram:hardoi" if n % 2 == 0 else "telegram:up",
+                    next_attempt_at=now,
+                )
+            )
+    with FakeTelegramAPI(token="111:hardoi-bot") as hardoi, FakeTelegramAPI(token="222:up-bot") as up:
+        hardoi.fail_next("sendMessage", status=429, retry_after=30)
+
+        async def send() -> int:
+            channels = {
+                "telegram:hardoi": TelegramChannel(Bot(hardoi.token, base_url=hardoi.base_url)),
+                "telegram:up": TelegramChannel(Bot(up.token, base_url=up.base_url)),
+            }
+            sender = OutboxSender(district, many, channels, clock=lambda: now)
+            try:
+                return await sender.drain_once()
+            finally:
+                for channel in channels.values():
+                    await channel.close()
+
+        assert asyncio.run(send()) == 3
+    assert sorted(str(c.params["text"]) for c in up.calls_for("sendMessage")) == [
+        "सुप्रभात 1",
+        "सुप्रभात 3",
+        "सुप्रभात 5",
+    ]
+    with Session(district) as session:
+        waiting = session.exec(select(Outbox).where(Outbox.lane == "telegram:hardoi")).all()
+    assert {r.status for r in waiting} == {"pending"}
+    assert all(r.next_attempt_at >= now + dt.timedelta(seconds=30) for r in waiting if r.last_error)
