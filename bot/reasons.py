@@ -1,6 +1,6 @@
 """A roster, villages or targets file's row problems in the reader's language, for chat.
 
-The imports (bot/roster.py, bot/villages.py, bot/targets.py) say what is wrong with a row in
+The imports (bot/roster/, bot/villages.py, bot/targets.py) say what is wrong with a row in
 English, as the command line prints it. A file sent in chat is answered in the sender's language:
 each problem the imports give is matched here to its text in the catalogs (`reason_<key>`), its
 parts (the value written, the row it clashes with) filled in. A problem not in this table is shown

@@ -65,7 +65,7 @@ class ReportChange(SQLModel, table=True):
     undone: bool = False
 
 
-# The sum of one metric per unit (sector, block, district) and day, kept by bot.crud in the
+# The sum of one metric per unit (sector, block, district) and day, kept by bot/store/totals.py in the
 # transaction that changes a report, so rollups never add up raw reports over a range.
 class UnitDayTotal(SQLModel, table=True):
     __tablename__ = "unit_day_total"

@@ -15,7 +15,7 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The same day numbering as bot.crud (kept here so the migration never imports the application).
+# The same day numbering as bot/store/totals.py (kept here so the migration never imports the application).
 EPOCH = "2020-01-01"
 BUCKET_DAYS = 63
 
