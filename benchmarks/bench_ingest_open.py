@@ -94,6 +94,17 @@ class Connections:
         writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return reader, writer
 
+    async def fresh(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A new connection in place of one the server closed (counted as the one it replaces)."""
+        async with self.available:
+            while self.opened >= MAX_CONNECTIONS:
+                await self.available.wait()
+            self.opened += 1
+        port = self.ports[self.opened % len(self.ports)]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return reader, writer
+
     async def lost(self) -> None:
         """A connection the server closed: a new one may be opened in its place."""
         async with self.available:
@@ -121,8 +132,8 @@ async def offer(ports: list[int], requests: list[bytes], rate: float) -> dict[st
     async def one(request: bytes, due: float) -> None:
         nonlocal in_body
         status, body = 0, b""
-        for _ in range(3):
-            conn = await pool.take()
+        for attempt in range(3):
+            conn = await (pool.take() if attempt == 0 else pool.fresh())
             try:
                 status, body = await _http_post(*conn, request)
             except (OSError, asyncio.IncompleteReadError):
