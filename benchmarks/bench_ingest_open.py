@@ -1,7 +1,7 @@
 """Ingest as a user sees it: reports offered on a schedule (open loop) to two server processes.
 
     python benchmarks/bench_ingest_open.py [--rate 500] [--seconds 20] [--workers 3000]
-                  [--ramp 500,750,1000,1250,1500] [--ramp-seconds 10] [--goal-ms 100]
+                  [--ramp 100,200,300,400,500,750,1000,1250,1500] [--ramp-seconds 10] [--goal-ms 100]
 
 A closed-loop client (bench_ingest.py) sends the next report only when an answer came back, so a
 slow server slows the client too and its latencies look better than what workers would see. Here
@@ -258,7 +258,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=3_000)
-    parser.add_argument("--ramp", default="500,750,1000,1250,1500")
+    parser.add_argument("--ramp", default="100,200,300,400,500,750,1000,1250,1500")
     parser.add_argument("--ramp-seconds", type=float, default=10)
     parser.add_argument("--goal-ms", type=float, default=100)
     args, _ = parser.parse_known_args()
