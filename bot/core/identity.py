@@ -81,16 +81,25 @@ def identify(
         if person is None:
             return ask_for_contact(inbound)
     else:
-        try:
-            phone = normalize_phone(inbound.phone or "")
-        except PhoneError:
-            return [Reply(t("hi", "unknown_phone", phone=inbound.phone or "?"))]
-        person = people.person_by_phone(session=session, phone=phone)
-        if person is None:
-            log.info("message from unknown phone %s", mask_phone(phone))
-            return [Reply(t("hi", "unknown_phone", phone=phone))]
+        found = _by_number(session, inbound.phone, "message")
+        if not isinstance(found, Person):
+            return found
+        person = found
     if not person.active:
         return [Reply(t(person.language, "inactive", name=person.name))]
+    return person
+
+
+def _by_number(session: Session, written: str | None, what: str) -> Person | list[Reply]:
+    """The roster person with this number as it was written, or the refusal for a stranger."""
+    try:
+        phone = normalize_phone(written or "")
+    except PhoneError:
+        return [Reply(t("hi", "unknown_phone", phone=written or "?"))]
+    person = people.person_by_phone(session=session, phone=phone)
+    if person is None:
+        log.info("%s from unknown phone %s", what, mask_phone(phone))
+        return [Reply(t("hi", "unknown_phone", phone=phone))]
     return person
 
 
@@ -126,14 +135,10 @@ def link_contact(
     """A shared contact: link it if it is the sender's own and on the roster."""
     if inbound.contact_account != inbound.account:
         return [Reply(t("hi", "contact_not_own"), request_contact=t("hi", "share_contact_button"))]
-    try:
-        phone = normalize_phone(inbound.contact_phone or "")
-    except PhoneError:
-        return [Reply(t("hi", "unknown_phone", phone=inbound.contact_phone or "?"))]
-    person = people.person_by_phone(session=session, phone=phone)
-    if person is None:
-        log.info("telegram contact with unknown phone %s", mask_phone(phone))
-        return [Reply(t("hi", "unknown_phone", phone=phone))]
+    found = _by_number(session, inbound.contact_phone, "shared contact")
+    if not isinstance(found, Person):
+        return found
+    person = found
     if not person.active:
         return [Reply(t(person.language, "inactive", name=person.name))]
     if inbound.via is not None:
