@@ -378,6 +378,20 @@ async def _http_post(
     return status, body
 
 
+def webhook_requests(updates: list[dict[str, Any]], first_update_id: int) -> list[bytes]:
+    """Each update as the HTTP request Telegram makes of the webhook, with its secret."""
+    out = []
+    for number, update in enumerate(updates, start=first_update_id):
+        body = json.dumps({"update_id": number, **update}, ensure_ascii=False).encode()
+        out.append(
+            b"POST /telegram/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\n"
+            b"X-Telegram-Bot-Api-Secret-Token: " + SECRET.encode() + b"\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        )
+    return out
+
+
 async def post_all(
     ports: list[int], updates: list[dict[str, Any]], connections: int, budget: float
 ) -> dict[str, Any]:
@@ -388,15 +402,7 @@ async def post_all(
     """
     import socket
 
-    requests = []
-    for number, update in enumerate(updates, start=1):
-        body = json.dumps({"update_id": number, **update}, ensure_ascii=False).encode()
-        requests.append(
-            b"POST /telegram/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            b"Content-Type: application/json\r\n"
-            b"X-Telegram-Bot-Api-Secret-Token: " + SECRET.encode() + b"\r\n"
-            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-        )
+    requests = webhook_requests(updates, first_update_id=1)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     answered_in_body = 0

@@ -40,7 +40,6 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_ingest import (  # noqa: E402
     DEFAULT_URL,
-    SECRET,
     _http_post,
     build_roster,
     child,
@@ -51,6 +50,7 @@ from benchmarks.bench_ingest import (  # noqa: E402
     make_updates,
     stored_count,
     wait_ready_http,
+    webhook_requests,
 )
 from benchmarks.fake_botapi import FakeBotAPI  # noqa: E402
 from bot.channels.telegram.polling import WEBHOOK_CONNECTIONS  # noqa: E402
@@ -58,19 +58,6 @@ from bot.channels.telegram.polling import WEBHOOK_CONNECTIONS  # noqa: E402
 # Telegram opens at most the webhook's max_connections to it (what the bot registers): a report
 # due while all of them are busy waits at Telegram's side, and that wait counts in its latency.
 MAX_CONNECTIONS = WEBHOOK_CONNECTIONS
-
-
-def requests_for(updates: list[dict[str, Any]], first_update_id: int) -> list[bytes]:
-    out = []
-    for number, update in enumerate(updates, start=first_update_id):
-        body = json.dumps({"update_id": number, **update}, ensure_ascii=False).encode()
-        out.append(
-            b"POST /telegram/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            b"Content-Type: application/json\r\n"
-            b"X-Telegram-Bot-Api-Secret-Token: " + SECRET.encode() + b"\r\n"
-            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-        )
-    return out
 
 
 class Connections:
@@ -89,10 +76,7 @@ class Connections:
             if self.free:
                 return self.free.pop()
             self.opened += 1
-        port = self.ports[self.opened % len(self.ports)]
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return reader, writer
+        return await self._open()
 
     async def fresh(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         """A new connection in place of one the server closed (counted as the one it replaces)."""
@@ -100,6 +84,9 @@ class Connections:
             while self.opened >= MAX_CONNECTIONS:
                 await self.available.wait()
             self.opened += 1
+        return await self._open()
+
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         port = self.ports[self.opened % len(self.ports)]
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -202,7 +189,7 @@ async def run(
             nonlocal next_id
             count = int(rate * seconds)
             updates = make_updates(count, workers, first_message_id=next_id)
-            requests = requests_for(updates, next_id)
+            requests = webhook_requests(updates, next_id)
             next_id += count
             api.reset_counts()
             stored_before = stored_count(url)
